@@ -1,0 +1,117 @@
+"""One Diagnostic type, the catalogue of every code, and the book's `suppress:` filter.
+
+Codes are stable: a letter per area (M metadata, S structure, X cross-reference,
+P pages, E epub/html validity) and a number. Never renumber; retire a code instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: Severity
+    summary: str
+
+
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+CATALOGUE: dict[str, CodeInfo] = {
+    info.code: info
+    for info in (
+        # metadata
+        CodeInfo("M001", _E, "metadata.yaml is missing or is not valid YAML"),
+        CodeInfo("M002", _E, "a required metadata field is missing"),
+        CodeInfo("M003", _E, "the ISBN's check digit is wrong"),
+        CodeInfo("M004", _W, "a CIP record field could not be parsed"),
+        CodeInfo("M005", _E, "a metadata field has the wrong type or an unknown value"),
+        CodeInfo("M006", _W, "no CIP record found in the source"),
+        CodeInfo("M007", _W, "an unknown key in metadata.yaml"),
+        # structure
+        CodeInfo("S001", _E, "front matter is missing or is not valid YAML"),
+        CodeInfo("S002", _E, "unknown unit kind"),
+        CodeInfo("S003", _E, "a required front-matter field is missing or has the wrong type"),
+        CodeInfo("S004", _E, "raw HTML is not well-formed"),
+        CodeInfo("S005", _E, "raw HTML carries script, an event handler or a javascript: URL"),
+        CodeInfo("S006", _E, "a remote resource (image, stylesheet, media) is referenced"),
+        CodeInfo("S007", _E, "an image is missing or lies outside the book folder"),
+        CodeInfo("S008", _W, "an image has no alt text"),
+        CodeInfo("S009", _E, "no chapter files in book/"),
+        CodeInfo("S010", _W, "a heading level is skipped or a body heading uses #"),
+        CodeInfo("S011", _W, "a contents entry is missing from the source (excerpt?)"),
+        CodeInfo("S012", _W, "the printed contents could not be found"),
+        CodeInfo("S013", _E, "a book file name is not ASCII NN-slug.md"),
+        CodeInfo("S014", _W, "a print-contents entry present in the body is not in the navigation"),
+        CodeInfo("S015", _W, "an unknown front-matter field"),
+        CodeInfo("S016", _W, "text before the first heading that matches the printed contents"),
+        # cross-references
+        CodeInfo("X001", _E, "a link has no target"),
+        CodeInfo("X002", _E, "an id is defined twice"),
+        CodeInfo("X003", _E, "a navigation target is missing or of the wrong kind"),
+        # pages
+        CodeInfo("P001", _E, "a page marker is malformed"),
+        CodeInfo("P002", _E, "a print page label appears twice"),
+        CodeInfo("P003", _W, "print page labels are not ascending"),
+        CodeInfo("P004", _W, "counted page breaks overrun the next contents entry's start page"),
+        CodeInfo("P005", _I, "print pages missing between two markers (gap)"),
+        CodeInfo("P006", _W, "a unit's start page disagrees with the printed contents"),
+        # validity of the outputs
+        CodeInfo("E001", _E, "EPUBCheck reported an error"),
+        CodeInfo("E002", _W, "EPUBCheck reported a warning"),
+        CodeInfo("E003", _E, "the Nu HTML checker reported an error"),
+        CodeInfo("E004", _W, "the Nu HTML checker reported a warning"),
+        CodeInfo("E005", _E, "an accessibility claim is not true for this book"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    severity: Severity | None = None  # None: the catalogue's severity
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise ValueError(f"unknown diagnostic code {self.code}")
+        if self.severity is None:
+            object.__setattr__(self, "severity", CATALOGUE[self.code].severity)
+
+    @property
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.code} {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+        }
+
+
+def errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+def suppressed(diagnostics, codes: frozenset[str]) -> tuple[Diagnostic, ...]:
+    """Drop the diagnostics whose codes the book silences in metadata.yaml `suppress:`."""
+    return tuple(d for d in diagnostics if d.code not in codes)

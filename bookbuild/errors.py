@@ -1,0 +1,26 @@
+"""The exception hierarchy. Each type carries the exit code the CLI returns for it."""
+
+from __future__ import annotations
+
+from bookbuild.diagnostics import Diagnostic
+
+
+class BookbuildError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, diagnostics: tuple[Diagnostic, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.diagnostics = diagnostics
+
+
+class InputError(BookbuildError):
+    """The book or source is wrong; the diagnostics say where. Nothing was written."""
+
+    exit_code = 1
+
+
+class UsageError(BookbuildError):
+    """The command line or the environment is wrong (missing Java, bad option)."""
+
+    exit_code = 2

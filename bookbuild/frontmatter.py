@@ -1,0 +1,92 @@
+"""Title page and copyright page made from metadata when the book has none of its own."""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from bookbuild.labels import labels
+from bookbuild.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
+from bookbuild.parse import EPUB, XHTML
+
+E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
+
+
+def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> str:
+    """'马化腾 等著', '张晓峰 杜军 编' / 'Jane Smith', 'John Doe, editor'."""
+    people = [c for c in creators if c.role == role]
+    if not people:
+        return ""
+    words = labels(language)
+    names = " ".join(c.name for c in people) if language.startswith("zh") else \
+        ", ".join(c.name for c in people)
+    et_al = any(c.et_al for c in people)
+    if language.startswith("zh"):
+        return f"{names} {words['et_al'] if et_al else ''}{words[role]}".strip()
+    suffix = f" {words['et_al']}" if et_al else ""
+    return f"{names}{suffix}" + (f", {words[role]}" if words[role] else "")
+
+
+def _unit(name: str, kind: str, title: str, body: etree._Element) -> ParsedUnit:
+    source = UnitSource(path="metadata.yaml", name=name, title=title, kind=kind, body="",
+                        body_line=1, generated=True)
+    return ParsedUnit(source=source, fragment=etree.tostring(body, encoding="unicode"),
+                      headings=(Heading(1, title, f"{name}-title", 1),), markers=(), links=(),
+                      images=(), ids=())
+
+
+def titlepage(meta: Metadata) -> ParsedUnit:
+    body = E.body()
+    if meta.subtitle:
+        body.append(E.p(meta.subtitle, {"class": "subtitle"}))
+    for role in ("author", "editor", "translator", "illustrator"):
+        line = creators_line(meta.creators, role, meta.language)
+        if line:
+            body.append(E.p(line, {"class": f"creators {role}"}))
+    if meta.publisher:
+        body.append(E.p(meta.publisher, {"class": "publisher"}))
+    return _unit("titlepage", "titlepage", meta.title, body)
+
+
+def copyright_page(meta: Metadata) -> ParsedUnit:
+    words = labels(meta.language)
+    body = E.body()
+    if meta.cip.raw:
+        heading = words["cip"] if meta.language.startswith("zh") or not meta.cip.agency.startswith(
+            "Library") else "Library of Congress Cataloging-in-Publication Data"
+        record = E.div({"class": "cip"}, E.p(heading, {"class": "cip-heading"}))
+        for line in meta.cip.raw.splitlines():
+            record.append(E.p(line))
+        body.append(record)
+    if meta.print_lines:
+        colophon = E.div({"class": "colophon"})
+        fields = None
+        for line in meta.print_lines:
+            if line.label:
+                if fields is None:
+                    fields = E.dl()
+                    colophon.append(fields)
+                fields.append(E.div(E.dt(line.label), E.dd(line.value)))
+            else:
+                fields = None
+                colophon.append(E.p(line.value))
+        body.append(colophon)
+    elif meta.isbn:
+        body.append(E.p(f"ISBN {meta.isbn}"))
+    return _unit("copyright", "copyright-page", words["copyright"], body)
+
+
+def with_generated_front_matter(meta: Metadata, units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
+    kinds = {u.source.kind for u in units}
+    front = []
+    if "titlepage" not in kinds:
+        front.append(titlepage(meta))
+    if "copyright-page" not in kinds and (meta.cip.raw or meta.print_lines or meta.isbn):
+        front.append(copyright_page(meta))
+    if not front:
+        return units
+    # after the cover and the book's own title page, before everything else
+    split = 0
+    while split < len(units) and units[split].source.kind in ("cover", "titlepage"):
+        split += 1
+    return units[:split] + tuple(front) + units[split:]

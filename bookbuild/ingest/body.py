@@ -1,0 +1,257 @@
+"""Turn the body of the source into units: match headings to the printed contents,
+drop running headers (a page break at that exact point), join cut paragraphs,
+find bylines, and count print pages from the contents' start pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.ingest.text import (HAN, heading_level, is_closed, join_text, match_key,
+                                   next_label, page_label, page_order, strip_heading, tidy_title)
+from bookbuild.model import ContentsEntry
+
+_LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)")
+_BYLINE_RE = re.compile(rf"^(?P<name>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)\s+(?P<note>\S.{{0,120}})$")
+_HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
+                      re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
+_MAX_TITLE_CHARS = 40
+
+
+@dataclass
+class Block:
+    text: str
+    line: int
+    heading: int = 0  # 0 = paragraph; 2 = '##', 3 = '###'
+
+
+@dataclass
+class DraftUnit:
+    title: str
+    kind: str
+    line: int
+    page: str | None = None
+    group: str | None = None
+    entry: ContentsEntry | None = None
+    author: str | None = None
+    author_note: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    inferred_pages: list[str] = field(default_factory=list)
+    known_pages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BodyResult:
+    units: list[DraftUnit] = field(default_factory=list)
+    matched: set[int] = field(default_factory=set)  # indexes of contents entries found
+    removed: list[tuple[int, str]] = field(default_factory=list)
+    to_front_matter: list[tuple[int, str]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def split_blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Runs of non-blank lines; a Markdown heading is always a block of its own."""
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for number, text in lines:
+        if not text.strip() or heading_level(text):
+            if current:
+                blocks.append(current)
+                current = []
+            if text.strip():
+                blocks.append([(number, text)])
+            continue
+        current.append((number, text))
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+class _BodyParser:
+    def __init__(self, entries: list[ContentsEntry], book_title: str, path: str):
+        self.entries = entries
+        self.path = path
+        self.book_key = match_key(book_title)
+        self.groups = _group_of_each_entry(entries)
+        self.pointer = 0
+        self.result = BodyResult()
+        self.unit: DraftUnit | None = None
+        self.page: str | None = None
+        self.pending_marker: str | None = None
+
+    # -- entry points ---------------------------------------------------------------
+    def run(self, lines: list[tuple[int, str]]) -> BodyResult:
+        for block in split_blocks(lines):
+            self.block(block)
+        if self.unit and self.pending_marker:
+            self.unit.blocks.append(Block(self.pending_marker, self.unit.line))
+            self.pending_marker = None
+        return self.result
+
+    def block(self, block: list[tuple[int, str]]) -> None:
+        number, first = block[0]
+        if len(block) == 1 and self.single_line(number, first):
+            return
+        self.paragraph(block)
+
+    # -- one-line blocks: headings, running headers, page numbers -------------------
+    def single_line(self, number: int, text: str) -> bool:
+        title = strip_heading(text)
+        if self.unit and self.running_header(number, title):
+            return True
+        if self.unit and page_label(title) and title.isdigit():
+            self.result.removed.append((number, "page number"))
+            self.break_page(number, next_label(page_label(title)), known=True)
+            return True
+        if len(title) > _MAX_TITLE_CHARS and not heading_level(text):
+            return False
+        index = self.find_entry(title)
+        if index is not None:
+            self.enter(index, number, title)
+            return True
+        if heading_level(text):
+            if not self.unit:
+                self.start_unit(tidy_title(title), "chapter", number, None)
+                self.result.to_front_matter.append((number, "unit title"))
+            else:
+                self.unit.blocks.append(Block(tidy_title(title), number, heading=2))
+            return True
+        return False
+
+    def running_header(self, number: int, text: str) -> bool:
+        keys = {self.book_key, match_key(self.unit.title)}
+        if self.unit.group:
+            keys.add(match_key(self.unit.group))
+        page = None
+        if match_key(text) not in keys:
+            for pattern in _HEAD_WITH_PAGE_RE:
+                m = pattern.match(text)
+                if m and match_key(m.group("text")) in keys and page_label(m.group("page")):
+                    page = page_label(m.group("page"))
+                    break
+            else:
+                return False
+        self.result.removed.append((number, "running header"))
+        if page:
+            self.break_page(number, page, known=True)
+        elif self.page:
+            self.break_page(number, next_label(self.page), known=False)
+        return True
+
+    def break_page(self, number: int, label: str, known: bool) -> None:
+        self.page = label
+        (self.unit.known_pages if known else self.unit.inferred_pages).append(label)
+        self.pending_marker = f"{{{{page {label}}}}}"
+        upcoming = next((e for e in self.entries[self.pointer:] if e.page), None)
+        if upcoming and page_order(label) > page_order(upcoming.page):
+            self.result.diagnostics.append(Diagnostic(
+                "P004", f"counted page {label} is past page {upcoming.page}, where the contents "
+                        f"start {upcoming.title!r}: a running header was counted twice or the "
+                        f"contents page number is wrong", self.path, number))
+
+    # -- contents entries ---------------------------------------------------------------
+    def find_entry(self, text: str) -> int | None:
+        key = match_key(text)
+        if not key:
+            return None
+        for index in range(self.pointer, len(self.entries)):
+            if match_key(self.entries[index].title) == key:
+                return index
+        return None
+
+    def enter(self, index: int, number: int, text: str) -> None:
+        entry = self.entries[index]
+        self.pointer = index + 1
+        self.result.matched.add(index)
+        if entry.kind == "group":
+            self.result.to_front_matter.append((number, "group label"))
+            return
+        if entry.kind == "section" and self.unit:
+            level = max(2, min(3, entry.level - (self.unit.entry.level if self.unit.entry else 1) + 1))
+            self.unit.blocks.append(Block(tidy_title(text), number, heading=level))
+            if entry.page and self.page and page_order(entry.page) > page_order(self.page):
+                self.page = entry.page  # the contents knows better than a lost header
+            return
+        kind = "chapter" if entry.kind == "section" else entry.kind
+        self.start_unit(entry.title, kind, number, entry)
+        self.result.to_front_matter.append((number, "unit title"))
+
+    def start_unit(self, title: str, kind: str, number: int, entry: ContentsEntry | None) -> None:
+        if self.unit and self.pending_marker:
+            self.unit.blocks.append(Block(self.pending_marker, number))
+        self.pending_marker = None
+        group = self.groups.get(self.entries.index(entry)) if entry else None
+        self.unit = DraftUnit(title=title, kind=kind, line=number, page=entry.page if entry else None,
+                              group=group, entry=entry)
+        self.page = self.unit.page
+        self.result.units.append(self.unit)
+
+    # -- paragraphs -------------------------------------------------------------------
+    def paragraph(self, block: list[tuple[int, str]]) -> None:
+        number = block[0][0]
+        if not self.unit:
+            self.result.diagnostics.append(Diagnostic(
+                "S016", "text before the first heading that matches the printed contents; "
+                        "kept in a unit of its own", self.path, number))
+            self.start_unit(strip_heading(block[0][1])[:20], "chapter", number, None)
+        pieces: list[str] = []
+        keep_lines = any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
+        for line_number, text in block:
+            if self.running_header(line_number, strip_heading(text)):
+                continue  # a running head cut into the paragraph: the marker goes at the seam
+            if keep_lines:
+                pieces.append(self.take_marker() + text.rstrip("\n"))
+            else:
+                marker = self.take_marker()
+                pieces = [join_text(pieces[0], text.strip(), marker)] if pieces else [marker + text.strip()]
+        if not pieces:
+            return
+        text = "\n".join(pieces)
+        if self.byline(number, text):
+            return
+        previous = self.unit.blocks[-1] if self.unit.blocks else None
+        if previous and not previous.heading and not keep_lines and not is_closed(previous.text) \
+                and not previous.text.startswith("{{page"):
+            previous.text = join_text(previous.text, text)
+        else:
+            self.unit.blocks.append(Block(text, number))
+
+    def take_marker(self) -> str:
+        marker, self.pending_marker = self.pending_marker or "", None
+        return marker
+
+    def byline(self, number: int, text: str) -> bool:
+        unit = self.unit
+        if unit.blocks or unit.author or "\n" in text or "{{page" in text:
+            return False
+        author = unit.entry.author if unit.entry else None
+        if author and (text == author or re.match(rf"^{re.escape(author)}\s+\S", text)):
+            note = text[len(author):].strip()
+        elif not author and unit.group and (m := _BYLINE_RE.match(text)) and not is_closed(text):
+            author, note = m.group("name"), m.group("note")
+        else:
+            return False
+        unit.author, unit.author_note = author, note or None
+        self.result.to_front_matter.append((number, "byline"))
+        return True
+
+
+def _group_of_each_entry(entries: list[ContentsEntry]) -> dict[int, str]:
+    """Entry index -> the label of the front/back-matter group it is printed under."""
+    out: dict[int, str] = {}
+    group: str | None = None
+    for index, entry in enumerate(entries):
+        if entry.kind == "group":
+            group = entry.title
+        elif entry.level == 1:
+            group = None
+        elif group:
+            out[index] = group
+    return out
+
+
+def parse_body(lines: list[tuple[int, str]], entries: list[ContentsEntry], book_title: str,
+               path: str) -> BodyResult:
+    return _BodyParser(entries, book_title, path).run(lines)

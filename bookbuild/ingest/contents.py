@@ -1,0 +1,142 @@
+"""Parse a printed contents page (目录 / CONTENTS) into entries with levels and pages.
+
+Levels come from the numbering (前言/序章 groups, 第X篇 parts, 第X章 chapters,
+sections, 结语/后记/附录 back matter), never from the extraction's '#' marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bookbuild.ingest.text import (HAN, match_key, page_label, strip_heading, strip_leaders,
+                                   tidy_title)
+from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
+from bookbuild.model import ContentsEntry
+
+CONTENTS_KEYS = {"目录", "contents", "tableofcontents", "目次"}
+_NUM = r"[一二三四五六七八九十百零〇两\d]+"
+_PART_RE = re.compile(rf"^(?:第{_NUM}(?:篇|部分|部|卷|编)|Part\s+(?:[IVXLC]+|\d+|[A-Z][a-z]+)\b)")
+_CHAPTER_RE = re.compile(rf"^(?:第{_NUM}章|Chapter\s+\w+|\d{{1,2}}\.?(?=\s))")
+_PAGE_RE = re.compile(r"^(?P<title>.*?\S)\s*(?:\s|/)\s*(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s*$")
+_AUTHOR_RE = re.compile(rf"^(?P<title>.+\S)\s+(?P<author>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)$")
+
+
+@dataclass
+class ContentsResult:
+    entries: list[ContentsEntry] = field(default_factory=list)
+    end: int = 0  # index into the source lines where the body starts
+    removed: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+
+
+def label_kind(text: str) -> str | None:
+    """'前言' -> 'preface', '重刊序言' -> 'foreword', 'Afterword' -> 'afterword';
+    None for other titles."""
+    key = match_key(text)
+    if key in CJK_LABEL_KINDS or key in EN_LABEL_KINDS:
+        return CJK_LABEL_KINDS.get(key) or EN_LABEL_KINDS.get(key)
+    if len(key) <= 6:  # a qualified label: 重刊序言, 再版后记, 译后记
+        for label in sorted(CJK_LABEL_KINDS, key=len, reverse=True):
+            if len(label) >= 2 and key.endswith(label):
+                return CJK_LABEL_KINDS[label]
+    return None
+
+
+def is_contents_heading(line: str) -> bool:
+    return match_key(line) in CONTENTS_KEYS
+
+
+def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
+    """`lines[start]` is the first line after the contents heading."""
+    result = ContentsResult(end=len(lines))
+    state = _State()
+    pending: tuple[int, str] | None = None
+    for index in range(start, len(lines)):
+        number, raw = lines[index]
+        text = " ".join(strip_leaders(strip_heading(raw)).split())
+        if not text:
+            continue
+        if is_contents_heading(text):
+            result.removed.append((number, "contents running header"))
+            continue
+        if result.entries and pending is None and _starts_body(text, result.entries):
+            result.end = index
+            break
+        page_only = page_label(text)
+        if page_only and (pending or (result.entries and result.entries[-1].page is None
+                                      and result.entries[-1].kind != "group")):
+            if pending:
+                state.add(result, pending[0], pending[1], page_only)
+                pending = None
+            else:
+                last = result.entries.pop()
+                result.entries.append(ContentsEntry(last.title, last.kind, last.level,
+                                                    page_only, last.author, last.line))
+            continue
+        m = _PAGE_RE.match(text)
+        if m and page_label(m.group("page")):
+            title = m.group("title")
+            if pending:
+                title = _join_entry(pending[1], title)
+                number = pending[0]
+                pending = None
+            state.add(result, number, title, page_label(m.group("page")))
+            continue
+        if pending is None and label_kind(text) and len(text) <= 12:
+            state.open_group(result, number, text)
+            continue
+        if pending is None and len(text) <= 40 and not text.endswith("。"):
+            pending = (number, text)  # a numbering label or a title wrapped onto two lines
+            continue
+        result.end = index
+        break
+    if pending:
+        state.add(result, pending[0], pending[1], None)
+    return result
+
+
+def _join_entry(first: str, second: str) -> str:
+    if _PART_RE.match(first) or _CHAPTER_RE.match(first) or first.isascii():
+        return f"{first} {second}"
+    return first + second
+
+
+def _starts_body(text: str, entries: list[ContentsEntry]) -> bool:
+    """The body begins where the first contents entry (or its group label) reappears."""
+    first = entries[0]
+    return match_key(text) == match_key(first.title) and not _PAGE_RE.match(text)
+
+
+@dataclass
+class _State:
+    group_kind: str | None = None
+    in_part: bool = False
+    chapter_level: int | None = None
+
+    def open_group(self, result: ContentsResult, line: int, text: str) -> None:
+        self.group_kind = label_kind(text)
+        self.chapter_level = None
+        result.entries.append(ContentsEntry(tidy_title(text), "group", 1, None, None, line))
+
+    def add(self, result: ContentsResult, line: int, text: str, page: str | None) -> None:
+        title = tidy_title(text)
+        author = None
+        if _PART_RE.match(title):
+            kind, level = "part", 1
+            self.group_kind, self.in_part, self.chapter_level = None, True, None
+        elif _CHAPTER_RE.match(title):
+            kind, level = "chapter", 2 if self.in_part else 1
+            self.group_kind, self.chapter_level = None, level
+        elif label_kind(title) and len(title) <= 12:
+            kind, level = label_kind(title), 1
+            self.group_kind, self.in_part, self.chapter_level = None, False, None
+        elif self.group_kind:
+            kind, level = self.group_kind, 2
+            m = _AUTHOR_RE.match(title)
+            if m:
+                title, author = m.group("title"), m.group("author")
+        elif self.chapter_level is not None:
+            kind, level = "section", self.chapter_level + 1
+        else:
+            kind, level = "chapter", 2 if self.in_part else 1
+        result.entries.append(ContentsEntry(title, kind, level, page, author, line))

@@ -1,0 +1,233 @@
+"""Run the ingest parsers over one source and assemble units, metadata and the report."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.ingest.body import Block, BodyResult, DraftUnit, parse_body, split_blocks
+from bookbuild.ingest.cip import CipRecord, parse_cip
+from bookbuild.ingest.colophon import parse_colophon
+from bookbuild.ingest.contents import ContentsResult, parse_contents
+from bookbuild.ingest.decode import decode_source
+from bookbuild.ingest.loc import parse_loc
+from bookbuild.ingest.segment import Lines, segment
+from bookbuild.ingest.text import (cn_number, has_han, heading_level, match_key, roman_value,
+                                   strip_heading, tidy_title)
+from bookbuild.errors import InputError
+from bookbuild.metadata import dump_metadata
+from bookbuild.model import ContentsEntry, Metadata
+
+_MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    files: tuple[tuple[str, str], ...]  # (path relative to the output root, text)
+    metadata: Metadata
+    report: str
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
+    text = decode_source(data, source_path, encoding)
+    lines: Lines = list(enumerate(text.split("\n"), 1))
+    parts = segment(lines)
+    diagnostics: list[Diagnostic] = []
+
+    record = _parse_record(parts, source_path, diagnostics)
+    contents = ContentsResult(end=0)
+    if parts.contents_heading is not None:
+        contents = parse_contents(lines, parts.contents_heading + 1)
+    else:
+        diagnostics.append(Diagnostic("S012", "no printed contents (目录 / Contents) found; "
+                                      "units come from the body's headings only", source_path, 1))
+    if not parts.cip_style and parts.contents_heading is None and \
+            not any(heading_level(t) for _, t in lines):
+        raise InputError(f"{source_path}: no book structure found (no CIP record, no contents "
+                         "page, no headings); is this text extracted from a book?")
+    front_units = _front_units(parts.front, record.title)
+    title = record.title or (front_units[-1].title if front_units else "")
+    if not title:
+        title = Path(source_path).stem.split(".")[0]
+        diagnostics.append(Diagnostic("M002", f"no title found (no CIP record, no title page); "
+                                      f"using {title!r}: correct it in metadata.yaml", source_path, 1))
+    body_start = contents.end if parts.contents_heading is not None else _after(parts, lines)
+    body = parse_body(lines[body_start:], contents.entries, title, source_path)
+    diagnostics.extend(record.diagnostics + body.diagnostics)
+    if not body.units and not front_units:
+        raise InputError(f"{source_path}: no book structure found: no heading matched a "
+                         "contents entry and there is no title page")
+
+    meta = Metadata(
+        title=title, subtitle=record.subtitle,
+        language="zh-Hans" if has_han(text) else "en",
+        creators=tuple(record.creators), publisher=record.publisher, place=record.place,
+        date=record.date, edition=record.edition, isbn=record.isbn,
+        subjects=tuple(record.subjects), classification=tuple(record.classification),
+        cip=record.cip, print_lines=tuple(parse_colophon(parts.colophon)),
+        contents=tuple(contents.entries))
+    units = front_units + body.units
+    names = _file_names(units)
+    files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
+    files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
+
+    missing = [e for i, e in enumerate(contents.entries)
+               if i not in body.matched and e.kind != "group"]
+    for entry in missing:
+        if entry.kind != "section":
+            diagnostics.append(Diagnostic(
+                "S011", f"contents entry {entry.title!r} (p. {entry.page}) is not in the source",
+                source_path, entry.line))
+    _check_nothing_lost(lines, parts, contents, body, units, names, source_path)
+    report = _report(source_path, lines, parts, contents, body, names, units, missing)
+    return IngestResult(files=tuple(files), metadata=meta, report=report,
+                        diagnostics=tuple(diagnostics))
+
+
+def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
+    if parts.cip_style == "cn":
+        return parse_cip(parts.cip, path)
+    if parts.cip_style == "loc":
+        return parse_loc(parts.cip, path)
+    diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
+                                  "Congress Cataloging-in-Publication Data) found", path, 1))
+    return CipRecord()
+
+
+def _after(parts, lines: Lines) -> int:
+    last = max((n for block in parts.front for n, _ in block), default=0)
+    last = max([last] + [n for n, _ in parts.colophon] + [n for n, _ in parts.cip])
+    return last  # lines are numbered from 1, so line N sits at index N-1; N is the next
+
+
+def _front_units(blocks, book_title: str) -> list[DraftUnit]:
+    """Pages before the CIP record: the last is the title page, those before it the cover."""
+    if not blocks:
+        return []
+    cover = [line for block in blocks[:-1] for line in block]
+    pages = [("cover", cover)] if cover else []
+    pages.append(("titlepage", blocks[-1]))
+    units = []
+    for kind, lines in pages:
+        title_line = next((n for n, t in lines if heading_level(t) == 1), None)
+        title = tidy_title(strip_heading(dict(lines)[title_line])) if title_line else book_title
+        unit = DraftUnit(title=title or book_title, kind=kind, line=lines[0][0])
+        for piece in split_blocks([(n, t) for n, t in lines if n != title_line]):
+            unit.blocks.append(Block("\n".join(_front_line(t) for _, t in piece), piece[0][0]))
+        units.append(unit)
+    return units
+
+
+def _front_line(text: str) -> str:
+    hard_break = "  " if text.endswith("  ") else ""
+    return tidy_title(strip_heading(text)) + hard_break
+
+
+def _file_names(units: list[DraftUnit]) -> list[str]:
+    names, seen = [], set()
+    for index, unit in enumerate(units, 1):
+        slug = unit.kind
+        number = _unit_number(unit.title)
+        if unit.kind in ("chapter", "part") and number:
+            slug = f"{unit.kind}-{number}"
+        base, n = slug, 2
+        while slug in seen:
+            slug, n = f"{base}-{n}", n + 1
+        seen.add(slug)
+        names.append(f"{index:02d}-{slug}")
+    return names
+
+
+def _unit_number(title: str) -> int | None:
+    """第十二章 -> 12, Chapter 3 / 3 The Title -> 3, Part IV -> 4."""
+    cjk = re.match(r"第(.+?)[章篇部卷编]", title)
+    if cjk:
+        return cn_number(cjk.group(1))
+    latin = re.match(r"(?:(?:Chapter|Part)\s+)?(\d+|[IVXLC]+)\b", title)
+    if latin:
+        return int(latin.group(1)) if latin.group(1).isdigit() else roman_value(latin.group(1))
+    return None
+
+
+def unit_markdown(unit: DraftUnit) -> str:
+    front: dict[str, object] = {"title": unit.title, "kind": unit.kind}
+    if unit.page:
+        front["page"] = _page_value(unit.page)
+    if unit.group:
+        front["group"] = unit.group
+    if unit.author:
+        front["author"] = unit.author
+    if unit.author_note:
+        front["author_note"] = unit.author_note
+    if unit.inferred_pages:
+        front["inferred_pages"] = [_page_value(p) for p in unit.inferred_pages]
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    body = "\n\n".join(("#" * b.heading + " " if b.heading else "") + b.text for b in unit.blocks)
+    return f"---\n{head}---\n\n{body}\n" if body else f"---\n{head}---\n"
+
+
+def _page_value(label: str) -> int | str:
+    return int(label) if label.isdigit() else label
+
+
+def _structural_headings(lines: Lines, parts) -> list[tuple[int, str]]:
+    found = []
+    if parts.cip_heading is not None:
+        found.append((parts.cip_heading, "CIP record heading (the record is in metadata.yaml)"))
+    if parts.contents_heading is not None:
+        found.append((lines[parts.contents_heading][0], "contents heading"))
+    return found
+
+
+def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, path) -> None:
+    """Every non-blank source line must be in a unit, in metadata, or removed for a reason."""
+    placed = {n for n, _ in parts.cip} | {n for n, _ in parts.colophon}
+    placed |= {n for n, _ in body.removed} | {n for n, _ in contents.removed}
+    placed |= {n for n, _ in body.to_front_matter} | {parts.cip_heading}
+    if parts.contents_heading is not None:
+        placed |= {n for n, _ in lines[parts.contents_heading: contents.end]}
+    texts = {id(u): _MARKER_RE.sub("", unit_markdown(u)) for u in units}
+    flat = {id(u): re.sub(r"\s", "", texts[id(u)]) for u in units}
+    keys = {id(u): match_key(texts[id(u)]) for u in units}
+    starts = sorted((u.line, id(u)) for u in units)
+    lost = []
+    for number, text in lines:
+        if not text.strip() or number in placed:
+            continue
+        owner = next((uid for start, uid in reversed(starts) if start <= number), None)
+        plain = re.sub(r"\s", "", strip_heading(text))
+        if owner is None or not (plain in flat[owner] or match_key(text) in keys[owner]):
+            lost.append(number)
+    if lost:
+        raise InputError(f"{path}:{lost[0]}: ingest would lose {len(lost)} source line(s) "
+                         f"(lines {', '.join(map(str, lost[:10]))}); nothing was written")
+
+
+def _report(path, lines, parts, contents, body: BodyResult, names, units, missing) -> str:
+    removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts))
+    known = sum(len(u.known_pages) + (1 if u.page else 0) for u in units)
+    inferred = sum(len(u.inferred_pages) for u in units)
+    entries = [e for e in contents.entries if e.kind != "group"]
+    out = [f"ingest report for {path}",
+           f"source lines: {len(lines)} ({sum(1 for _, t in lines if t.strip())} non-blank)",
+           f"units written: {len(units)} ({', '.join(f'book/{n}.md' for n in names)})",
+           f"contents entries: {len(entries)}; matched in the body: {len(entries) - len(missing)}; "
+           f"missing from the source: {len(missing)}",
+           f"print pages: {known} known, {inferred} inferred from counted page breaks",
+           f"to metadata.yaml: {sum(1 for _, t in parts.cip if t.strip())} CIP record lines, "
+           f"{sum(1 for _, t in parts.colophon if t.strip())} colophon "
+           f"lines, contents page lines {lines[parts.contents_heading][0] if parts.contents_heading is not None else '-'}"
+           f"–{lines[contents.end - 1][0] if contents.end else '-'}",
+           f"to front matter: {len(body.to_front_matter)} lines (titles, group labels, bylines)",
+           f"removed: {len(removed)} lines"]
+    out += [f"  line {n}: {why}" for n, why in removed]
+    if missing:
+        out.append("contents entries not in the source:")
+        out += [f"  line {e.line}: {'  ' * (e.level - 1)}{e.title}" + (f" (p. {e.page})" if e.page else "")
+                for e in missing]
+    return "\n".join(out) + "\n"

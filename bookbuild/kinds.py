@@ -1,0 +1,77 @@
+"""The documented set of unit kinds and what each means in EPUB structural semantics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    epub_type: str
+    role: str | None  # DPUB-ARIA role allowed on <section>, if any
+    matter: str  # front | body | back
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("cover", "cover", None, "front"),
+        Kind("titlepage", "titlepage", None, "front"),
+        Kind("copyright-page", "copyright-page", None, "front"),
+        Kind("dedication", "dedication", "doc-dedication", "front"),
+        Kind("epigraph", "epigraph", "doc-epigraph", "front"),
+        Kind("foreword", "foreword", "doc-foreword", "front"),
+        Kind("preface", "preface", "doc-preface", "front"),
+        Kind("introduction", "introduction", "doc-introduction", "front"),
+        Kind("prologue", "prologue", "doc-prologue", "body"),
+        Kind("part", "part", "doc-part", "body"),
+        Kind("chapter", "chapter", "doc-chapter", "body"),
+        Kind("epilogue", "epilogue", "doc-epilogue", "back"),
+        Kind("conclusion", "conclusion", "doc-conclusion", "back"),
+        Kind("afterword", "afterword", "doc-afterword", "back"),
+        Kind("appendix", "appendix", "doc-appendix", "back"),
+        Kind("acknowledgments", "acknowledgments", "doc-acknowledgments", "back"),
+        Kind("colophon", "colophon", None, "back"),
+    )
+}
+
+# Chinese front/back-matter labels as printed in contents pages, and the kind each means.
+CJK_LABEL_KINDS: dict[str, str] = {
+    "前言": "preface",
+    "序": "foreword",
+    "序言": "foreword",
+    "代序": "foreword",
+    "推荐序": "foreword",
+    "自序": "preface",
+    "引言": "introduction",
+    "导论": "introduction",
+    "导言": "introduction",
+    "绪论": "introduction",
+    "序章": "prologue",
+    "楔子": "prologue",
+    "结语": "conclusion",
+    "结束语": "conclusion",
+    "结论": "conclusion",
+    "尾声": "epilogue",
+    "后记": "afterword",
+    "跋": "afterword",
+    "附录": "appendix",
+    "致谢": "acknowledgments",
+    "出版说明": "colophon",
+    "编后记": "afterword",
+}
+
+EN_LABEL_KINDS: dict[str, str] = {
+    "preface": "preface",
+    "foreword": "foreword",
+    "introduction": "introduction",
+    "prologue": "prologue",
+    "epilogue": "epilogue",
+    "conclusion": "conclusion",
+    "afterword": "afterword",
+    "appendix": "appendix",
+    "acknowledgments": "acknowledgments",
+    "acknowledgements": "acknowledgments",
+    "dedication": "dedication",
+}

@@ -1,0 +1,123 @@
+"""Stage `load`: read metadata.yaml, book/*.md (front matter + body), styles and images."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.kinds import KINDS
+from bookbuild.metadata import parse_metadata
+from bookbuild.model import Metadata, UnitSource
+
+_NAME_RE = re.compile(r"^\d{2,3}-[a-z0-9][a-z0-9-]*$")
+FRONT_KEYS = ("title", "kind", "page", "author", "author_note", "group", "inferred_pages")
+
+
+@dataclass(frozen=True)
+class LoadedBook:
+    root: Path
+    metadata: Metadata
+    units: tuple[UnitSource, ...]
+    stylesheets: tuple[tuple[str, str], ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load(root: Path) -> LoadedBook:
+    diagnostics: list[Diagnostic] = []
+    meta_path = root / "metadata.yaml"
+    if meta_path.exists():
+        metadata, found = parse_metadata(_read_text(meta_path), "metadata.yaml")
+        diagnostics += found
+    else:
+        metadata, _ = parse_metadata("{}", "metadata.yaml")
+        diagnostics.append(Diagnostic("M001", f"no metadata.yaml in {root}", "metadata.yaml"))
+    units = []
+    book = root / "book"
+    files = sorted(book.glob("*.md")) if book.is_dir() else []
+    if not files:
+        diagnostics.append(Diagnostic("S009", f"no chapter files (book/NN-slug.md) in {root}", "book/"))
+    for path in files:
+        unit, found = read_unit(_read_text(path), f"book/{path.name}", path.stem)
+        diagnostics += found
+        if unit:
+            units.append(unit)
+    return LoadedBook(root, metadata, tuple(units), _stylesheets(root), tuple(diagnostics))
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].decode("utf-8", "replace") + "\ufffd"
+
+
+def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    if not _NAME_RE.match(name):
+        diags.append(Diagnostic("S013", f"file name {name}.md is not NN-slug.md (ASCII lower case, "
+                                "digits and hyphens)", path, 1))
+    if not text.startswith("---\n"):
+        return None, diags + [Diagnostic("S001", "no front matter: the file must start with a "
+                                         "'---' line, YAML fields, and a closing '---'", path, 1)]
+    end = text.find("\n---\n", 3)
+    if end < 0 and text.endswith("\n---"):
+        end = len(text) - 4
+    if end < 0:
+        return None, diags + [Diagnostic("S001", "front matter is not closed by a '---' line", path, 1)]
+    try:
+        front = yaml.safe_load(text[4:end + 1]) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, diags + [Diagnostic("S001", f"front matter is not valid YAML: "
+                                         f"{getattr(exc, 'problem', exc)}", path,
+                                         (mark.line + 2) if mark else 1)]
+    if not isinstance(front, dict):
+        return None, diags + [Diagnostic("S001", "front matter must be YAML fields", path, 2)]
+    lines = {key: _key_line(text, key) for key in front}
+    for key in front:
+        if key not in FRONT_KEYS:
+            diags.append(Diagnostic("S015", f"unknown front-matter field `{key}` (known: "
+                                    f"{', '.join(FRONT_KEYS)})", path, lines[key]))
+    title, kind = front.get("title"), front.get("kind")
+    if not isinstance(title, str) or not title.strip():
+        diags.append(Diagnostic("S003", "front matter needs a `title`", path, lines.get("title", 2)))
+    if kind not in KINDS:
+        diags.append(Diagnostic("S002", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}",
+                                path, lines.get("kind", 2)))
+    for key in ("author", "author_note", "group"):
+        if key in front and not isinstance(front[key], (str, type(None))):
+            diags.append(Diagnostic("S003", f"`{key}` must be text", path, lines[key]))
+    page = front.get("page")
+    if page is not None and not re.fullmatch(r"\d+|[ivxlcdm]+", str(page)):
+        diags.append(Diagnostic("P001", f"page {page!r} is not an arabic or lower-case roman "
+                                "numeral", path, lines["page"]))
+    inferred = front.get("inferred_pages") or []
+    if not isinstance(inferred, list):
+        diags.append(Diagnostic("S003", "`inferred_pages` must be a list", path, lines["inferred_pages"]))
+        inferred = []
+    if any(d.severity.value == "error" for d in diags):
+        return None, diags
+    body_line = text[: end + 5].count("\n") + 1
+    return UnitSource(
+        path=path, name=name, title=title.strip(), kind=kind, body=text[end + 5:],
+        body_line=body_line, page=None if page is None else str(page),
+        author=front.get("author"), author_note=front.get("author_note"),
+        group=front.get("group"), inferred_pages=frozenset(str(p) for p in inferred)), diags
+
+
+def _key_line(text: str, key: str) -> int:
+    m = re.search(rf"^{re.escape(str(key))}\s*:", text, re.M)
+    return text[: m.start()].count("\n") + 1 if m else 1
+
+
+def _stylesheets(root: Path) -> tuple[tuple[str, str], ...]:
+    """The package's CJK-first stylesheet, then the book's own styles/*.css, in name order."""
+    default = resources.files("bookbuild").joinpath("styles/default.css").read_text("utf-8")
+    own = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
+    return (("default.css", default),) + tuple((f"book-{p.name}", _read_text(p)) for p in own)

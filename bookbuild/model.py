@@ -1,0 +1,219 @@
+"""The book model: frozen dataclasses, no I/O. Every stage takes and returns these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- metadata -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Creator:
+    name: str
+    role: str  # author | editor | translator | illustrator | contributor
+    file_as: str = ""
+    et_al: bool = False  # the source said 等 / "et al."
+
+
+@dataclass(frozen=True)
+class PrintLine:
+    """One line of the colophon (版权页) in print order; label None is a free note."""
+
+    value: str
+    label: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """One entry of the printed contents page, as printed."""
+
+    title: str
+    kind: str  # group | part | chapter | section | a unit kind such as preface
+    level: int  # 1 = top
+    page: str | None
+    author: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Cip:
+    raw: str = ""
+    number: str = ""
+    agency: str = ""
+    access_points: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ("I", ("互…",)), …
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    language: str
+    subtitle: str = ""
+    creators: tuple[Creator, ...] = ()
+    publisher: str = ""
+    place: str = ""
+    date: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
+    edition: str = ""
+    isbn: str = ""
+    subjects: tuple[str, ...] = ()
+    classification: tuple[str, ...] = ()
+    cip: Cip = field(default_factory=Cip)
+    print_lines: tuple[PrintLine, ...] = ()
+    contents: tuple[ContentsEntry, ...] = ()
+    modified: str = ""  # ISO 8601 UTC; else derived from SOURCE_DATE_EPOCH or date
+    suppress: frozenset[str] = frozenset()
+    path: str = "metadata.yaml"
+    lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
+
+    def line_of(self, key: str) -> int | None:
+        return dict(self.lines).get(key)
+
+
+# --- units as read and parsed ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitSource:
+    """One book/NN-slug.md file: front matter fields and the Markdown body."""
+
+    path: str  # as shown in diagnostics, e.g. book/03-preface.md
+    name: str  # file stem, e.g. 03-preface
+    title: str
+    kind: str
+    body: str
+    body_line: int  # source line of the body's first line
+    page: str | None = None
+    author: str | None = None
+    author_note: str | None = None
+    group: str | None = None
+    inferred_pages: frozenset[str] = frozenset()
+    generated: bool = False  # made from metadata (title page, copyright page)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int  # 1 = the unit title, 2 = ## section, 3 = ### subsection …
+    text: str
+    id: str
+    line: int
+    page: str | None = None  # the print page this heading stands on
+
+
+@dataclass(frozen=True)
+class PageMarker:
+    label: str
+    id: str
+    line: int
+    known: bool  # from the printed contents or a running head, not counted
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    alt: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ParsedUnit:
+    source: UnitSource
+    fragment: str  # the unit's content as one XHTML <body> element, ids assigned
+    headings: tuple[Heading, ...]
+    markers: tuple[PageMarker, ...]
+    links: tuple[Link, ...]
+    images: tuple[Image, ...]
+    ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
+
+    @property
+    def doc_name(self) -> str:
+        return f"{self.source.name}.xhtml"
+
+
+@dataclass(frozen=True)
+class Book:
+    metadata: Metadata
+    units: tuple[ParsedUnit, ...]
+    stylesheets: tuple[tuple[str, str], ...]  # (file name, css text)
+    images: tuple[tuple[str, bytes], ...]  # (path inside the book folder, data)
+
+
+# --- resolved ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    doc: str  # content document name, e.g. 03-preface.xhtml
+    id: str
+    kind: str  # page | heading | unit | note | other
+
+
+@dataclass(frozen=True)
+class PageRef:
+    label: str
+    doc: str
+    id: str
+    known: bool
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ResolvedUnit:
+    unit: ParsedUnit
+    hrefs: tuple[tuple[str, str], ...]  # link as written -> resolved "doc#id"
+
+    def href_for(self, written: str) -> str:
+        return dict(self.hrefs).get(written, written)
+
+
+@dataclass(frozen=True)
+class ResolvedBook:
+    book: Book
+    units: tuple[ResolvedUnit, ...]
+    pages: tuple[PageRef, ...]
+    targets: tuple[tuple[str, Target], ...]  # id -> target, whole book
+
+
+# --- navigation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavPoint:
+    label: str
+    href: str | None  # None: a grouping label such as 前言 with entries below
+    page: str | None
+    children: tuple["NavPoint", ...] = ()
+
+
+@dataclass(frozen=True)
+class Landmark:
+    type: str  # epub:type value
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Navigation:
+    toc: tuple[NavPoint, ...]
+    landmarks: tuple[Landmark, ...]
+    page_list: tuple[PageRef, ...]
+    reading_order: tuple[str, ...]  # every toc and page target "doc#id", in reading order
+
+
+# --- rendered ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str  # file name inside the output, e.g. 03-preface.xhtml
+    title: str
+    body: bytes
+    media_type: str = "application/xhtml+xml"
+    properties: tuple[str, ...] = ()
+    in_spine: bool = True

@@ -1,0 +1,114 @@
+"""Stage `nav`: the table of contents (groups -> parts -> chapters -> sections), the
+landmarks and the page-list, computed from the resolved model."""
+
+from __future__ import annotations
+
+from bookbuild.kinds import KINDS
+from bookbuild.labels import labels
+from bookbuild.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
+
+NAV_DOC = "nav.xhtml"
+_NOT_IN_TOC = {"cover", "titlepage", "copyright-page"}
+
+
+def build_nav(book: ResolvedBook) -> Navigation:
+    units = [r.unit for r in book.units]
+    return Navigation(toc=_toc(units), landmarks=_landmarks(units, book.book.metadata.language),
+                      page_list=book.pages, reading_order=_reading_order(units))
+
+
+def _reading_order(units: list[ParsedUnit]) -> tuple[str, ...]:
+    """Headings and page markers by (unit, source line); a unit's start-page marker comes
+    before its title, which sits on the same (front-matter) line."""
+    places = []
+    for index, unit in enumerate(units):
+        places += [(index, m.line, 0, f"{unit.doc_name}#{m.id}") for m in unit.markers]
+        places += [(index, h.line, 1, f"{unit.doc_name}#{h.id}") for h in unit.headings]
+    return tuple(href for *_, href in sorted(places))
+
+
+def _unit_point(unit: ParsedUnit) -> NavPoint:
+    title = unit.headings[0]
+    return NavPoint(unit.source.title, f"{unit.doc_name}#{title.id}", unit.source.page,
+                    _section_points(unit.doc_name, unit.headings[1:]))
+
+
+def _section_points(doc: str, headings: tuple[Heading, ...]) -> tuple[NavPoint, ...]:
+    """Nest headings by level; a skipped level nests under the nearest shallower one."""
+    points: list[NavPoint] = []
+    index = 0
+    while index < len(headings):
+        head = headings[index]
+        end = index + 1
+        while end < len(headings) and headings[end].level > head.level:
+            end += 1
+        points.append(NavPoint(head.text, f"{doc}#{head.id}", head.page,
+                               _section_points(doc, headings[index + 1:end])))
+        index = end
+    return tuple(points)
+
+
+def _toc(units: list[ParsedUnit]) -> tuple[NavPoint, ...]:
+    top: list[NavPoint] = []
+    part: NavPoint | None = None
+    part_children: list[NavPoint] = []
+    group_label: str | None = None
+    group_children: list[NavPoint] = []
+
+    def close_group() -> None:
+        nonlocal group_label, group_children
+        if group_label:
+            first = group_children[0]
+            top.append(NavPoint(group_label, first.href, None, tuple(group_children)))
+        group_label, group_children = None, []
+
+    def close_part() -> None:
+        nonlocal part, part_children
+        if part:
+            top.append(NavPoint(part.label, part.href, part.page, part.children + tuple(part_children)))
+        part, part_children = None, []
+
+    for unit in units:
+        kind = unit.source.kind
+        if kind in _NOT_IN_TOC:
+            continue
+        point = _unit_point(unit)
+        if unit.source.group:
+            close_part()
+            if unit.source.group != group_label:
+                close_group()
+                group_label = unit.source.group
+            group_children.append(point)
+            continue
+        close_group()
+        if kind == "part":
+            close_part()
+            part = point
+        elif part and KINDS[kind].matter == "body":
+            part_children.append(point)
+        else:
+            close_part()
+            top.append(point)
+    close_group()
+    close_part()
+    return tuple(top)
+
+
+def _landmarks(units: list[ParsedUnit], language: str) -> tuple[Landmark, ...]:
+    words = labels(language)
+    marks: list[Landmark] = []
+
+    def first(predicate) -> ParsedUnit | None:
+        return next((u for u in units if predicate(u)), None)
+
+    for kind in ("cover", "titlepage"):
+        unit = first(lambda u, k=kind: u.source.kind == k)
+        if unit:
+            marks.append(Landmark(kind, words[kind], unit.doc_name))
+    marks.append(Landmark("toc", words["contents"], f"{NAV_DOC}#toc"))
+    for matter in ("front", "body", "back"):
+        unit = first(lambda u, m=matter: KINDS[u.source.kind].matter == m
+                     and u.source.kind not in ("cover", "titlepage", "copyright-page"))
+        if unit:
+            marks.append(Landmark(f"{matter}matter", words[f"{matter}matter"], unit.doc_name))
+    return tuple(marks)

@@ -1,0 +1,238 @@
+"""Stage `parse`: each unit's Markdown -> a well-formed XHTML fragment plus its headings,
+page markers, links, images and ids, each with the source line it came from."""
+
+from __future__ import annotations
+
+import html.entities
+import re
+import xml.etree.ElementTree as ET
+
+import markdown
+from lxml import etree
+
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
+
+XHTML = "http://www.w3.org/1999/xhtml"
+EPUB = "http://www.idpf.org/2007/ops"
+PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
+_VALID_LABEL_RE = re.compile(r"^(\d+|[ivxlcdm]+)$")
+_NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+_SCRIPTY_TAGS = {"script", "iframe", "object", "embed", "form", "frame", "frameset", "base"}
+_MEDIA_TAGS = {"img", "audio", "video", "source", "track", "link", "input", "image"}
+
+
+class _PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
+        span = ET.Element("span")
+        span.set("data-page", m.group(1))
+        return span, m.start(0), m.end(0)
+
+
+class _PageMarkerExtension(markdown.extensions.Extension):
+    def extendMarkdown(self, md):  # noqa: N802
+        # before 'backtick' (190) so a marker is never taken apart as emphasis or a link
+        md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
+
+
+def markdown_converter() -> markdown.Markdown:
+    # footnote ids without ':' so they stay valid XML names in every reading system
+    return markdown.Markdown(
+        extensions=["extra", "sane_lists", _PageMarkerExtension()],
+        extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
+        output_format="xhtml")
+
+
+def to_xml_text(html_text: str) -> str:
+    """HTML named entities (&nbsp;) are not XML: write them as characters."""
+    def replace(m: re.Match) -> str:
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        char = html.entities.html5.get(f"{name};")
+        return char if char else m.group(0)
+    return _NAMED_ENTITY_RE.sub(replace, html_text)
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_fragment(xhtml: str) -> etree._Element:
+    return etree.fromstring(f'<body xmlns="{XHTML}" xmlns:epub="{EPUB}">{to_xml_text(xhtml)}</body>',
+                            _xml_parser())
+
+
+class _Locator:
+    """Finds the source line of the nth occurrence of a piece of text in a unit's body."""
+
+    def __init__(self, source: UnitSource):
+        self.lines = source.body.split("\n")
+        self.first = source.body_line
+        self.seen: dict[str, int] = {}
+
+    def line_of(self, needle: str, fallback: int | None = None) -> int:
+        nth = self.seen.get(needle, 0)
+        self.seen[needle] = nth + 1
+        count = 0
+        for index, text in enumerate(self.lines):
+            occurrences = text.count(needle) if needle else 0
+            if count + occurrences > nth:
+                return self.first + index
+            count += occurrences
+        return fallback if fallback is not None else self.first
+
+
+def slugify(text: str) -> str:
+    """A stable id from heading text; CJK kept, so `#什么是互联网` works as written."""
+    slug = re.sub(r"[\s_-]+", "-", re.sub(r"[^\w\s-]", "", text.lower())).strip("-")
+    if not slug or not slug[0].isalpha():
+        slug = f"h-{slug}" if slug else "h"
+    return slug
+
+
+def parse_unit(source: UnitSource, used_ids: set[str]) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    xhtml = markdown_converter().convert(source.body)
+    try:
+        root = parse_fragment(xhtml)
+    except etree.XMLSyntaxError as exc:
+        line = _first_bad_html_line(source)
+        return None, [Diagnostic("S004", f"raw HTML is not well-formed: {exc.msg}", source.path, line)]
+    locate = _Locator(source)
+    diags += _unsafe_content(root, source, locate)
+    markers = _page_markers(root, source, locate, diags)
+    headings = _headings(root, source, locate, used_ids, diags)
+    ids: list[tuple[str, int]] = []
+    for element in root.iter():
+        if element.get("id") and not element.get("id").startswith("page-"):
+            ids.append((element.get("id"), locate.line_of(element.get("id"), source.body_line)))
+    links = [Link(a.get("href"), locate.line_of(a.get("href")))
+             for a in root.iter(f"{{{XHTML}}}a") if a.get("href")]
+    images = [Image(img.get("src", ""), img.get("alt") or "", locate.line_of(img.get("src", "")))
+              for img in root.iter(f"{{{XHTML}}}img")]
+    for image in images:
+        if not image.alt.strip():
+            diags.append(Diagnostic("S008", f"image {image.src} has no alt text: describe it "
+                                    "between the brackets, ![like this](…)", source.path, image.line))
+    fragment = etree.tostring(root, encoding="unicode")
+    if any(d.severity.value == "error" for d in diags):
+        return None, diags
+    return ParsedUnit(source=source, fragment=fragment, headings=tuple(headings),
+                      markers=tuple(markers), links=tuple(links), images=tuple(images),
+                      ids=tuple(ids)), diags
+
+
+def _first_bad_html_line(source: UnitSource) -> int:
+    line = source.body_line
+    for block in re.split(r"\n\s*\n", source.body):
+        start = source.body.find(block)
+        if "<" in block:
+            try:
+                parse_fragment(markdown_converter().convert(block))
+            except etree.XMLSyntaxError:
+                return source.body_line + source.body[:start].count("\n")
+    return line
+
+
+def _unsafe_content(root, source: UnitSource, locate: _Locator) -> list[Diagnostic]:
+    diags = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = etree.QName(element).localname
+        if tag in _SCRIPTY_TAGS:
+            diags.append(Diagnostic("S005", f"<{tag}> is not allowed in a book", source.path,
+                                    locate.line_of(f"<{tag}")))
+        for name, value in element.attrib.items():
+            local = etree.QName(name).localname.lower()
+            if local.startswith("on"):
+                diags.append(Diagnostic("S005", f"event handler {local}= is not allowed",
+                                        source.path, locate.line_of(f"{local}=")))
+            if local in ("href", "src", "xlink:href", "action", "formaction") and \
+                    re.match(r"\s*(javascript|vbscript|data:text/html)", value, re.I):
+                diags.append(Diagnostic("S005", f"{local}={value[:30]!r}: script URLs are not allowed",
+                                        source.path, locate.line_of(value[:20])))
+            if local in ("src", "srcset", "poster", "data") or (tag == "link" and local == "href"):
+                if re.match(r"\s*(https?:)?//", value, re.I) and tag in _MEDIA_TAGS | {"link"}:
+                    diags.append(Diagnostic("S006", f"remote resource {value}: copy it into the "
+                                            "book folder and link it relatively", source.path,
+                                            locate.line_of(value)))
+        if tag == "style" or (tag == "link" and element.get("rel") == "stylesheet"):
+            diags.append(Diagnostic("S006", "stylesheets belong in styles/, not in a chapter",
+                                    source.path, locate.line_of(f"<{tag}")))
+    return diags
+
+
+def _page_markers(root, source: UnitSource, locate: _Locator, diags) -> list[PageMarker]:
+    markers = []
+    if source.page:
+        markers.append(PageMarker(source.page, f"page-{source.page}", source.body_line - 1,
+                                  source.page not in source.inferred_pages))
+    for span in list(root.iter(f"{{{XHTML}}}span")):
+        label = span.get("data-page")
+        if label is None:
+            continue
+        line = locate.line_of(f"{{{{page {label}}}}}")
+        if not _VALID_LABEL_RE.match(label):
+            diags.append(Diagnostic("P001", f"page marker {{{{page {label}}}}}: the label must be "
+                                    "an arabic or lower-case roman numeral", source.path, line))
+            continue
+        del span.attrib["data-page"]
+        span.set("id", f"page-{label}")
+        markers.append(PageMarker(label, f"page-{label}", line, label not in source.inferred_pages))
+        parent = span.getparent()
+        if etree.QName(parent).localname == "p" and len(parent) == 1 and not (parent.text or "").strip() \
+                and not (span.tail or "").strip():
+            parent.addprevious(span)  # a marker alone on its line is not a paragraph
+            parent.getparent().remove(parent)
+    return markers
+
+
+_HEADING_TAGS = {f"{{{XHTML}}}h{n}" for n in range(1, 7)}
+
+
+def _headings(root, source: UnitSource, locate: _Locator, used: set[str], diags) -> list[Heading]:
+    headings = [Heading(1, source.title, "", source.body_line - 1, source.page)]
+    page = source.page
+    for element in root.iter():
+        if element.tag == f"{{{XHTML}}}span" and (element.get("id") or "").startswith("page-"):
+            page = element.get("id")[5:]
+        if element.tag not in _HEADING_TAGS:
+            continue
+        level = int(etree.QName(element).localname[1])
+        text = "".join(element.itertext()).strip()
+        line = locate.line_of(text, source.body_line)
+        if level == 1:
+            diags.append(Diagnostic("S010", "a body heading uses '#': the unit title lives in "
+                                    "front matter, sections start at '##'", source.path, line))
+        explicit = element.get("id")
+        ident = explicit or _unique(slugify(text), used)
+        if explicit:
+            used.add(explicit)
+        element.set("id", ident)
+        headings.append(Heading(level, text, ident, line, page))
+    title_id = _unique(slugify(source.title), used)
+    headings[0] = Heading(1, source.title, title_id, source.body_line - 1, source.page)
+    return headings
+
+
+def _unique(ident: str, used: set[str]) -> str:
+    candidate, n = ident, 2
+    while candidate in used:
+        candidate, n = f"{ident}-{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def parse_units(sources: tuple[UnitSource, ...]) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
+    """All units in reading order; automatic heading ids are unique across the book."""
+    used: set[str] = set()
+    units, diags = [], []
+    for source in sources:
+        unit, found = parse_unit(source, used)
+        diags += found
+        if unit:
+            units.append(unit)
+    return tuple(units), diags

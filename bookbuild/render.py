@@ -1,0 +1,137 @@
+"""Stage `render`: each resolved unit -> an XHTML content document; the nav document.
+Markup is built with lxml from the model; writers only package what this returns."""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from bookbuild.kinds import KINDS
+from bookbuild.labels import labels
+from bookbuild.model import Document, Metadata, Navigation, NavPoint, ResolvedBook, ResolvedUnit
+from bookbuild.nav import NAV_DOC
+from bookbuild.parse import EPUB, XHTML, _xml_parser
+
+E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
+EPUB_TYPE = f"{{{EPUB}}}type"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def page_marker(label: str, language: str) -> etree._Element:
+    span = E.span(id=f"page-{label}", role="doc-pagebreak")
+    span.set(EPUB_TYPE, "pagebreak")
+    span.set("aria-label", label)
+    return span
+
+
+def render_section(resolved: ResolvedUnit, meta: Metadata) -> etree._Element:
+    """The unit as a <section> with its semantics, header, page markers and resolved links."""
+    unit, source = resolved.unit, resolved.unit.source
+    kind = KINDS[source.kind]
+    title = unit.headings[0]
+    section = E.section({"class": f"unit {source.kind}", "aria-labelledby": title.id})
+    section.set(EPUB_TYPE, kind.epub_type)
+    if kind.role:
+        section.set("role", kind.role)
+    if source.page:
+        section.append(page_marker(source.page, meta.language))
+    header = E.header()
+    if source.group:
+        header.append(E.p(source.group, {"class": "group-label"}))
+    header.append(E.h1(source.title, id=title.id))
+    if source.author:
+        byline = E.p({"class": "byline"}, E.span(source.author, {"class": "author"}))
+        if source.author_note:
+            byline.append(E.span(source.author_note, {"class": "author-note"}))
+        header.append(byline)
+    section.append(header)
+    body = etree.fromstring(unit.fragment, _xml_parser())
+    section.text = None
+    if body.text and body.text.strip():
+        section.append(E.p(body.text))
+    for child in list(body):
+        section.append(child)
+    _decorate(section, resolved, meta)
+    return section
+
+
+def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -> None:
+    for span in section.iter(f"{{{XHTML}}}span"):
+        ident = span.get("id") or ""
+        if ident.startswith("page-") and span.get(EPUB_TYPE) is None:
+            span.set(EPUB_TYPE, "pagebreak")
+            span.set("role", "doc-pagebreak")
+            span.set("aria-label", ident[5:])
+    for a in section.iter(f"{{{XHTML}}}a"):
+        href = a.get("href")
+        if href is not None:
+            a.set("href", resolved.href_for(href))
+        classes = (a.get("class") or "").split()
+        if "footnote-ref" in classes:
+            a.set(EPUB_TYPE, "noteref")
+            a.set("role", "doc-noteref")
+        if "footnote-backref" in classes:
+            a.set("role", "doc-backlink")
+    for img in section.iter(f"{{{XHTML}}}img"):
+        img.set("src", resolved.href_for(img.get("src", "")))
+    for div in section.iter(f"{{{XHTML}}}div"):
+        if div.get("class") == "footnote":
+            div.set(EPUB_TYPE, "endnotes")
+            div.set("role", "doc-endnotes")
+
+
+def xhtml_document(title: str, language: str, stylesheets: tuple[str, ...],
+                   body_children: list[etree._Element], body_class: str = "") -> bytes:
+    html = E.html(E.head(E.meta(charset="utf-8"), E.title(title),
+                         *[E.link(rel="stylesheet", type="text/css", href=f"css/{name}")
+                           for name in stylesheets]),
+                  E.body(*body_children, **({"class": body_class} if body_class else {})))
+    html.set(XML_LANG, language)
+    html.set("lang", language)
+    return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def render_units(book: ResolvedBook, stylesheets: tuple[str, ...]) -> tuple[Document, ...]:
+    meta = book.book.metadata
+    return tuple(
+        Document(name=r.unit.doc_name, title=r.unit.source.title,
+                 body=xhtml_document(r.unit.source.title, meta.language, stylesheets,
+                                     [render_section(r, meta)], f"kind-{r.unit.source.kind}"))
+        for r in book.units)
+
+
+def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:
+    ol = E.ol()
+    for point in points:
+        attrs = {"data-page": point.page} if point.page else {}
+        link = E.a(point.label, href=point.href, **attrs) if point.href else E.span(point.label)
+        li = E.li(link)
+        if point.children:
+            li.append(_nav_list(point.children))
+        ol.append(li)
+    return ol
+
+
+def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) -> Document:
+    words = labels(meta.language)
+    toc = E.nav({"id": "toc", "role": "doc-toc", "aria-labelledby": "toc-title"},
+                E.h1(words["contents"], id="toc-title"), _nav_list(nav.toc))
+    toc.set(EPUB_TYPE, "toc")
+    landmarks = E.nav({"id": "landmarks", "hidden": "hidden"}, E.h2(words["landmarks"]))
+    landmarks.set(EPUB_TYPE, "landmarks")
+    marks = E.ol()
+    for mark in nav.landmarks:
+        link = E.a(mark.label, href=mark.href)
+        link.set(EPUB_TYPE, mark.type)
+        marks.append(E.li(link))
+    landmarks.append(marks)
+    children = [toc, landmarks]
+    if nav.page_list:
+        pages = E.nav({"id": "page-list", "role": "doc-pagelist", "hidden": "hidden"},
+                      E.h2(words["pages"]),
+                      E.ol(*[E.li(E.a(p.label, href=f"{p.doc}#{p.id}")) for p in nav.page_list]))
+        pages.set(EPUB_TYPE, "page-list")
+        children.append(pages)
+    return Document(name=NAV_DOC, title=words["contents"], properties=("nav",),
+                    body=xhtml_document(words["contents"], meta.language, stylesheets, children,
+                                        "kind-toc"))

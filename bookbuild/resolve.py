@@ -1,0 +1,102 @@
+"""Stage `resolve`: over the whole book, index every id, resolve every link to the document
+that holds its target, and list the print pages in reading order."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.ingest.text import page_order
+from bookbuild.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
+
+_EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_LOCAL_NOTE_RE = re.compile(r"^fn(ref)?-")  # footnote ids repeat per chapter by design
+
+
+def image_path(src: str) -> str:
+    """Where an image written as `src` (relative to book/) lives inside the outputs."""
+    normal = posixpath.normpath(posixpath.join("book", src))
+    return "images/" + (normal[5:] if normal.startswith("book/") else normal).removeprefix("images/")
+
+
+def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    targets: dict[str, Target] = {}
+    where: dict[str, tuple[str, int]] = {}
+    local_ids: dict[str, set[str]] = {}
+    pages: list[PageRef] = []
+    seen_pages: dict[str, PageRef] = {}
+    for unit in book.units:
+        doc = unit.doc_name
+        local_ids[doc] = set()
+        path = unit.source.path
+        entries = [(h.id, h.line, "unit" if h.level == 1 else "heading") for h in unit.headings]
+        entries += [(i, line, "note" if _LOCAL_NOTE_RE.match(i) else "other") for i, line in unit.ids
+                    if i not in {h.id for h in unit.headings}]
+        for ident, line, kind in entries:
+            if ident in local_ids[doc] or (kind != "note" and ident in targets):
+                first = where.get(ident, (path, line))
+                diags.append(Diagnostic("X002", f"id {ident!r} is already used at "
+                                        f"{first[0]}:{first[1]}", path, line))
+                continue
+            local_ids[doc].add(ident)
+            if kind != "note":
+                targets[ident] = Target(doc, ident, kind)
+                where[ident] = (path, line)
+        for marker in unit.markers:
+            ref = PageRef(marker.label, doc, marker.id, marker.known, path, marker.line)
+            if marker.label in seen_pages:
+                first = seen_pages[marker.label]
+                diags.append(Diagnostic("P002", f"print page {marker.label} is marked twice (first "
+                                        f"at {first.file}:{first.line})", path, marker.line))
+                continue
+            seen_pages[marker.label] = ref
+            local_ids[doc].add(marker.id)
+            targets[marker.id] = Target(doc, marker.id, "page")
+            pages.append(ref)
+    diags += _page_sequence(pages)
+    docs = {unit.doc_name for unit in book.units}
+    resolved = []
+    for unit in book.units:
+        hrefs: dict[str, str] = {}
+        for link in unit.links:
+            href = _resolve_href(link.href, unit.doc_name, targets, local_ids, docs)
+            if href is None:
+                diags.append(Diagnostic("X001", f"link to {link.href} has no target", unit.source.path,
+                                        link.line))
+            else:
+                hrefs[link.href] = href
+        for image in unit.images:
+            hrefs[image.src] = image_path(image.src)
+        resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items()))))
+    return ResolvedBook(book, tuple(resolved), tuple(pages), tuple(sorted(targets.items()))), diags
+
+
+def _resolve_href(href: str, doc: str, targets: dict[str, Target], local_ids: dict[str, set[str]],
+                  docs: set[str]) -> str | None:
+    if _EXTERNAL_RE.match(href) or href.startswith("//"):
+        return href
+    path, _, fragment = href.partition("#")
+    if path:
+        name = posixpath.basename(path)
+        target_doc = name[:-3] + ".xhtml" if name.endswith(".md") else name
+        if target_doc not in docs or posixpath.dirname(path) not in ("", "."):
+            return None
+        if fragment and fragment not in local_ids[target_doc]:
+            return None
+        return f"{target_doc}#{fragment}" if fragment else target_doc
+    if fragment in local_ids[doc]:
+        return f"{doc}#{fragment}"
+    target = targets.get(fragment)
+    return f"{target.doc}#{target.id}" if target else None
+
+
+def _page_sequence(pages: list[PageRef]) -> list[Diagnostic]:
+    diags = []
+    for before, after in zip(pages, pages[1:]):
+        if page_order(after.label) <= page_order(before.label):
+            diags.append(Diagnostic("P003", f"print page {after.label} comes after page "
+                                    f"{before.label} ({before.file}:{before.line})", after.file,
+                                    after.line))
+    return diags

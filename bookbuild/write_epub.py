@@ -1,0 +1,224 @@
+"""Stage `write_epub`: package rendered documents into a reproducible EPUB 3 zip.
+
+The package document and NCX are built here from the model; ebooklib's writer is not used
+because it cannot emit refines, accessibility metadata, a page-list NCX or a byte-stable
+zip. (ebooklib reads our EPUB back in the tests and in `check`.)
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import re
+import uuid
+import zipfile
+from datetime import datetime, timezone
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from bookbuild.a11y import Accessibility
+from bookbuild.model import Document, Metadata, Navigation, NavPoint
+from bookbuild.nav import NAV_DOC
+
+OPF_NS = "http://www.idpf.org/2007/opf"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+OPF = ElementMaker(namespace=OPF_NS, nsmap={None: OPF_NS, "dc": DC_NS})
+DC = ElementMaker(namespace=DC_NS, nsmap={"dc": DC_NS})
+NCX = ElementMaker(namespace=NCX_NS, nsmap={None: NCX_NS})
+MARC = {"author": "aut", "editor": "edt", "translator": "trl", "illustrator": "ill",
+        "contributor": "ctb"}
+CONTAINER = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+             b'<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+             b'<rootfiles><rootfile full-path="EPUB/package.opf" '
+             b'media-type="application/oebps-package+xml"/></rootfiles></container>\n')
+
+
+def book_identifier(meta: Metadata) -> str:
+    """urn:isbn:… when there is an ISBN (what calibre and stores recognise); otherwise a
+    UUID derived from the title and creators, so it is stable across builds."""
+    digits = re.sub(r"[^0-9X]", "", meta.isbn.upper())
+    if digits:
+        return f"urn:isbn:{digits}"
+    seed = "|".join([meta.title, meta.subtitle] + [c.name for c in meta.creators])
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + seed)}"
+
+
+def modified_timestamp(meta: Metadata, source_date_epoch: str | None) -> str:
+    if source_date_epoch:
+        moment = datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if meta.modified:
+        return meta.modified
+    parts = (meta.date or "2000").split("-") + ["01", "01"]
+    return f"{parts[0]}-{parts[1]}-{parts[2]}T00:00:00Z"
+
+
+def _meta(prop: str, value: str, refines: str | None = None, scheme: str | None = None):
+    attrs = {"property": prop}
+    if refines:
+        attrs["refines"] = f"#{refines}"
+    if scheme:
+        attrs["scheme"] = scheme
+    return OPF.meta(value, attrs)
+
+
+def package_metadata(meta: Metadata, a11y: Accessibility, modified: str, has_pages: bool):
+    md = OPF.metadata()
+    identifier = book_identifier(meta)
+    md.append(DC.identifier(identifier, id="pub-id"))
+    md.append(DC.title(meta.title, id="title"))
+    md.append(_meta("title-type", "main", "title"))
+    if meta.subtitle:
+        md.append(_meta("display-seq", "1", "title"))
+        md.append(DC.title(meta.subtitle, id="subtitle"))
+        md.append(_meta("title-type", "subtitle", "subtitle"))
+        md.append(_meta("display-seq", "2", "subtitle"))
+    md.append(DC.language(meta.language))
+    for index, creator in enumerate(meta.creators, 1):
+        ident = f"creator-{index}"
+        maker = DC.creator if creator.role == "author" else DC.contributor
+        md.append(maker(creator.name, id=ident))
+        md.append(_meta("role", MARC[creator.role], ident, "marc:relators"))
+        md.append(_meta("file-as", creator.file_as or creator.name, ident))
+        md.append(_meta("display-seq", str(index), ident))
+    if meta.publisher:
+        md.append(DC.publisher(meta.publisher))
+    if meta.date:
+        md.append(DC.date(meta.date))
+    for subject in meta.subjects + meta.classification:
+        md.append(DC.subject(subject))
+    if meta.isbn and has_pages:
+        md.append(DC.source(identifier, id="print-source"))
+        md.append(_meta("source-of", "pagination", "print-source"))
+    md.append(_meta("dcterms:modified", modified))
+    for mode in a11y.access_modes:
+        md.append(_meta("schema:accessMode", mode))
+    for mode in a11y.sufficient:
+        md.append(_meta("schema:accessModeSufficient", mode))
+    for feature in a11y.features:
+        md.append(_meta("schema:accessibilityFeature", feature))
+    for hazard in a11y.hazards:
+        md.append(_meta("schema:accessibilityHazard", hazard))
+    md.append(_meta("schema:accessibilitySummary", a11y.summary))
+    return md
+
+
+def _media_type(name: str) -> str:
+    if name.endswith(".xhtml"):
+        return "application/xhtml+xml"
+    if name.endswith(".css"):
+        return "text/css"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _item_id(name: str) -> str:
+    return "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def package_document(meta, a11y, modified, docs: list[Document], css: list[str],
+                     images: list[str], has_pages: bool) -> bytes:
+    manifest = OPF.manifest(OPF.item(id="ncx", href="toc.ncx", **{"media-type": "application/x-dtbncx+xml"}))
+    for doc in docs:
+        attrs = {"media-type": doc.media_type}
+        if doc.properties:
+            attrs["properties"] = " ".join(doc.properties)
+        manifest.append(OPF.item(id=_item_id(doc.name), href=doc.name, **attrs))
+    for name in css + images:
+        manifest.append(OPF.item(id=_item_id(name), href=name, **{"media-type": _media_type(name)}))
+    spine = OPF.spine(toc="ncx")
+    for doc in docs:
+        if doc.in_spine:
+            spine.append(OPF.itemref(idref=_item_id(doc.name)))
+    package = OPF.package(package_metadata(meta, a11y, modified, has_pages), manifest, spine,
+                          version="3.0", **{"unique-identifier": "pub-id"})
+    package.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    return etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _play_order(nav: Navigation) -> dict[str, int]:
+    """NCX playOrder: 1, 2, 3 … with no gaps over the targets the NCX uses, in reading
+    order; a target used twice (a group and its first entry) shares its number."""
+    def hrefs(points):
+        for point in points:
+            if point.href:
+                yield point.href
+            yield from hrefs(point.children)
+    used = set(hrefs(nav.toc)) | {f"{p.doc}#{p.id}" for p in nav.page_list}
+    rank = {href: index for index, href in enumerate(nav.reading_order)}
+    ordered = sorted(used, key=lambda href: (rank.get(href, len(rank)), href))
+    return {href: index for index, href in enumerate(ordered, 1)}
+
+
+def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
+    order = _play_order(nav)
+    counter = iter(range(1, 1_000_000))
+
+    def points(items: tuple[NavPoint, ...]):
+        for item in items:
+            href = item.href or ""
+            point = NCX.navPoint(NCX.navLabel(NCX.text(item.label)), NCX.content(src=href),
+                                 id=f"np-{next(counter)}", playOrder=str(order.get(href, 1)))
+            for child in points(item.children):
+                point.append(child)
+            yield point
+
+    def depth(items, level=1):
+        return max((depth(i.children, level + 1) for i in items), default=level - 1)
+
+    numbers = [int(p.label) for p in nav.page_list if p.label.isdigit()]
+    head = NCX.head(NCX.meta(name="dtb:uid", content=book_identifier(meta)),
+                    NCX.meta(name="dtb:depth", content=str(max(1, depth(nav.toc)))),
+                    NCX.meta(name="dtb:totalPageCount", content=str(len(nav.page_list))),
+                    NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))))
+    ncx = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(*points(nav.toc)),
+                  version="2005-1")
+    ncx.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    if nav.page_list:
+        page_list = NCX.pageList(NCX.navLabel(NCX.text(page_label)))
+        for index, page in enumerate(nav.page_list, 1):
+            href = f"{page.doc}#{page.id}"
+            page_list.append(NCX.pageTarget(
+                NCX.navLabel(NCX.text(page.label)), NCX.content(src=href), id=f"pt-{index}",
+                type="normal" if page.label.isdigit() else "front", value=page.label if page.label.isdigit() else str(index),
+                playOrder=str(order.get(href, 1))))
+        ncx.append(page_list)
+    return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def zip_entries(entries: dict[str, bytes], modified: str) -> bytes:
+    """A byte-stable zip: mimetype first and stored, the rest sorted and deflated, one
+    fixed timestamp and fixed permissions."""
+    moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
+    stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute,
+             moment.second // 2 * 2)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ["mimetype"] + sorted(n for n in entries if n != "mimetype"):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            data = b"application/epub+zip" if name == "mimetype" else entries[name]
+            archive.writestr(info, data, compresslevel=9 if name != "mimetype" else None)
+    return buffer.getvalue()
+
+
+def write_epub(meta: Metadata, nav: Navigation, a11y: Accessibility, docs: list[Document],
+               stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...],
+               page_label: str, source_date_epoch: str | None) -> bytes:
+    modified = modified_timestamp(meta, source_date_epoch)
+    css = [f"css/{name}" for name, _ in stylesheets]
+    image_names = [name for name, _ in images]
+    entries = {"META-INF/container.xml": CONTAINER}
+    entries["EPUB/package.opf"] = package_document(meta, a11y, modified, docs, css, image_names,
+                                                   bool(nav.page_list))
+    entries["EPUB/toc.ncx"] = ncx_document(meta, nav, page_label)
+    for doc in docs:
+        entries[f"EPUB/{doc.name}"] = doc.body
+    for name, text in stylesheets:
+        entries[f"EPUB/css/{name}"] = text.encode("utf-8")
+    for name, data in images:
+        entries[f"EPUB/{name}"] = data
+    return zip_entries(entries, modified)
