@@ -49,7 +49,8 @@ def format_diagnostic(d: Diagnostic) -> str:
     return text
 
 
-def print_diagnostics(diagnostics, stream=sys.stderr, limit: bool = True) -> None:
+def print_diagnostics(diagnostics, stream=None, limit: bool = True) -> None:
+    stream = stream or sys.stderr
     shown: Counter[str] = Counter()
     for d in diagnostics:
         shown[d.code] += 1

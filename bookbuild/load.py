@@ -73,7 +73,8 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     try:
         front = yaml.safe_load(text[4:end + 1]) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # where the broken construct starts (an unclosed '[') is where the fix goes
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         return None, diags + [Diagnostic("S001", f"front matter is not valid YAML: "
                                          f"{getattr(exc, 'problem', exc)}", path,
                                          (mark.line + 2) if mark else 1)]
@@ -108,7 +109,8 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         path=path, name=name, title=title.strip(), kind=kind, body=text[end + 5:],
         body_line=body_line, page=None if page is None else str(page),
         author=front.get("author"), author_note=front.get("author_note"),
-        group=front.get("group"), inferred_pages=frozenset(str(p) for p in inferred)), diags
+        group=front.get("group"), inferred_pages=frozenset(str(p) for p in inferred),
+        title_line=lines.get("title", 1), page_line=lines.get("page", 1)), diags
 
 
 def _key_line(text: str, key: str) -> int:

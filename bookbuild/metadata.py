@@ -54,7 +54,7 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(exc, "problem", None) or str(exc)
         return _empty(path), [Diagnostic("M001", f"not valid YAML: {problem}", path, line)]

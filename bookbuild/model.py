@@ -88,6 +88,8 @@ class UnitSource:
     group: str | None = None
     inferred_pages: frozenset[str] = frozenset()
     generated: bool = False  # made from metadata (title page, copyright page)
+    title_line: int = 1  # front-matter lines, for diagnostics
+    page_line: int = 1
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,17 @@ def build_nav(book: ResolvedBook) -> Navigation:
 
 
 def _reading_order(units: list[ParsedUnit]) -> tuple[str, ...]:
-    """Headings and page markers by (unit, source line); a unit's start-page marker comes
-    before its title, which sits on the same (front-matter) line."""
+    """Headings and page markers by (unit, body line). The unit's start-page marker and
+    its title come first, in that order; their lines are front-matter lines."""
     places = []
     for index, unit in enumerate(units):
-        places += [(index, m.line, 0, f"{unit.doc_name}#{m.id}") for m in unit.markers]
-        places += [(index, h.line, 1, f"{unit.doc_name}#{h.id}") for h in unit.headings]
+        start = unit.markers[0].id if unit.source.page and unit.markers else None
+        for marker in unit.markers:
+            line = 0 if marker.id == start else marker.line
+            places.append((index, line, 0, f"{unit.doc_name}#{marker.id}"))
+        for position, heading in enumerate(unit.headings):
+            line = 0 if position == 0 else heading.line
+            places.append((index, line, 1, f"{unit.doc_name}#{heading.id}"))
     return tuple(href for *_, href in sorted(places))
 
 

@@ -168,7 +168,7 @@ def _unsafe_content(root, source: UnitSource, locate: _Locator) -> list[Diagnost
 def _page_markers(root, source: UnitSource, locate: _Locator, diags) -> list[PageMarker]:
     markers = []
     if source.page:
-        markers.append(PageMarker(source.page, f"page-{source.page}", source.body_line - 1,
+        markers.append(PageMarker(source.page, f"page-{source.page}", source.page_line,
                                   source.page not in source.inferred_pages))
     for span in list(root.iter(f"{{{XHTML}}}span")):
         label = span.get("data-page")
@@ -194,7 +194,7 @@ _HEADING_TAGS = {f"{{{XHTML}}}h{n}" for n in range(1, 7)}
 
 
 def _headings(root, source: UnitSource, locate: _Locator, used: set[str], diags) -> list[Heading]:
-    headings = [Heading(1, source.title, "", source.body_line - 1, source.page)]
+    headings = [Heading(1, source.title, "", source.title_line, source.page)]
     page = source.page
     for element in root.iter():
         if element.tag == f"{{{XHTML}}}span" and (element.get("id") or "").startswith("page-"):
@@ -214,7 +214,7 @@ def _headings(root, source: UnitSource, locate: _Locator, used: set[str], diags)
         element.set("id", ident)
         headings.append(Heading(level, text, ident, line, page))
     title_id = _unique(slugify(source.title), used)
-    headings[0] = Heading(1, source.title, title_id, source.body_line - 1, source.page)
+    headings[0] = Heading(1, source.title, title_id, source.title_line, source.page)
     return headings
 
 

@@ -1,0 +1,52 @@
+"""Parser fixtures (tests/fixtures/markdown/NAME.md -> NAME.html) and parse-stage facts."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bookbuild.load import read_unit
+from bookbuild.parse import parse_units
+
+CASES = sorted((Path(__file__).parent / "fixtures" / "markdown").glob("*.md"))
+
+
+def _parse(body: str, front: str = "title: 标题\nkind: chapter\n"):
+    source, diags = read_unit(f"---\n{front}---\n\n{body}", "book/01-x.md", "01-x")
+    assert source is not None, diags
+    units, diags = parse_units((source,))
+    return (units[0] if units else None), diags
+
+
+def _inner(fragment: str) -> str:
+    inner = re.sub(r"^<body[^>]*>|</body>$", "", fragment)
+    return inner.strip()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_markdown_fixture(case):
+    unit, diags = _parse(case.read_text("utf-8"))
+    assert [d for d in diags if d.severity.value == "error"] == []
+    assert _inner(unit.fragment) == case.with_suffix(".html").read_text("utf-8").strip()
+
+
+def test_emphasis_next_to_fullwidth_punctuation_stays_bold():
+    """Why we keep Python-Markdown: CommonMark's flanking rules drop this bold."""
+    unit, _ = _parse("这是**“互联网+”**的\n")
+    assert "<strong>“互联网+”</strong>" in unit.fragment
+
+
+def test_markers_headings_and_links_carry_source_lines():
+    unit, _ = _parse("第一段。\n\n## 小节\n\n第二段{{page 7}}续。见[此](#page-7)。\n",
+                     "title: 标题\nkind: chapter\npage: 6\ninferred_pages: [7]\n")
+    assert [(m.label, m.line, m.known) for m in unit.markers] == [("6", 4, True), ("7", 12, False)]
+    assert [(h.level, h.text, h.line, h.page) for h in unit.headings] == [
+        (1, "标题", 2, "6"), (2, "小节", 10, "6")]
+    assert [(link.href, link.line) for link in unit.links] == [("#page-7", 12)]
+
+
+def test_automatic_ids_are_unique_across_the_book():
+    first, _ = read_unit("---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n", "book/01-a.md", "01-a")
+    second, _ = read_unit("---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n", "book/02-b.md", "02-b")
+    units, _ = parse_units((first, second))
+    assert [h.id for u in units for h in u.headings] == ["甲", "小结", "乙", "小结-2"]
