@@ -1,10 +1,12 @@
-# `make` sets up .venv and builds the sample book into dist/; `make test` runs the whole suite.
+# `make` sets up .venv and builds the sample book into dist/; `make test` also installs
+# the validators and the browser the suite uses, then runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
-.PHONY: all build test clean
+.PHONY: all build test system-deps clean
 
 all: build
 
@@ -14,11 +16,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
 build: $(STAMP)
 	$(PY) build.py build
 
-test: $(STAMP)
+test: system-deps $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) dist
+	rm -rf $(VENV) dist node_modules

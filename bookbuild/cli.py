@@ -13,7 +13,7 @@ from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.errors import BookbuildError, UsageError
 
 SHOWN_PER_CODE = 5
-FORMATS = ("epub",)
+FORMATS = ("epub", "html")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 _LABELS = {
     "zh": {"contents": "目录", "pages": "页码", "landmarks": "导航", "copyright": "版权信息",
            "cover": "封面", "titlepage": "书名页", "frontmatter": "前辅文", "bodymatter": "正文",
-           "backmatter": "后辅文", "cip": "图书在版编目(CIP)数据", "page": "第{}页",
+           "backmatter": "后辅文", "cip": "图书在版编目(CIP)数据", "page": "第 {} 页",
            "author": "著", "editor": "编", "translator": "译", "illustrator": "绘",
            "contributor": "", "et_al": "等", "go_to_page": "转到页码", "go": "前往",
            "previous": "上一篇", "next": "下一篇", "skip": "跳到正文", "home": "首页",

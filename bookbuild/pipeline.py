@@ -22,17 +22,18 @@ from pathlib import Path
 from bookbuild.a11y import Accessibility, accessibility
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
-from bookbuild.fileio import write_bytes_atomic
+from bookbuild.fileio import replace_tree, write_bytes_atomic
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.labels import labels
 from bookbuild.load import LoadedBook, load
 from bookbuild.model import Book, Document, Navigation, ResolvedBook
 from bookbuild.nav import build_nav
 from bookbuild.parse import parse_units
-from bookbuild.render import render_nav, render_units
+from bookbuild.render import RenderedSection, epub_content_documents, render_nav, render_sections
 from bookbuild.resolve import resolve
 from bookbuild.images import collect_images
 from bookbuild.write_epub import write_epub
+from bookbuild.write_html import html_files
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
 
@@ -70,11 +71,11 @@ def model(root: Path) -> Modelled:
     return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics))
 
 
-def epub_documents(modelled: Modelled) -> list[Document]:
+def epub_documents(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> list[Document]:
     """Spine order: cover, title page, copyright page, contents, then the book."""
     book = modelled.resolved.book
     css = tuple(name for name, _ in book.stylesheets)
-    units = list(render_units(modelled.resolved, css))
+    units = list(epub_content_documents(sections, book.metadata.language, css))
     nav_doc = render_nav(modelled.nav, book.metadata, css)
     split = 0
     while split < len(book.units) and book.units[split].source.kind in (
@@ -83,11 +84,18 @@ def epub_documents(modelled: Modelled) -> list[Document]:
     return units[:split] + [nav_doc] + units[split:]
 
 
-def epub_bytes(modelled: Modelled) -> bytes:
+def epub_bytes(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> bytes:
     book = modelled.resolved.book
-    return write_epub(book.metadata, modelled.nav, modelled.a11y, epub_documents(modelled),
+    return write_epub(book.metadata, modelled.nav, modelled.a11y, epub_documents(modelled, sections),
                       book.stylesheets, book.images, labels(book.metadata.language)["pages"],
                       os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+def html_tree(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> dict[str, bytes]:
+    book = modelled.resolved.book
+    return html_files(book.metadata, modelled.nav.toc, modelled.nav.page_list,
+                      [(s.doc, s.title, s.title_id, s.section) for s in sections],
+                      book.stylesheets, book.images)
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:
@@ -102,19 +110,18 @@ def output_slug(root: Path, modelled: Modelled) -> str:
 def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html")) -> tuple[list[Path], Modelled]:
     modelled = model(root)
     slug = output_slug(root, modelled)
+    sections = render_sections(modelled.resolved)
     outputs: dict[str, object] = {}
     if "epub" in formats:
-        outputs["epub"] = epub_bytes(modelled)
+        outputs["epub"] = epub_bytes(modelled, sections)
     if "html" in formats:
-        from bookbuild.write_html import html_files
-        outputs["html"] = html_files(modelled)
+        outputs["html"] = html_tree(modelled, sections)
     written = []
     if "epub" in outputs:
         target = out / f"{slug}.epub"
         write_bytes_atomic(target, outputs["epub"])
         written.append(target)
     if "html" in outputs:
-        from bookbuild.fileio import replace_tree
         replace_tree(out / "html", outputs["html"])
         written.append(out / "html")
     return written, modelled

@@ -3,6 +3,9 @@ Markup is built with lxml from the model; writers only package what this returns
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+
 from lxml import etree
 from lxml.builder import ElementMaker
 
@@ -91,13 +94,29 @@ def xhtml_document(title: str, language: str, stylesheets: tuple[str, ...],
     return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def render_units(book: ResolvedBook, stylesheets: tuple[str, ...]) -> tuple[Document, ...]:
+@dataclass(frozen=True)
+class RenderedSection:
+    """One unit rendered once; both writers package this same element."""
+
+    doc: str
+    title: str
+    title_id: str
+    kind: str
+    section: etree._Element
+
+
+def render_sections(book: ResolvedBook) -> tuple[RenderedSection, ...]:
     meta = book.book.metadata
-    return tuple(
-        Document(name=r.unit.doc_name, title=r.unit.source.title,
-                 body=xhtml_document(r.unit.source.title, meta.language, stylesheets,
-                                     [render_section(r, meta)], f"kind-{r.unit.source.kind}"))
-        for r in book.units)
+    return tuple(RenderedSection(r.unit.doc_name, r.unit.source.title, r.unit.headings[0].id,
+                                 r.unit.source.kind, render_section(r, meta)) for r in book.units)
+
+
+def epub_content_documents(sections: tuple[RenderedSection, ...], language: str,
+                           stylesheets: tuple[str, ...]) -> tuple[Document, ...]:
+    return tuple(Document(name=s.doc, title=s.title,
+                          body=xhtml_document(s.title, language, stylesheets, [copy.deepcopy(s.section)],
+                                              f"kind-{s.kind}"))
+                 for s in sections)
 
 
 def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:

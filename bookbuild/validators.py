@@ -83,7 +83,8 @@ def run_vnu(files: list[Path], root: Path, sources: dict[str, str] | None = None
         raise UsageError("the Nu HTML checker is not installed: run `npm install` in the project "
                          "(it installs the npm package vnu-jar)")
     proc = subprocess.run([java(), "-jar", str(jar), "--format", "json", "--exit-zero-always",
-                           *map(str, files)], capture_output=True, text=True, timeout=600)
+                           "--also-check-css", *map(str, files)],
+                          capture_output=True, text=True, timeout=600)
     try:
         data = json.loads(proc.stderr or proc.stdout)
     except json.JSONDecodeError:

@@ -1,0 +1,254 @@
+"""Stage `write_html`: the book site (index, one page per unit, print-page index) and the
+single-page edition, from the same rendered sections, ids and page anchors as the EPUB."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from importlib import resources
+
+from lxml import etree
+from lxml.builder import E
+
+from bookbuild.frontmatter import creators_line
+from bookbuild.labels import labels
+from bookbuild.model import Metadata, NavPoint, PageRef
+
+EPUB_NS = "http://www.idpf.org/2007/ops"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NOTE_ID = re.compile(r"^fn(ref)?-")
+_EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("bookbuild").joinpath(f"assets/{name}").read_bytes()
+
+
+class _Site:
+    """Everything the HTML pages share; built once per book from the model."""
+
+    def __init__(self, meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
+                 units: list[tuple[str, str, str]], css: list[str]):
+        self.meta, self.toc, self.pages, self.units, self.css = meta, toc, pages, units, css
+        self.words = labels(meta.language)
+        # doc name (03-preface.xhtml) -> the unit's title id, for links to a whole unit
+        self.title_ids = {doc: title_id for doc, _, title_id in units}
+
+    # -- links ------------------------------------------------------------------------
+    def href(self, href: str, single: bool) -> str:
+        if _EXTERNAL.match(href) or not href:
+            return href
+        doc, _, fragment = href.partition("#")
+        if not doc.endswith(".xhtml"):
+            return href
+        stem = doc[:-6]
+        if single:
+            if fragment and _NOTE_ID.match(fragment):
+                return f"#{stem}-{fragment}"
+            return f"#{fragment or self.title_ids.get(doc, stem)}"
+        return f"{stem}.html" + (f"#{fragment}" if fragment else "")
+
+    # -- page frame -----------------------------------------------------------------------
+    def page(self, title: str, main_children: list, current: str | None = None,
+             prev_next: tuple[tuple[str, str] | None, tuple[str, str] | None] = (None, None),
+             sidebar: bool = True, single: bool = False, body_class: str = "") -> bytes:
+        words = self.words
+        head = E.head(E.meta(charset="utf-8"),
+                      E.meta(name="viewport", content="width=device-width, initial-scale=1"),
+                      E.title(title if title == self.meta.title else f"{title} – {self.meta.title}"),
+                      *[E.link(rel="stylesheet", href=href) for href in self.css])
+        for rel, link in zip(("prev", "next"), prev_next):
+            if link:
+                head.append(E.link(rel=rel, href=link[0]))
+        head.append(E.script(src="js/pages.js", defer="defer"))
+        head.append(E.script(src="js/goto.js", defer="defer"))
+        header = E.header({"class": "site-header"},
+                          E.a(self.meta.title, {"class": "book-title"}, href="index.html"),
+                          E.a(words["all_pages"], href="pages.html"),
+                          E.a(words["whole_book"], href="book.html"),
+                          self.goto_form())
+        main = E.main(id="main", *main_children)
+        if any(prev_next):
+            pager = E.nav({"class": "pager", "aria-label": f"{words['previous']} / {words['next']}"})
+            for rel, link, word in zip(("prev", "next"), prev_next, (words["previous"], words["next"])):
+                if link:
+                    pager.append(E.a(f"{word}：{link[1]}" if self.zh else f"{word}: {link[1]}",
+                                     rel=rel, href=link[0]))
+            main.append(pager)
+        # the text comes first in reading order; on wide screens CSS puts the sidebar left
+        layout = E.div({"class": "layout" if sidebar else "layout no-sidebar"}, main)
+        if sidebar:
+            layout.append(self.sidebar(current, single))
+        body = E.body(E.a(words["skip"], {"class": "skip-link"}, href="#main"), header, layout,
+                      E.footer({"class": "site-footer"}, E.p(self.imprint())))
+        if body_class:
+            body.set("class", body_class)
+        html = E.html(head, body, lang=self.meta.language)
+        return etree.tostring(html, method="html", encoding="utf-8", doctype="<!DOCTYPE html>") + b"\n"
+
+    @property
+    def zh(self) -> bool:
+        return self.meta.language.startswith("zh")
+
+    def imprint(self) -> str:
+        parts = [self.meta.title]
+        if self.meta.publisher:
+            parts.append(self.meta.publisher)
+        if self.meta.isbn:
+            parts.append(f"ISBN {self.meta.isbn}")
+        return " · ".join(parts)
+
+    def goto_form(self) -> etree._Element:
+        words = self.words
+        missing = "没有第 {} 页" if self.zh else "There is no print page {}"
+        return E.form({"class": "goto", "action": "pages.html", "method": "get", "role": "search",
+                       "data-missing": missing, "aria-label": words["go_to_page"]},
+                      E.label(words["go_to_page"], {"for": "goto-page"}),
+                      E.input(id="goto-page", name="page", type="text", inputmode="numeric",
+                              size="5", autocomplete="off"),
+                      E.button(words["go"], type="submit"),
+                      E.p({"class": "goto-status", "role": "status", "aria-live": "polite"}))
+
+    def sidebar(self, current: str | None, single: bool) -> etree._Element:
+        return E.nav({"class": "sidebar", "aria-labelledby": "sidebar-title"},
+                     E.h2(self.words["contents"], id="sidebar-title"),
+                     self.toc_list(self.toc, current, single, with_pages=False))
+
+    def toc_list(self, points: tuple[NavPoint, ...], current: str | None, single: bool,
+                 with_pages: bool) -> etree._Element:
+        ol = E.ol()
+        for point in points:
+            link = E.a(point.label, href=self.href(point.href, single)) if point.href \
+                else E.span(point.label)
+            if current and point.href == f"{current}#{self.title_ids.get(current)}" \
+                    and not self.is_group(point):
+                link.set("aria-current", "page")
+            if with_pages:
+                entry = E.span({"class": "entry"}, link)
+                if point.page:
+                    entry.append(E.span(point.page, {"class": "page"}))
+                li = E.li(entry)
+            else:
+                li = E.li(link)
+            if point.children:
+                li.append(self.toc_list(point.children, current, single, with_pages))
+            ol.append(li)
+        return ol
+
+    @staticmethod
+    def is_group(point: NavPoint) -> bool:
+        """A group entry (前言) links to its first child; only the child is 'current'."""
+        return bool(point.children) and point.children[0].href == point.href
+
+    def contents(self, single: bool) -> etree._Element:
+        return E.nav({"class": "contents", "aria-labelledby": "contents-title"},
+                     E.h2(self.words["contents"], id="contents-title"),
+                     self.toc_list(self.toc, None, single, with_pages=True))
+
+
+def html_section(section: etree._Element, site: _Site, doc: str, single: bool) -> etree._Element:
+    """An EPUB section as plain HTML: no namespaces or epub:type, page numbers shown as
+    links to their own anchors, links pointing at .html pages (or within book.html)."""
+    element = copy.deepcopy(section)
+    stem = doc[:-6]
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        node.tag = etree.QName(node).localname
+        for name in list(node.attrib):
+            if name.startswith(f"{{{EPUB_NS}}}"):
+                del node.attrib[name]
+            elif name == XML_LANG:
+                node.set("lang", node.attrib.pop(name))
+        if single and _NOTE_ID.match(node.get("id") or ""):
+            node.set("id", f"{stem}-{node.get('id')}")
+        if single and re.fullmatch(r"h[1-5]", node.tag):
+            node.tag = f"h{int(node.tag[1]) + 1}"  # one book title (h1) above every unit
+    etree.cleanup_namespaces(element)
+    for a in element.iter("a"):
+        if a.get("href"):
+            a.set("href", site.href(a.get("href"), single))
+    for span in list(element.iter("span")):
+        if span.get("role") == "doc-pagebreak":
+            # On the web the visible page number is the anchor: a link to itself, named
+            # "第 N 页". (role=doc-pagebreak on a span is poorly supported by browsers and
+            # screen readers, and axe-core rejects it; the EPUB keeps the standard markup.)
+            label = span.get("aria-label")
+            number = E.a(label, {"class": "pagenum", "id": span.get("id"),
+                                 "aria-label": site.words["page"].format(label)},
+                         href=f"#page-{label}")
+            number.tail = span.tail
+            span.getparent().replace(span, number)
+    return element
+
+
+def html_files(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
+               sections: list[tuple[str, str, str, etree._Element]],
+               stylesheets: tuple[tuple[str, str], ...],
+               images: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
+    """`sections`: (doc name, title, title id, rendered section) in reading order."""
+    css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
+    site = _Site(meta, toc, pages, [(doc, title, tid) for doc, title, tid, _ in sections], css)
+    words = site.words
+    files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
+    files["css/site.css"] = _asset("site.css")
+    files["js/goto.js"] = _asset("goto.js")
+    page_map = {p.label: f"{p.doc[:-6]}.html#{p.id}" for p in pages}
+    # json.dumps escapes quotes and control characters; '</' is escaped so the data can
+    # never close a script element.
+    files["js/pages.js"] = ("window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True)
+                            .replace("</", "<\\/") + ";\n").encode("ascii")
+    files.update(dict(images))
+
+    docs = [doc for doc, *_ in sections]
+    for index, (doc, title, _, section) in enumerate(sections):
+        prev_link = (f"{docs[index - 1][:-6]}.html", sections[index - 1][1]) if index else \
+            ("index.html", words["contents"])
+        next_link = (f"{docs[index + 1][:-6]}.html", sections[index + 1][1]) \
+            if index + 1 < len(sections) else None
+        files[f"{doc[:-6]}.html"] = site.page(title, [html_section(section, site, doc, False)],
+                                              current=doc, prev_next=(prev_link, next_link),
+                                              body_class=f"kind-{section.get('class', '').split()[-1]}")
+    first = (f"{docs[0][:-6]}.html", sections[0][1]) if sections else None
+    files["index.html"] = site.page(meta.title, [_cover(site), site.contents(False)],
+                                    prev_next=(None, first), sidebar=False, body_class="index")
+    files["pages.html"] = site.page(words["all_pages"], [_page_index(site)], sidebar=True)
+    whole = [_cover(site), site.contents(True)] + \
+        [html_section(section, site, doc, True) for doc, _, _, section in sections]
+    files["book.html"] = site.page(meta.title, whole, sidebar=False, single=True,
+                                   body_class="single-page")
+    return files
+
+
+def _cover(site: _Site) -> etree._Element:
+    meta = site.meta
+    cover = E.div({"class": "book-cover"}, E.h1(meta.title))
+    if meta.subtitle:
+        cover.append(E.p(meta.subtitle, {"class": "subtitle"}))
+    for role in ("author", "editor", "translator", "illustrator", "contributor"):
+        line = creators_line(meta.creators, role, meta.language)
+        if line:
+            cover.append(E.p(line, {"class": f"creators {role}"}))
+    if meta.publisher or meta.date:
+        cover.append(E.p(" ".join(filter(None, (meta.publisher, meta.date))), {"class": "publisher"}))
+    return cover
+
+
+def _page_index(site: _Site) -> etree._Element:
+    words = site.words
+    main = E.div({"class": "page-index"}, E.h1(words["all_pages"]))
+    titles = {doc: title for doc, title, _ in site.units}
+    current_doc, current_list = None, None
+    for page in site.pages:
+        if page.doc != current_doc:
+            current_doc = page.doc
+            main.append(E.h2(titles.get(page.doc, page.doc)))
+            current_list = E.ol()
+            main.append(current_list)
+        item = E.li(E.a(page.label, href=f"{page.doc[:-6]}.html#{page.id}",
+                        title=words["page"].format(page.label)))
+        if not page.known:
+            item.set("class", "inferred")
+        current_list.append(item)
+    return main
