@@ -36,6 +36,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("M005", _E, "a metadata field has the wrong type or an unknown value"),
         CodeInfo("M006", _W, "no CIP record found in the source"),
         CodeInfo("M007", _W, "an unknown key in metadata.yaml"),
+        CodeInfo("M008", _W, "recommended metadata is missing (creators, publisher, date, ISBN)"),
         # structure
         CodeInfo("S001", _E, "front matter is missing or is not valid YAML"),
         CodeInfo("S002", _E, "unknown unit kind"),

@@ -8,6 +8,7 @@ import re
 import yaml
 
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.ingest.cip import isbn_is_valid
 from bookbuild.model import Cip, ContentsEntry, Creator, Metadata, PrintLine
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
@@ -68,6 +69,9 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
     date = r.text(data, "date")
     if date and not _DATE_RE.match(date):
         r.bad("date", f"`date` must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+    isbn = r.text(data, "isbn")
+    if isbn and not isbn_is_valid(isbn):
+        r.bad("isbn", f"ISBN {isbn} has a wrong check digit (or is not 10 or 13 digits)", "M003")
     meta = Metadata(
         title=r.text(data, "title", required=True),
         subtitle=r.text(data, "subtitle"),
@@ -77,7 +81,7 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         place=r.text(data, "place"),
         date=date,
         edition=r.text(data, "edition"),
-        isbn=r.text(data, "isbn"),
+        isbn=isbn,
         subjects=r.text_list(data, "subjects"),
         classification=r.text_list(data, "classification"),
         cip=_cip(data.get("cip"), r),

@@ -1,0 +1,171 @@
+"""Stage `check`: one validation gate. Builds into a temporary folder, runs EPUBCheck and
+the Nu HTML checker on what was built, and the book's own checks over the model and the
+outputs. Returns every diagnostic; the CLI decides the exit code."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from bookbuild.diagnostics import Diagnostic, Severity, suppressed
+from bookbuild.errors import InputError
+from bookbuild.ingest.text import match_key, page_order, roman_value
+from bookbuild.model import NavPoint
+from bookbuild.pipeline import Modelled, build
+from bookbuild.validators import run_epubcheck, run_vnu
+
+XHTML = "http://www.w3.org/1999/xhtml"
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+OPF = "http://www.idpf.org/2007/opf"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def run_check(root: Path) -> list[Diagnostic]:
+    with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as tmp:
+        out = Path(tmp)
+        try:
+            _, modelled = build(root, out)
+        except InputError as exc:
+            return list(exc.diagnostics) or [Diagnostic("S009", exc.message)]
+        sources = {u.doc_name: u.source.path for u in modelled.resolved.book.units}
+        sources.update({f"{u.source.name}.html": u.source.path for u in modelled.resolved.book.units})
+        [epub] = out.glob("*.epub")
+        found = list(modelled.diagnostics)
+        found += run_epubcheck(epub, sources)
+        html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
+        found += run_vnu(html, root, sources)
+        found += book_checks(modelled, epub)
+    suppress = modelled.resolved.book.metadata.suppress
+    return sorted(suppressed(found, suppress), key=_order)
+
+
+def _order(d: Diagnostic) -> tuple:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[d.severity]
+    return (rank, d.file or "", d.line or 0, d.code, d.message)
+
+
+def book_checks(modelled: Modelled, epub: Path) -> list[Diagnostic]:
+    return (page_gaps(modelled) + metadata_checks(modelled) + contents_in_nav(modelled)
+            + nav_targets(epub) + accessibility_claims(modelled, epub))
+
+
+def page_gaps(modelled: Modelled) -> list[Diagnostic]:
+    """Print pages missing between two markers, saying which side was known or counted."""
+    diags = []
+    pages = modelled.resolved.pages
+    for before, after in zip(pages, pages[1:]):
+        if before.label.isdigit() != after.label.isdigit():
+            continue  # roman front matter to arabic body: no gap to measure
+        low, high = page_order(before.label)[1], page_order(after.label)[1]
+        if high - low > 1:
+            kinds = f"{'known' if before.known else 'inferred'} page {before.label} → " \
+                    f"{'known' if after.known else 'inferred'} page {after.label}"
+            missing = high - low - 1
+            diags.append(Diagnostic("P005", f"{missing} print page(s) have no marker ({kinds})",
+                                    after.file, after.line))
+    return diags
+
+
+def metadata_checks(modelled: Modelled) -> list[Diagnostic]:
+    meta = modelled.resolved.book.metadata
+    missing = [name for name, value in (("creators", meta.creators), ("publisher", meta.publisher),
+                                        ("date", meta.date), ("isbn", meta.isbn)) if not value]
+    if not missing:
+        return []
+    return [Diagnostic("M008", f"metadata.yaml has no {', '.join(missing)}; stores and libraries "
+                       "expect them", meta.path, 1)]
+
+
+def _flatten(points: tuple[NavPoint, ...]):
+    for point in points:
+        yield point
+        yield from _flatten(point.children)
+
+
+def contents_in_nav(modelled: Modelled) -> list[Diagnostic]:
+    """Every printed-contents entry that exists in the body is in the nav, with its page."""
+    meta = modelled.resolved.book.metadata
+    in_body = {match_key(h.text): (u.source.path, h.line) for r in modelled.resolved.units
+               for u in [r.unit] for h in u.headings}
+    in_nav = {match_key(p.label): p for p in _flatten(modelled.nav.toc)}
+    diags = []
+    for entry in meta.contents:
+        key = match_key(entry.title)
+        if entry.kind == "group" or key not in in_body:
+            continue
+        point = in_nav.get(key)
+        path, line = in_body[key]
+        if point is None:
+            diags.append(Diagnostic("S014", f"contents entry {entry.title!r} is in the body but "
+                                    "not in the navigation", path, line))
+        elif entry.page and point.page and _page_value(point.page) != _page_value(entry.page):
+            diags.append(Diagnostic("P006", f"{entry.title!r} is on page {point.page} in the book "
+                                    f"but page {entry.page} in the printed contents", path, line))
+    return diags
+
+
+def _page_value(label: str) -> int:
+    return int(label) if label.isdigit() else (roman_value(label) or 0)
+
+
+def nav_targets(epub: Path) -> list[Diagnostic]:
+    """Every nav and page-list link lands on an element of the right kind."""
+    diags = []
+    with zipfile.ZipFile(epub) as archive:
+        names = set(archive.namelist())
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"), _PARSER)
+        docs: dict[str, etree._Element] = {}
+        for nav_element in nav.iter(f"{{{XHTML}}}nav"):
+            kind = nav_element.get(EPUB_TYPE)
+            for link in nav_element.iter(f"{{{XHTML}}}a"):
+                doc, _, fragment = link.get("href", "").partition("#")
+                if f"EPUB/{doc}" not in names:
+                    diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} points at a "
+                                            "missing document", "EPUB/nav.xhtml"))
+                    continue
+                if not fragment:
+                    continue
+                tree = docs.setdefault(doc, etree.fromstring(archive.read(f"EPUB/{doc}"), _PARSER))
+                found = tree.xpath("//*[@id=$id]", id=fragment)
+                problem = None
+                if not found:
+                    problem = "has no target"
+                elif kind == "page-list" and found[0].get(EPUB_TYPE) != "pagebreak":
+                    problem = "is not a pagebreak"
+                elif kind == "toc" and etree.QName(found[0]).localname not in (
+                        "h1", "h2", "h3", "h4", "h5", "h6"):
+                    problem = "is not a heading"
+                if problem:
+                    diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} {problem}",
+                                            "EPUB/nav.xhtml"))
+    return diags
+
+
+def accessibility_claims(modelled: Modelled, epub: Path) -> list[Diagnostic]:
+    """The schema.org claims in the package must be true of this book."""
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"), _PARSER)
+    claims: dict[str, set[str]] = {}
+    for meta in opf.iter(f"{{{OPF}}}meta"):
+        prop = meta.get("property") or ""
+        if prop.startswith("schema:"):
+            claims.setdefault(prop[7:], set()).add(meta.text or "")
+    units = [r.unit for r in modelled.resolved.units]
+    images = [i for u in units for i in u.images]
+    features = claims.get("accessibilityFeature", set())
+    wrong = []
+    if features & {"pageNavigation", "printPageNumbers"} and not modelled.nav.page_list:
+        wrong.append("claims page navigation but has no page-list")
+    if "alternativeText" in features and not (images and all(i.alt.strip() for i in images)):
+        wrong.append("claims alternativeText but not every image has alt text")
+    if ("visual" in claims.get("accessMode", set())) != bool(images):
+        wrong.append("accessMode visual does not match whether the book has images")
+    if "textual" in claims.get("accessModeSufficient", set()) and any(not i.alt.strip() for i in images):
+        wrong.append("claims textual access is sufficient but an image has no alt text")
+    for field in ("accessMode", "accessibilityFeature", "accessibilityHazard", "accessibilitySummary"):
+        if field not in claims:
+            wrong.append(f"schema:{field} is missing")
+    return [Diagnostic("E005", f"accessibility metadata {text}", "EPUB/package.opf") for text in wrong]
