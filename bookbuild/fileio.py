@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 
 def _umask() -> int:
@@ -16,12 +17,15 @@ def _umask() -> int:
     return current
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
+def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                data(handle)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, target)
     except BaseException:
@@ -29,9 +33,10 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
         raise
 
 
-def replace_tree(target: Path, files: dict[str, bytes]) -> None:
-    """Make folder `target` hold exactly `files` (relative path -> bytes), swapping it in
-    whole. The old folder is kept until the new one is in place."""
+def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryIO], None]]) -> None:
+    """Make folder `target` hold exactly `files`, swapping it in whole; the old folder is
+    kept until the new one is in place. A value is the bytes, a file to copy, or a
+    function that streams the content into the open file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())
@@ -39,7 +44,13 @@ def replace_tree(target: Path, files: dict[str, bytes]) -> None:
         for rel, data in sorted(files.items()):
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            if isinstance(data, bytes):
+                path.write_bytes(data)
+            elif isinstance(data, Path):
+                shutil.copyfile(data, path)
+            else:
+                with path.open("wb") as stream:
+                    data(stream)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))

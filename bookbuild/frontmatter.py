@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from bookbuild.cache import key as cache_key
 from bookbuild.labels import labels
 from bookbuild.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
 from bookbuild.parse import EPUB, XHTML
@@ -30,9 +31,10 @@ def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> st
 def _unit(name: str, kind: str, title: str, body: etree._Element) -> ParsedUnit:
     source = UnitSource(path="metadata.yaml", name=name, title=title, kind=kind, body="",
                         body_line=1, generated=True)
-    return ParsedUnit(source=source, fragment=etree.tostring(body, encoding="unicode"),
+    fragment = etree.tostring(body, encoding="unicode")
+    return ParsedUnit(source=source, fragment=fragment,
                       headings=(Heading(1, title, f"{name}-title", 1),), markers=(), links=(),
-                      images=(), ids=())
+                      images=(), ids=(), digest=cache_key("generated", source, fragment))
 
 
 def titlepage(meta: Metadata) -> ParsedUnit:

@@ -14,7 +14,9 @@ from bookbuild.kinds import KINDS
 from bookbuild.metadata import parse_metadata
 from bookbuild.model import Metadata, UnitSource
 
-_NAME_RE = re.compile(r"^\d{2,3}-[a-z0-9][a-z0-9-]*$")
+# libyaml's loader when PyYAML was built with it: ten times faster on a 1,000-file book
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NAME_RE = re.compile(r"^\d{2,4}-[a-z0-9][a-z0-9-]*$")
 FRONT_KEYS = ("title", "kind", "page", "author", "author_note", "group", "inferred_pages")
 
 
@@ -71,7 +73,7 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     if end < 0:
         return None, diags + [Diagnostic("S001", "front matter is not closed by a '---' line", path, 1)]
     try:
-        front = yaml.safe_load(text[4:end + 1]) or {}
+        front = yaml.load(text[4:end + 1], Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         # where the broken construct starts (an unclosed '[') is where the fix goes
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

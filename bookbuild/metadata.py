@@ -8,7 +8,7 @@ import re
 import yaml
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.ingest.cip import isbn_is_valid
+from bookbuild.isbn import isbn_is_valid
 from bookbuild.model import Cip, ContentsEntry, Creator, Metadata, PrintLine
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")

@@ -99,6 +99,7 @@ class Heading:
     id: str
     line: int
     page: str | None = None  # the print page this heading stands on
+    auto: bool = True  # id made from the text (renamed if another unit has it), not {#id}
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class ParsedUnit:
     links: tuple[Link, ...]
     images: tuple[Image, ...]
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
+    digest: str = ""  # of the source and the code that parsed it: what later work is keyed on
 
     @property
     def doc_name(self) -> str:

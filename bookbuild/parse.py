@@ -3,14 +3,19 @@ page markers, links, images and ids, each with the source line it came from."""
 
 from __future__ import annotations
 
+import dataclasses
 import html.entities
+import pickle
 import re
 import xml.etree.ElementTree as ET
 
 import markdown
 from lxml import etree
 
+from bookbuild.cache import Cache
+from bookbuild.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.parallel import map_units
 from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -36,12 +41,20 @@ class _PageMarkerExtension(markdown.extensions.Extension):
         md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
 
 
+_CONVERTER: markdown.Markdown | None = None
+
+
 def markdown_converter() -> markdown.Markdown:
-    # footnote ids without ':' so they stay valid XML names in every reading system
-    return markdown.Markdown(
-        extensions=["extra", "sane_lists", _PageMarkerExtension()],
-        extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
-        output_format="xhtml")
+    """One converter per process, reset between units: building one costs more than
+    converting a chapter."""
+    global _CONVERTER
+    if _CONVERTER is None:
+        # footnote ids without ':' so they stay valid XML names in every reading system
+        _CONVERTER = markdown.Markdown(
+            extensions=["extra", "sane_lists", _PageMarkerExtension()],
+            extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
+            output_format="xhtml")
+    return _CONVERTER.reset()
 
 
 def to_xml_text(html_text: str) -> str:
@@ -65,22 +78,24 @@ def parse_fragment(xhtml: str) -> etree._Element:
 
 
 class _Locator:
-    """Finds the source line of the nth occurrence of a piece of text in a unit's body."""
+    """Finds the source line of the next occurrence of a piece of text in a unit's body.
+    Each needle resumes where its previous occurrence was found, so a unit is scanned
+    once per needle, not once per occurrence."""
 
     def __init__(self, source: UnitSource):
         self.lines = source.body.split("\n")
         self.first = source.body_line
-        self.seen: dict[str, int] = {}
+        self.resume: dict[str, tuple[int, int]] = {}  # needle -> (line index, offset)
 
     def line_of(self, needle: str, fallback: int | None = None) -> int:
-        nth = self.seen.get(needle, 0)
-        self.seen[needle] = nth + 1
-        count = 0
-        for index, text in enumerate(self.lines):
-            occurrences = text.count(needle) if needle else 0
-            if count + occurrences > nth:
+        index, offset = self.resume.get(needle, (0, 0))
+        while needle and index < len(self.lines):
+            found = self.lines[index].find(needle, offset)
+            if found >= 0:
+                self.resume[needle] = (index, found + len(needle))
                 return self.first + index
-            count += occurrences
+            index, offset = index + 1, 0
+        self.resume[needle] = (len(self.lines), 0)
         return fallback if fallback is not None else self.first
 
 
@@ -92,7 +107,9 @@ def slugify(text: str) -> str:
     return slug
 
 
-def parse_unit(source: UnitSource, used_ids: set[str]) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+    """One unit on its own: its result depends only on its file, so it can be cached."""
+    used_ids: set[str] = set()
     diags: list[Diagnostic] = []
     xhtml = markdown_converter().convert(source.body)
     try:
@@ -212,7 +229,7 @@ def _headings(root, source: UnitSource, locate: _Locator, used: set[str], diags)
         if explicit:
             used.add(explicit)
         element.set("id", ident)
-        headings.append(Heading(level, text, ident, line, page))
+        headings.append(Heading(level, text, ident, line, page, auto=not explicit))
     title_id = _unique(slugify(source.title), used)
     headings[0] = Heading(1, source.title, title_id, source.title_line, source.page)
     return headings
@@ -226,13 +243,51 @@ def _unique(ident: str, used: set[str]) -> str:
     return candidate
 
 
-def parse_units(sources: tuple[UnitSource, ...]) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
-    """All units in reading order; automatic heading ids are unique across the book."""
-    used: set[str] = set()
-    units, diags = [], []
-    for source in sources:
-        unit, found = parse_unit(source, used)
-        diags += found
-        if unit:
-            units.append(unit)
-    return tuple(units), diags
+def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, workers: int = 1,
+                progress=None) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
+    """All units in reading order: from the cache where the file is unchanged, the rest
+    in parallel; then automatic heading ids made unique across the book."""
+    keys = [cache_key("parse", source) for source in sources]
+    results: list[tuple[ParsedUnit | None, list[Diagnostic]] | None] = [None] * len(sources)
+    todo = []
+    for index, name in enumerate(keys):
+        data = cache.get("parse", name) if cache else None
+        if data is None:
+            todo.append(index)
+        else:
+            results[index] = pickle.loads(data)
+            if progress:
+                progress(1)
+    for index, result in zip(todo, map_units(parse_unit, [sources[i] for i in todo], workers,
+                                             progress)):
+        results[index] = result
+        if cache:
+            cache.put("parse", keys[index], pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    units = tuple(dataclasses.replace(unit, digest=name)
+                  for (unit, _), name in zip(results, keys) if unit)
+    return dedupe_auto_ids(units), [d for _, found in results for d in found]
+
+
+def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
+    """An automatic heading id already used elsewhere gets a -2, -3 … suffix, in reading
+    order; ids written as {#id} keep theirs (a clash between two of those is X002)."""
+    used = {h.id for u in units for h in u.headings if not h.auto}
+    out = []
+    for unit in units:
+        renames: dict[str, str] = {}
+        for heading in unit.headings:
+            if heading.auto:
+                new = _unique(heading.id, used)
+                if new != heading.id:
+                    renames[heading.id] = new
+        if not renames:
+            out.append(unit)
+            continue
+        fragment = unit.fragment
+        for old, new in renames.items():
+            fragment = fragment.replace(f' id="{old}"', f' id="{new}"', 1)
+        headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h
+                         for h in unit.headings)
+        ids = tuple((renames.get(i, i), line) for i, line in unit.ids)
+        out.append(dataclasses.replace(unit, fragment=fragment, headings=headings, ids=ids))
+    return tuple(out)

@@ -2,40 +2,53 @@
 
     ingest (raw text -> book/ + metadata.yaml)    bookbuild.ingest, run on its own
     load     root -> LoadedBook                   read metadata, units, styles
-    parse    LoadedBook -> Book                   Markdown -> model, front matter generated
+    parse    LoadedBook -> Book                   Markdown -> model (per unit: cached,
+                                                  parallel), front matter generated
     resolve  Book -> ResolvedBook                 ids, links, page labels over the whole book
     nav      ResolvedBook -> Navigation           toc, landmarks, page-list
-    render   -> Documents                         XHTML per unit, nav document
-    write    -> EPUB bytes / HTML files           write_epub, write_html
+    render   -> per-unit outputs                  XHTML, HTML page, single-page section
+                                                  (per unit: cached, parallel)
+    write    -> EPUB / html/                      write_epub, write_html assemble
     check    -> Diagnostics                       bookbuild.check
 
 Everything is read, modelled and resolved before anything is written; a build with an
-error writes nothing.
+error writes nothing. Work is keyed by content in OUT/.bookbuild-cache, so a rebuild
+redoes only what an edit changed, and a build with nothing changed writes nothing.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from bookbuild.a11y import Accessibility, accessibility
+from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
 from bookbuild.fileio import replace_tree, write_bytes_atomic
 from bookbuild.frontmatter import with_generated_front_matter
+from bookbuild.images import collect_images
 from bookbuild.labels import labels
 from bookbuild.load import LoadedBook, load
 from bookbuild.model import Book, Document, Navigation, ResolvedBook
 from bookbuild.nav import build_nav
+from bookbuild.parallel import map_units, worker_count
 from bookbuild.parse import parse_units
-from bookbuild.render import RenderedSection, epub_content_documents, render_nav, render_sections
+from bookbuild.render import render_nav, render_section, xhtml_document
 from bookbuild.resolve import resolve
-from bookbuild.images import collect_images
 from bookbuild.write_epub import write_epub
-from bookbuild.write_html import html_files
+from bookbuild.write_html import (make_site, prev_next, sidebar_signature, single_page_frame,
+                                  single_page_section, site_files, unit_page)
+from bookbuild.zipwriter import deflate
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
+CACHE_FOLDER = ".bookbuild-cache"
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass(frozen=True)
@@ -48,18 +61,31 @@ class Modelled:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def parse(loaded: LoadedBook) -> tuple[Book, list[Diagnostic]]:
-    units, diags = parse_units(loaded.units)
+def _counter(progress: Progress | None, stage: str, total: int):
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(stage, done, total)
+    return step if progress else None
+
+
+def parse(loaded: LoadedBook, cache: Cache | None = None, workers: int = 1,
+          progress: Progress | None = None) -> tuple[Book, list[Diagnostic]]:
+    units, diags = parse_units(loaded.units, cache, workers,
+                               _counter(progress, "parse", len(loaded.units)))
     units = with_generated_front_matter(loaded.metadata, units)
     images, found = collect_images(loaded.root, units)
     return Book(loaded.metadata, units, loaded.stylesheets, images), diags + found
 
 
-def model(root: Path) -> Modelled:
+def model(root: Path, cache: Cache | None = None, workers: int = 1,
+          progress: Progress | None = None) -> Modelled:
     """load -> parse -> resolve -> nav. Raises InputError (with every diagnostic) on errors."""
     loaded = load(root)
     diagnostics = list(loaded.diagnostics)
-    book, found = parse(loaded)
+    book, found = parse(loaded, cache, workers, progress)
     diagnostics += found
     resolved, found = resolve(book)
     diagnostics += found
@@ -71,31 +97,139 @@ def model(root: Path) -> Modelled:
     return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics))
 
 
-def epub_documents(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> list[Document]:
-    """Spine order: cover, title page, copyright page, contents, then the book."""
+# --- render: each unit once, for both writers ------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RenderJob:
+    """Read-only state the forked render workers share."""
+
+    modelled: Modelled
+    site: object
+    css: tuple[str, ...]
+    links: tuple[tuple, ...]
+    keys: tuple[str, ...]
+    cache: Cache
+
+
+_JOB: _RenderJob | None = None
+
+
+def _render_unit(index: int) -> None:
+    job = _JOB
+    resolved = job.modelled.resolved.units[index]
+    meta = job.modelled.resolved.book.metadata
+    source = resolved.unit.source
+    doc = resolved.unit.doc_name
+    section = render_section(resolved, meta)
+    xhtml = xhtml_document(source.title, meta.language, job.css, [copy.deepcopy(section)],
+                           f"kind-{source.kind}")
+    prev_link, next_link = job.links[index]
+    name = job.keys[index]
+    job.cache.put("epub", name, pickle.dumps(deflate(f"EPUB/{doc}", xhtml)))
+    job.cache.put("page", name, unit_page(job.site, doc, source.title, source.kind, section,
+                                          prev_link, next_link))
+    job.cache.put("single", name, single_page_section(job.site, doc, section))
+
+
+def render_units(modelled: Modelled, cache: Cache, workers: int,
+                 progress: Progress | None = None) -> tuple[str, ...]:
+    """Render every unit whose inputs changed; returns each unit's cache key."""
+    global _JOB
+    book = modelled.resolved.book
+    units = [r.unit for r in modelled.resolved.units]
+    site = make_site(book.metadata, modelled.nav.toc, modelled.nav.page_list,
+                     [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
+                     book.stylesheets)
+    css = tuple(name for name, _ in book.stylesheets)
+    pairs = [(u.doc_name, u.source.title) for u in units]
+    links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
+    shared = key("render-shared", book.metadata, css)  # digested once, not per unit
+    keys = tuple(key("render", shared, r.unit.digest, r.unit.headings, r.hrefs,
+                     sidebar_signature(site, r.unit.doc_name), links[i])
+                 for i, r in enumerate(modelled.resolved.units))
+    todo = [i for i, name in enumerate(keys) if cache.path_if_present("single", name) is None]
+    step = _counter(progress, "render", len(keys))
+    if step and len(keys) > len(todo):
+        step(len(keys) - len(todo))
+    _JOB = _RenderJob(modelled, site, css, links, keys, cache)
+    try:
+        map_units(_render_unit, todo, workers, step)
+    finally:
+        _JOB = None
+    return keys
+
+
+# --- write: assemble from the cache --------------------------------------------------
+
+
+def epub_spine(modelled: Modelled) -> list[Document]:
+    """Reading order: cover, title page, copyright page, contents, then the book. Unit
+    documents come without a body: their deflated bytes are in the render cache."""
     book = modelled.resolved.book
     css = tuple(name for name, _ in book.stylesheets)
-    units = list(epub_content_documents(sections, book.metadata.language, css))
+    docs = [Document(name=u.doc_name, title=u.source.title, body=b"") for u in book.units]
     nav_doc = render_nav(modelled.nav, book.metadata, css)
     split = 0
     while split < len(book.units) and book.units[split].source.kind in (
             "cover", "titlepage", "copyright-page"):
         split += 1
-    return units[:split] + [nav_doc] + units[split:]
+    return docs[:split] + [nav_doc] + docs[split:]
 
 
-def epub_bytes(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> bytes:
+def _book_level_key(modelled: Modelled) -> str:
+    """What the files made from the whole book (package, NCX, nav, index, pages index)
+    depend on. The navigation holds only strings, tuples and booleans, so its pickle is
+    the same in every process and can be digested directly."""
     book = modelled.resolved.book
-    return write_epub(book.metadata, modelled.nav, modelled.a11y, epub_documents(modelled, sections),
-                      book.stylesheets, book.images, labels(book.metadata.language)["pages"],
-                      os.environ.get("SOURCE_DATE_EPOCH"))
+    return key("book-level", book.metadata, pickle.dumps(modelled.nav, protocol=4), modelled.a11y,
+               [u.doc_name for u in book.units], [u.source.title for u in book.units],
+               [u.headings[0].id for u in book.units], book.stylesheets,
+               [(name, key(data)) for name, data in book.images],
+               os.environ.get("SOURCE_DATE_EPOCH"))
 
 
-def html_tree(modelled: Modelled, sections: tuple[RenderedSection, ...]) -> dict[str, bytes]:
+def _cached(cache: Cache, kind: str, name: str, make: Callable[[], object]):
+    data = cache.get(kind, name)
+    if data is not None:
+        return pickle.loads(data)
+    value = make()
+    cache.put(kind, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
+def _write_epub(modelled: Modelled, keys: tuple[str, ...], cache: Cache, target: Path,
+                book_level: str) -> None:
     book = modelled.resolved.book
-    return html_files(book.metadata, modelled.nav.toc, modelled.nav.page_list,
-                      [(s.doc, s.title, s.title_id, s.section) for s in sections],
-                      book.stylesheets, book.images)
+    by_doc = {r.unit.doc_name: name for r, name in zip(modelled.resolved.units, keys)}
+    spine = _cached(cache, "spine", book_level, lambda: epub_spine(modelled))
+    write_bytes_atomic(target, lambda stream: write_epub(
+        stream, book.metadata, modelled.nav, modelled.a11y, spine,
+        lambda doc: pickle.loads(cache.get("epub", by_doc[doc])), book.stylesheets, book.images,
+        labels(book.metadata.language)["pages"], os.environ.get("SOURCE_DATE_EPOCH"),
+        package=lambda make: _cached(cache, "package", book_level, make)))
+
+
+def _write_html(modelled: Modelled, keys: tuple[str, ...], cache: Cache, target: Path,
+                book_level: str) -> None:
+    book = modelled.resolved.book
+    units = [r.unit for r in modelled.resolved.units]
+    site = make_site(book.metadata, modelled.nav.toc, modelled.nav.page_list,
+                     [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
+                     book.stylesheets)
+    files: dict[str, object] = dict(_cached(cache, "site", book_level,
+                                            lambda: site_files(site, book.stylesheets, book.images)))
+    for unit, name in zip(units, keys):
+        files[f"{unit.source.name}.html"] = cache.path_if_present("page", name)
+    head, tail = _cached(cache, "frame", book_level, lambda: single_page_frame(site))
+
+    def single_page(stream) -> None:
+        stream.write(head)
+        for name in keys:
+            stream.write(cache.get("single", name))
+        stream.write(tail)
+    files["book.html"] = single_page
+    replace_tree(target, files)
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:
@@ -107,21 +241,45 @@ def output_slug(root: Path, modelled: Modelled) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name) or "book"
 
 
-def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html")) -> tuple[list[Path], Modelled]:
-    modelled = model(root)
-    slug = output_slug(root, modelled)
-    sections = render_sections(modelled.resolved)
-    outputs: dict[str, object] = {}
+def _outputs_state(paths: list[Path]) -> list:
+    """Size and mtime of every output file, as JSON gives it back (lists, not tuples)."""
+    state = []
+    for path in paths:
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) \
+            if path.is_dir() else []
+        state.append([str(path), [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]])
+    return state
+
+
+def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
+          progress: Progress | None = None, workers: int | None = None
+          ) -> tuple[list[Path], Modelled]:
+    """Build the outputs; returns the outputs written (none when nothing changed)."""
+    workers = worker_count(workers)
+    cache = Cache(out / CACHE_FOLDER)
+    modelled = model(root, cache, workers, progress)
+    keys = render_units(modelled, cache, workers, progress)
+    book = modelled.resolved.book
+    targets = {"epub": out / f"{output_slug(root, modelled)}.epub", "html": out / "html"}
+    wanted = [targets[f] for f in ("epub", "html") if f in formats]
+    # everything the outputs are made of: the units (their render keys), and what the
+    # package files add (metadata, navigation, styles, images, the timestamp)
+    book_level = _book_level_key(modelled)
+    fingerprint = key("outputs", formats, keys, book_level)
+    state_file = cache.folder / "last-build.json"
+    if state_file.exists() and all(p.exists() for p in wanted):
+        last = json.loads(state_file.read_text("utf-8"))
+        if last.get("fingerprint") == fingerprint and last.get("outputs") == _outputs_state(wanted):
+            return [], modelled
+    if progress:
+        progress("write", 0, len(wanted))
     if "epub" in formats:
-        outputs["epub"] = epub_bytes(modelled, sections)
+        _write_epub(modelled, keys, cache, targets["epub"], book_level)
     if "html" in formats:
-        outputs["html"] = html_tree(modelled, sections)
-    written = []
-    if "epub" in outputs:
-        target = out / f"{slug}.epub"
-        write_bytes_atomic(target, outputs["epub"])
-        written.append(target)
-    if "html" in outputs:
-        replace_tree(out / "html", outputs["html"])
-        written.append(out / "html")
-    return written, modelled
+        _write_html(modelled, keys, cache, targets["html"], book_level)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps({"fingerprint": fingerprint,
+                                      "outputs": _outputs_state(wanted)}), "utf-8")
+    if progress:
+        progress("write", len(wanted), len(wanted))
+    return wanted, modelled

@@ -7,19 +7,18 @@ zip. (ebooklib reads our EPUB back in the tests and in `check`.)
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import re
 import uuid
-import zipfile
 from datetime import datetime, timezone
+from typing import BinaryIO, Callable
 
 from lxml import etree
 from lxml.builder import ElementMaker
 
 from bookbuild.a11y import Accessibility
 from bookbuild.model import Document, Metadata, Navigation, NavPoint
-from bookbuild.nav import NAV_DOC
+from bookbuild.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 OPF_NS = "http://www.idpf.org/2007/opf"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -187,38 +186,31 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
     return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def zip_entries(entries: dict[str, bytes], modified: str) -> bytes:
-    """A byte-stable zip: mimetype first and stored, the rest sorted and deflated, one
-    fixed timestamp and fixed permissions."""
-    moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
-    stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute,
-             moment.second // 2 * 2)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ["mimetype"] + sorted(n for n in entries if n != "mimetype"):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            data = b"application/epub+zip" if name == "mimetype" else entries[name]
-            archive.writestr(info, data, compresslevel=9 if name != "mimetype" else None)
-    return buffer.getvalue()
-
-
-def write_epub(meta: Metadata, nav: Navigation, a11y: Accessibility, docs: list[Document],
+def write_epub(stream: BinaryIO, meta: Metadata, nav: Navigation, a11y: Accessibility,
+               spine: list[Document], unit_entries: Callable[[str], ZipEntry],
                stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...],
-               page_label: str, source_date_epoch: str | None) -> bytes:
+               page_label: str, source_date_epoch: str | None,
+               package: Callable[[Callable[[], dict]], dict] = lambda make: make()) -> None:
+    """`spine`: every content document in reading order; a Document with an empty body is
+    a unit whose deflated entry `unit_entries(name)` supplies (from the render cache).
+    `package` may serve the package document and NCX from a cache."""
     modified = modified_timestamp(meta, source_date_epoch)
     css = [f"css/{name}" for name, _ in stylesheets]
-    image_names = [name for name, _ in images]
-    entries = {"META-INF/container.xml": CONTAINER}
-    entries["EPUB/package.opf"] = package_document(meta, a11y, modified, docs, css, image_names,
-                                                   bool(nav.page_list))
-    entries["EPUB/toc.ncx"] = ncx_document(meta, nav, page_label)
-    for doc in docs:
-        entries[f"EPUB/{doc.name}"] = doc.body
-    for name, text in stylesheets:
-        entries[f"EPUB/css/{name}"] = text.encode("utf-8")
-    for name, data in images:
-        entries[f"EPUB/{name}"] = data
-    return zip_entries(entries, modified)
+    small: dict[str, bytes] = {"META-INF/container.xml": CONTAINER}
+    small.update(package(lambda: {
+        "EPUB/package.opf": package_document(meta, a11y, modified, spine, css,
+                                             [name for name, _ in images], bool(nav.page_list)),
+        "EPUB/toc.ncx": ncx_document(meta, nav, page_label)}))
+    small.update({f"EPUB/{doc.name}": doc.body for doc in spine if doc.body})
+    small.update({f"EPUB/css/{name}": text.encode("utf-8") for name, text in stylesheets})
+    small.update({f"EPUB/{name}": data for name, data in images})
+    units = {f"EPUB/{doc.name}": doc.name for doc in spine if not doc.body}
+
+    def entries():
+        yield stored("mimetype", b"application/epub+zip")
+        for name in sorted(set(small) | set(units)):
+            yield deflate(name, small[name]) if name in small else unit_entries(units[name])
+
+    moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
+    write_zip(stream, entries(), dos_time(moment.year, moment.month, moment.day, moment.hour,
+                                          moment.minute, moment.second))

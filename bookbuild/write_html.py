@@ -11,6 +11,7 @@ from importlib import resources
 from lxml import etree
 from lxml.builder import E
 
+from bookbuild.cache import key as cache_key
 from bookbuild.frontmatter import creators_line
 from bookbuild.labels import labels
 from bookbuild.model import Metadata, NavPoint, PageRef
@@ -34,6 +35,17 @@ class _Site:
         self.words = labels(meta.language)
         # doc name (03-preface.xhtml) -> the unit's title id, for links to a whole unit
         self.title_ids = {doc: title_id for doc, _, title_id in units}
+        # doc name -> the nav points on the way to it (the branch a folded sidebar opens)
+        self.branches: dict[str, set[int]] = {}
+        self._index_branches(toc, ())
+        self.closed_digest: str | None = None
+
+    def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[int, ...]) -> None:
+        for point in points:
+            path = above + (id(point),)
+            if point.href:
+                self.branches.setdefault(point.href.partition("#")[0], set()).update(path)
+            self._index_branches(point.children, path)
 
     # -- links ------------------------------------------------------------------------
     def href(self, href: str, single: bool) -> str:
@@ -113,10 +125,12 @@ class _Site:
     def sidebar(self, current: str | None, single: bool) -> etree._Element:
         return E.nav({"class": "sidebar", "aria-labelledby": "sidebar-title"},
                      E.h2(self.words["contents"], id="sidebar-title"),
-                     self.toc_list(self.toc, current, single, with_pages=False))
+                     self.toc_list(self.toc, current, single, with_pages=False, fold=True))
 
     def toc_list(self, points: tuple[NavPoint, ...], current: str | None, single: bool,
-                 with_pages: bool) -> etree._Element:
+                 with_pages: bool, fold: bool = False) -> etree._Element:
+        """`fold`: only the branch holding `current` is open (a sidebar that lists every
+        section of every chapter on every page grows with the square of the book)."""
         ol = E.ol()
         for point in points:
             link = E.a(point.label, href=self.href(point.href, single)) if point.href \
@@ -131,10 +145,13 @@ class _Site:
                 li = E.li(entry)
             else:
                 li = E.li(link)
-            if point.children:
-                li.append(self.toc_list(point.children, current, single, with_pages))
+            if point.children and (not fold or self.holds(point, current)):
+                li.append(self.toc_list(point.children, current, single, with_pages, fold))
             ol.append(li)
         return ol
+
+    def holds(self, point: NavPoint, doc: str | None) -> bool:
+        return id(point) in self.branches.get(doc or "", ())
 
     @staticmethod
     def is_group(point: NavPoint) -> bool:
@@ -183,42 +200,75 @@ def html_section(section: etree._Element, site: _Site, doc: str, single: bool) -
     return element
 
 
-def html_files(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
-               sections: list[tuple[str, str, str, etree._Element]],
-               stylesheets: tuple[tuple[str, str], ...],
+def unit_page(site: _Site, doc: str, title: str, kind: str, section: etree._Element,
+              prev_link: tuple[str, str] | None, next_link: tuple[str, str] | None) -> bytes:
+    return site.page(title, [html_section(section, site, doc, False)], current=doc,
+                     prev_next=(prev_link, next_link), body_class=f"kind-{kind}")
+
+
+def single_page_section(site: _Site, doc: str, section: etree._Element) -> bytes:
+    return etree.tostring(html_section(section, site, doc, True), method="html", encoding="utf-8")
+
+
+_SECTIONS_HERE = "bookbuild:sections"
+
+
+def single_page_frame(site: _Site) -> tuple[bytes, bytes]:
+    """book.html before and after the sections, which are streamed in between."""
+    page = site.page(site.meta.title, [_cover(site), site.contents(True), etree.Comment(_SECTIONS_HERE)],
+                     sidebar=False, single=True, body_class="single-page")
+    head, tail = page.split(f"<!--{_SECTIONS_HERE}-->".encode(), 1)
+    return head, tail
+
+
+def prev_next(sections: list[tuple[str, str]], index: int, words) -> tuple:
+    """(prev, next) links of unit `index` among (doc, title) pairs; the first unit's
+    previous page is the contents (index.html)."""
+    prev_link = (f"{sections[index - 1][0][:-6]}.html", sections[index - 1][1]) if index else \
+        ("index.html", words["contents"])
+    next_link = (f"{sections[index + 1][0][:-6]}.html", sections[index + 1][1]) \
+        if index + 1 < len(sections) else None
+    return prev_link, next_link
+
+
+def site_files(site: _Site, stylesheets: tuple[tuple[str, str], ...],
                images: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
-    """`sections`: (doc name, title, title id, rendered section) in reading order."""
-    css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
-    site = _Site(meta, toc, pages, [(doc, title, tid) for doc, title, tid, _ in sections], css)
+    """Everything in html/ but the unit pages and book.html."""
     words = site.words
     files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
     files["css/site.css"] = _asset("site.css")
     files["js/goto.js"] = _asset("goto.js")
-    page_map = {p.label: f"{p.doc[:-6]}.html#{p.id}" for p in pages}
+    page_map = {p.label: f"{p.doc[:-6]}.html#{p.id}" for p in site.pages}
     # json.dumps escapes quotes and control characters; '</' is escaped so the data can
     # never close a script element.
     files["js/pages.js"] = ("window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True)
                             .replace("</", "<\\/") + ";\n").encode("ascii")
     files.update(dict(images))
-
-    docs = [doc for doc, *_ in sections]
-    for index, (doc, title, _, section) in enumerate(sections):
-        prev_link = (f"{docs[index - 1][:-6]}.html", sections[index - 1][1]) if index else \
-            ("index.html", words["contents"])
-        next_link = (f"{docs[index + 1][:-6]}.html", sections[index + 1][1]) \
-            if index + 1 < len(sections) else None
-        files[f"{doc[:-6]}.html"] = site.page(title, [html_section(section, site, doc, False)],
-                                              current=doc, prev_next=(prev_link, next_link),
-                                              body_class=f"kind-{section.get('class', '').split()[-1]}")
-    first = (f"{docs[0][:-6]}.html", sections[0][1]) if sections else None
-    files["index.html"] = site.page(meta.title, [_cover(site), site.contents(False)],
+    first = (f"{site.units[0][0][:-6]}.html", site.units[0][1]) if site.units else None
+    files["index.html"] = site.page(site.meta.title, [_cover(site), site.contents(False)],
                                     prev_next=(None, first), sidebar=False, body_class="index")
     files["pages.html"] = site.page(words["all_pages"], [_page_index(site)], sidebar=True)
-    whole = [_cover(site), site.contents(True)] + \
-        [html_section(section, site, doc, True) for doc, _, _, section in sections]
-    files["book.html"] = site.page(meta.title, whole, sidebar=False, single=True,
-                                   body_class="single-page")
     return files
+
+
+def make_site(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
+              units: list[tuple[str, str, str]], stylesheets: tuple[tuple[str, str], ...]) -> _Site:
+    """`units`: (doc name, title, title id) in reading order."""
+    css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
+    return _Site(meta, toc, pages, units, css)
+
+
+def sidebar_signature(site: _Site, doc: str) -> tuple:
+    """What the folded sidebar of `doc`'s page shows: the closed entries every page shares
+    (digested once per book) and the open branch that leads to `doc`. A page needs
+    rendering again only when this changes, not whenever any heading anywhere changes."""
+    if site.closed_digest is None:
+        site.closed_digest = cache_key("sidebar", [(p.label, p.href, p.page) for p in site.toc])
+
+    def open_branch(points):
+        return tuple((p.label, p.href, p.page, open_branch(p.children))
+                     for p in points if site.holds(p, doc))
+    return site.closed_digest, open_branch(site.toc)
 
 
 def _cover(site: _Site) -> etree._Element:

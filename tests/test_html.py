@@ -130,4 +130,4 @@ def test_bad_input_keeps_the_previous_site(tmp_path, capsys):
     assert main(["build", "--root", str(root), "--out", str(tmp_path / "out"), "--to", "html"]) == 1
     assert "book/02-b.md:6: X001" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["html"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".bookbuild-cache", "html"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.isbn import isbn_is_valid
 from bookbuild.ingest.text import HAN, strip_heading
 from bookbuild.model import Cip, Creator
 
@@ -54,22 +55,6 @@ class CipRecord:
     classification: list[str] = field(default_factory=list)
     cip: Cip = field(default_factory=Cip)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-def isbn_digits(isbn: str) -> str:
-    return re.sub(r"[^0-9Xx]", "", isbn).upper()
-
-
-def isbn_is_valid(isbn: str) -> bool:
-    digits = isbn_digits(isbn)
-    if len(digits) == 13 and digits.isdigit():
-        total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
-        return (10 - total % 10) % 10 == int(digits[12])
-    if len(digits) == 10 and digits[:9].isdigit():
-        total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
-        check = (11 - total % 11) % 11
-        return digits[9] == ("X" if check == 10 else str(check))
-    return False
 
 
 def normalise_date(text: str) -> str:

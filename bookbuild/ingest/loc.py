@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.ingest.cip import CipRecord, _format_isbn, isbn_is_valid, normalise_date
+from bookbuild.ingest.cip import CipRecord, _format_isbn, normalise_date
+from bookbuild.isbn import isbn_is_valid
 from bookbuild.model import Cip, Creator
 
 LOC_HEADING_RE = re.compile(r"Library of Congress Cataloging[- ]in[- ]Publication Data", re.I)
