@@ -89,8 +89,9 @@ def _chapter(number: int, chars: int, first_page: int, last_chapter: int,
     return "\n".join(lines), page + 1
 
 
-def generate_book(size: str, out: Path) -> None:
-    chapters, total = SIZES[size]
+def generate_book(size: str | tuple[int, int], out: Path) -> None:
+    """`size`: S, M, L, or (chapters, characters) for a book of another size."""
+    chapters, total = SIZES[size] if isinstance(size, str) else size
     per_chapter = total // chapters
     pages_per_chapter = per_chapter // PAGE_CHARS + 2
     (out / "book").mkdir(parents=True, exist_ok=True)

@@ -61,6 +61,7 @@ class Cache:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._made: set[Path] = set()  # folders known to exist (mkdir per write is costly)
 
     def _path(self, kind: str, name: str) -> Path:
         return self.folder / kind / name[:2] / name
@@ -77,7 +78,9 @@ class Cache:
 
     def put(self, kind: str, name: str, data: bytes) -> None:
         path = self._path(kind, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp.")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

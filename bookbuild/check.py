@@ -27,7 +27,7 @@ def run_check(root: Path) -> list[Diagnostic]:
     with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as tmp:
         out = Path(tmp)
         try:
-            _, modelled = build(root, out)
+            modelled = build(root, out).modelled
         except InputError as exc:
             return list(exc.diagnostics) or [Diagnostic("S009", exc.message)]
         sources = {u.doc_name: u.source.path for u in modelled.resolved.book.units}

@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
     build.add_argument("--to", choices=FORMATS, action="append",
                        help="one output (repeatable); default: all")
+    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: "
+                       "one per core)")
+    for command in (build,):
+        command.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+        command.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
     check = sub.add_parser("check", help="build into a temp folder and validate everything")
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
@@ -82,13 +87,21 @@ def _ingest(args) -> int:
 
 def _build(args) -> int:
     from bookbuild.pipeline import build
+    from bookbuild.progress import Reporter
 
     out = args.out if args.out is not None else args.root / "dist"
     formats = tuple(args.to) if args.to else FORMATS
-    written, modelled = build(args.root, out, formats)
-    print_diagnostics(modelled.diagnostics)
-    for path in written:
-        print(f"wrote {path}")
+    reporter = Reporter(verbose=args.verbose, quiet=args.quiet)
+    try:
+        result = build(args.root, out, formats, progress=reporter, workers=args.jobs)
+    finally:
+        reporter.close()
+    if not args.quiet:
+        print_diagnostics(result.diagnostics)
+        for path in result.written:
+            print(f"wrote {path}")
+        if not result.written:
+            print(f"{out}: up to date, nothing written")
     return 0
 
 

@@ -86,6 +86,8 @@ class Diagnostic:
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:
             raise ValueError(f"unknown diagnostic code {self.code}")
+        if isinstance(self.severity, str):  # read back from JSON
+            object.__setattr__(self, "severity", Severity(self.severity))
         if self.severity is None:
             object.__setattr__(self, "severity", CATALOGUE[self.code].severity)
 

@@ -122,9 +122,18 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     markers = _page_markers(root, source, locate, diags)
     headings = _headings(root, source, locate, used_ids, diags)
     ids: list[tuple[str, int]] = []
+    heading_lines = {h.id: h.line for h in headings}
     for element in root.iter():
-        if element.get("id") and not element.get("id").startswith("page-"):
-            ids.append((element.get("id"), locate.line_of(element.get("id"), source.body_line)))
+        ident = element.get("id")
+        if not ident or ident.startswith("page-"):
+            continue
+        if ident in heading_lines:
+            line = heading_lines[ident]
+        elif ident.startswith(("fn-", "fnref-")):  # made by the footnote extension
+            line = locate.line_of(f"[^{ident.split('-', 1)[1]}]", source.body_line)
+        else:
+            line = locate.line_of(ident, source.body_line)
+        ids.append((ident, line))
     links = [Link(a.get("href"), locate.line_of(a.get("href")))
              for a in root.iter(f"{{{XHTML}}}a") if a.get("href")]
     images = [Image(img.get("src", ""), img.get("alt") or "", locate.line_of(img.get("src", "")))
@@ -136,7 +145,9 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity.value == "error" for d in diags):
         return None, diags
-    return ParsedUnit(source=source, fragment=fragment, headings=tuple(headings),
+    # the fragment now stands for the body; keeping both would hold the book twice
+    return ParsedUnit(source=dataclasses.replace(source, body=""), fragment=fragment,
+                      headings=tuple(headings),
                       markers=tuple(markers), links=tuple(links), images=tuple(images),
                       ids=tuple(ids)), diags
 
@@ -258,14 +269,22 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
             results[index] = pickle.loads(data)
             if progress:
                 progress(1)
-    for index, result in zip(todo, map_units(parse_unit, [sources[i] for i in todo], workers,
-                                             progress)):
+    tasks = [(sources[i], keys[i], cache) for i in todo]
+    for index, result in zip(todo, map_units(_parse_and_store, tasks, workers, progress)):
         results[index] = result
-        if cache:
-            cache.put("parse", keys[index], pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     units = tuple(dataclasses.replace(unit, digest=name)
                   for (unit, _), name in zip(results, keys) if unit)
     return dedupe_auto_ids(units), [d for _, found in results for d in found]
+
+
+def _parse_and_store(task: tuple[UnitSource, str, Cache | None]):
+    """In a worker: parse one unit and put the result in the cache there, so the parent
+    does not serialise every unit a second time."""
+    source, name, cache = task
+    result = parse_unit(source)
+    if cache:
+        cache.put("parse", name, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return result
 
 
 def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:

@@ -19,6 +19,7 @@ redoes only what an edit changed, and a build with nothing changed writes nothin
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import pickle
@@ -83,13 +84,19 @@ def parse(loaded: LoadedBook, cache: Cache | None = None, workers: int = 1,
 def model(root: Path, cache: Cache | None = None, workers: int = 1,
           progress: Progress | None = None) -> Modelled:
     """load -> parse -> resolve -> nav. Raises InputError (with every diagnostic) on errors."""
+    if progress:
+        progress("load", 0, 0)
     loaded = load(root)
     diagnostics = list(loaded.diagnostics)
     book, found = parse(loaded, cache, workers, progress)
+    suppress = loaded.metadata.suppress
+    del loaded  # the sources' text: the parsed fragments stand for it from here on
     diagnostics += found
+    if progress:
+        progress("resolve", 0, 0)
     resolved, found = resolve(book)
     diagnostics += found
-    diagnostics = list(suppressed(diagnostics, loaded.metadata.suppress))
+    diagnostics = list(suppressed(diagnostics, suppress))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise InputError(f"{len(errors)} error(s) in {root}; nothing was written", tuple(diagnostics))
@@ -145,8 +152,10 @@ def render_units(modelled: Modelled, cache: Cache, workers: int,
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
     shared = key("render-shared", book.metadata, css)  # digested once, not per unit
-    keys = tuple(key("render", shared, r.unit.digest, r.unit.headings, r.hrefs,
-                     sidebar_signature(site, r.unit.doc_name), links[i])
+    # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
+    keys = tuple(key("render", shared, r.unit.digest, pickle.dumps(
+                     (r.unit.headings, r.hrefs, sidebar_signature(site, r.unit.doc_name), links[i]),
+                     protocol=4))
                  for i, r in enumerate(modelled.resolved.units))
     todo = [i for i, name in enumerate(keys) if cache.path_if_present("single", name) is None]
     step = _counter(progress, "render", len(keys))
@@ -251,12 +260,58 @@ def _outputs_state(paths: list[Path]) -> list:
     return state
 
 
+def _input_files(root: Path, modelled: Modelled | None) -> list[str]:
+    """What a build reads: the folder listings that decide which files are read, and the
+    files themselves (units, metadata, the book's styles, the images the units use)."""
+    names = [f"list:book:{','.join(sorted(p.name for p in (root / 'book').glob('*.md')))}",
+             f"list:styles:{','.join(sorted(p.name for p in (root / 'styles').glob('*.css')))}"]
+    if modelled is None:
+        return names
+    files = {"metadata.yaml"} | {f"book/{p.name}" for p in (root / "book").glob("*.md")}
+    files |= {f"styles/{p.name}" for p in (root / "styles").glob("*.css")}
+    files |= {f"book/{image.src}" for r in modelled.resolved.units for image in r.unit.images}
+    return names + sorted(files)
+
+
+def _inputs_digest(root: Path, entries: list[str], formats) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for entry in entries:
+        path = root / entry
+        digest.update(entry.encode("utf-8") + b"\0")
+        if not entry.startswith("list:") and path.is_file():
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    return key("inputs", formats, os.environ.get("SOURCE_DATE_EPOCH"), digest.hexdigest())
+
+
+def _unchanged(root: Path, formats, wanted: list[Path], state_file: Path) -> bool:
+    """True when the inputs the last build read, and the outputs it wrote, are as they were."""
+    if not state_file.exists() or not all(p.exists() for p in wanted):
+        return False
+    last = json.loads(state_file.read_text("utf-8"))
+    entries = last.get("inputs", [])
+    if entries[:2] != _input_files(root, None):
+        return False
+    return last.get("inputs_digest") == _inputs_digest(root, entries, formats) \
+        and last.get("outputs") == _outputs_state(wanted)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    written: list[Path]  # empty when nothing had changed
+    diagnostics: tuple[Diagnostic, ...]  # warnings stay reported until they are fixed
+    modelled: Modelled | None  # None when the inputs were unchanged and nothing was read
+
+
 def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
-          progress: Progress | None = None, workers: int | None = None
-          ) -> tuple[list[Path], Modelled]:
-    """Build the outputs; returns the outputs written (none when nothing changed)."""
+          progress: Progress | None = None, workers: int | None = None) -> BuildResult:
     workers = worker_count(workers)
     cache = Cache(out / CACHE_FOLDER)
+    state_file = cache.folder / "last-build.json"
+    if state_file.exists():
+        last = json.loads(state_file.read_text("utf-8"))
+        wanted = [out / name for name in last.get("targets", [])]
+        if wanted and _unchanged(root, formats, wanted, state_file):
+            return BuildResult([], tuple(Diagnostic(**d) for d in last.get("diagnostics", [])), None)
     modelled = model(root, cache, workers, progress)
     keys = render_units(modelled, cache, workers, progress)
     book = modelled.resolved.book
@@ -266,11 +321,14 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     # package files add (metadata, navigation, styles, images, the timestamp)
     book_level = _book_level_key(modelled)
     fingerprint = key("outputs", formats, keys, book_level)
-    state_file = cache.folder / "last-build.json"
+    inputs = _input_files(root, modelled)
+    record = {"fingerprint": fingerprint, "inputs": inputs,
+              "inputs_digest": _inputs_digest(root, inputs, formats),
+              "targets": [p.name for p in wanted]}
     if state_file.exists() and all(p.exists() for p in wanted):
         last = json.loads(state_file.read_text("utf-8"))
         if last.get("fingerprint") == fingerprint and last.get("outputs") == _outputs_state(wanted):
-            return [], modelled
+            return BuildResult([], modelled.diagnostics, modelled)
     if progress:
         progress("write", 0, len(wanted))
     if "epub" in formats:
@@ -278,8 +336,10 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     if "html" in formats:
         _write_html(modelled, keys, cache, targets["html"], book_level)
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"fingerprint": fingerprint,
-                                      "outputs": _outputs_state(wanted)}), "utf-8")
+    diagnostics = [{"code": d.code, "message": d.message, "file": d.file, "line": d.line,
+                    "severity": d.severity} for d in modelled.diagnostics]
+    state_file.write_text(json.dumps({**record, "outputs": _outputs_state(wanted),
+                                      "diagnostics": diagnostics}), "utf-8")
     if progress:
         progress("write", len(wanted), len(wanted))
-    return wanted, modelled
+    return BuildResult(wanted, modelled.diagnostics, modelled)

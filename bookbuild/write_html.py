@@ -11,12 +11,13 @@ from importlib import resources
 from lxml import etree
 from lxml.builder import E
 
-from bookbuild.cache import key as cache_key
 from bookbuild.frontmatter import creators_line
 from bookbuild.labels import labels
 from bookbuild.model import Metadata, NavPoint, PageRef
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
+SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
+SIDEBAR_AROUND = 15
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOTE_ID = re.compile(r"^fn(ref)?-")
 _EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -37,15 +38,29 @@ class _Site:
         self.title_ids = {doc: title_id for doc, _, title_id in units}
         # doc name -> the nav points on the way to it (the branch a folded sidebar opens)
         self.branches: dict[str, set[int]] = {}
+        self.paths: dict[str, tuple[NavPoint, ...]] = {}  # doc -> nav points leading to it
         self._index_branches(toc, ())
-        self.closed_digest: str | None = None
+        self.top_index = {id(p): i for i, p in enumerate(toc)}
 
-    def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[int, ...]) -> None:
+    def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[NavPoint, ...]) -> None:
         for point in points:
-            path = above + (id(point),)
+            path = above + (point,)
             if point.href:
-                self.branches.setdefault(point.href.partition("#")[0], set()).update(path)
+                doc = point.href.partition("#")[0]
+                self.branches.setdefault(doc, set()).update(id(p) for p in path)
+                self.paths.setdefault(doc, path)
             self._index_branches(point.children, path)
+
+    def sidebar_window(self, doc: str | None) -> tuple[int, int]:
+        """The top-level entries a page's sidebar lists: all of them in an ordinary book;
+        in a very long one, those around the current entry (the full contents is one
+        click away on index.html)."""
+        if len(self.toc) <= SIDEBAR_ALL:
+            return 0, len(self.toc)
+        path = self.paths.get(doc or "")
+        centre = self.top_index[id(path[0])] if path else 0
+        start = max(0, min(centre - SIDEBAR_AROUND, len(self.toc) - 2 * SIDEBAR_AROUND - 1))
+        return start, min(len(self.toc), start + 2 * SIDEBAR_AROUND + 1)
 
     # -- links ------------------------------------------------------------------------
     def href(self, href: str, single: bool) -> str:
@@ -123,9 +138,15 @@ class _Site:
                       E.p({"class": "goto-status", "role": "status", "aria-live": "polite"}))
 
     def sidebar(self, current: str | None, single: bool) -> etree._Element:
+        start, end = self.sidebar_window(current)
+        entries = self.toc_list(self.toc[start:end], current, single, with_pages=False, fold=True)
+        more = self.words["contents"] + " …"
+        if start > 0:
+            entries.insert(0, E.li(E.a(more, href="index.html")))
+        if end < len(self.toc):
+            entries.append(E.li(E.a(more, href="index.html")))
         return E.nav({"class": "sidebar", "aria-labelledby": "sidebar-title"},
-                     E.h2(self.words["contents"], id="sidebar-title"),
-                     self.toc_list(self.toc, current, single, with_pages=False, fold=True))
+                     E.h2(self.words["contents"], id="sidebar-title"), entries)
 
     def toc_list(self, points: tuple[NavPoint, ...], current: str | None, single: bool,
                  with_pages: bool, fold: bool = False) -> etree._Element:
@@ -259,16 +280,14 @@ def make_site(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, .
 
 
 def sidebar_signature(site: _Site, doc: str) -> tuple:
-    """What the folded sidebar of `doc`'s page shows: the closed entries every page shares
-    (digested once per book) and the open branch that leads to `doc`. A page needs
-    rendering again only when this changes, not whenever any heading anywhere changes."""
-    if site.closed_digest is None:
-        site.closed_digest = cache_key("sidebar", [(p.label, p.href, p.page) for p in site.toc])
-
-    def open_branch(points):
-        return tuple((p.label, p.href, p.page, open_branch(p.children))
-                     for p in points if site.holds(p, doc))
-    return site.closed_digest, open_branch(site.toc)
+    """What the folded sidebar of `doc`'s page shows: the listed top-level entries and the
+    children opened on the way to `doc`. A page needs rendering again only when this
+    changes, not whenever any heading anywhere changes."""
+    start, end = site.sidebar_window(doc)
+    listed = tuple((p.label, p.href, p.page) for p in site.toc[start:end])
+    opened = tuple(tuple((c.label, c.href, c.page) for c in p.children)
+                   for p in site.paths.get(doc, ()))
+    return start, end, len(site.toc), listed, opened
 
 
 def _cover(site: _Site) -> etree._Element:

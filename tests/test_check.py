@@ -94,7 +94,7 @@ def test_missing_java_is_a_setup_error_with_advice(monkeypatch, capsys, tmp_path
 
 def test_nav_target_of_the_wrong_kind_is_caught(tmp_path):
     import zipfile
-    _, modelled = build(ROOT, tmp_path, ("epub",))
+    modelled = build(ROOT, tmp_path, ("epub",)).modelled
     [epub] = tmp_path.glob("*.epub")
     assert nav_targets(epub) == [] and accessibility_claims(modelled, epub) == []
     tampered = tmp_path / "tampered.epub"

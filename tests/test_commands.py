@@ -36,3 +36,57 @@ def test_console_script_is_installed():
 def test_usage_error_exits_2():
     result = run("build", "--to", "pdf")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+class _Terminal:
+    def __init__(self, tty: bool):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch):
+    from bookbuild.progress import Reporter
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal(tty=True)
+    reporter = Reporter(terminal)
+    reporter("parse", 5, 10)
+    reporter.close()
+    assert "parse   [###############...............] 5/10" in terminal.text
+    pipe = _Terminal(tty=False)
+    Reporter(pipe)("parse", 5, 10)
+    assert pipe.text == ""
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal(tty=True)
+    Reporter(ci)("parse", 5, 10)
+    assert ci.text == ""
+
+
+def test_verbose_and_quiet(monkeypatch):
+    from bookbuild.progress import Reporter
+    monkeypatch.delenv("CI", raising=False)
+    verbose = _Terminal(tty=False)
+    reporter = Reporter(verbose, verbose=True)
+    reporter("parse", 1, 1)
+    reporter("render", 1, 1)
+    reporter.close()
+    assert [line.split(":")[0] for line in verbose.text.splitlines()] == ["parse", "render", "total"]
+    quiet = _Terminal(tty=True)
+    reporter = Reporter(quiet, verbose=True, quiet=True)
+    reporter("parse", 1, 1)
+    reporter.close()
+    assert quiet.text == ""
+
+
+def test_build_reports_up_to_date(tmp_path):
+    assert run("build", "--out", str(tmp_path)).returncode == 0
+    second = run("build", "--out", str(tmp_path))
+    assert second.returncode == 0 and "up to date, nothing written" in second.stdout
+    assert run("build", "--out", str(tmp_path), "-q").stdout == ""

@@ -131,3 +131,20 @@ def test_bad_input_keeps_the_previous_site(tmp_path, capsys):
     assert "book/02-b.md:6: X001" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".bookbuild-cache", "html"]
+
+
+def test_long_book_sidebar_is_a_window_around_the_page(tmp_path):
+    import sys
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate_book
+    generate_book((100, 30_000), tmp_path / "long")
+    site = build_html(tmp_path / "long", tmp_path / "out")
+    page = doc(site, "0050-chapter-50.html")
+    listed = page.xpath("//nav[@class='sidebar']/ol/li/a")
+    assert len(listed) == 31 + 2  # 15 either side of the current chapter, and two "目录 …"
+    assert [a.get("href") for a in (listed[0], listed[-1])] == ["index.html", "index.html"]
+    assert page.xpath("//nav[@class='sidebar']//a[@aria-current='page']/@href")[0].startswith(
+        "0050-chapter-50.html#")
+    first = doc(site, "0001-chapter-1.html").xpath("//nav[@class='sidebar']/ol/li/a")
+    assert len(first) == 31 + 1 and first[-1].get("href") == "index.html"
+    assert run_vnu([site / "0050-chapter-50.html"], ROOT) == []

@@ -208,6 +208,12 @@ def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, 
                          f"(lines {', '.join(map(str, lost[:10]))}); nothing was written")
 
 
+def _shortlist(names: list[str], shown: int = 8) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown - 1]) + f", … {names[-1]}"
+
+
 def _report(path, lines, parts, contents, body: BodyResult, names, units, missing) -> str:
     removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts))
     known = sum(len(u.known_pages) + (1 if u.page else 0) for u in units)
@@ -215,7 +221,7 @@ def _report(path, lines, parts, contents, body: BodyResult, names, units, missin
     entries = [e for e in contents.entries if e.kind != "group"]
     out = [f"ingest report for {path}",
            f"source lines: {len(lines)} ({sum(1 for _, t in lines if t.strip())} non-blank)",
-           f"units written: {len(units)} ({', '.join(f'book/{n}.md' for n in names)})",
+           f"units written: {len(units)} ({_shortlist([f'book/{n}.md' for n in names])})",
            f"contents entries: {len(entries)}; matched in the body: {len(entries) - len(missing)}; "
            f"missing from the source: {len(missing)}",
            f"print pages: {known} known, {inferred} inferred from counted page breaks",

@@ -1,0 +1,179 @@
+"""Benchmark: bookbuild against pandoc on synthetic books, in one run on one machine.
+
+    python bench/run.py [--sizes S,M,L] [--runs 3] [--work DIR] [--write-readme]
+
+For each size it alternates a clean bookbuild build (EPUB + HTML) with pandoc producing
+EPUB + HTML from the same files, and reports the median wall time, the peak resident
+memory (of the largest process: a build's worker processes are counted on their own, not
+added up) and the ratio. For the largest size it then times an incremental rebuild after
+editing one chapter and a rebuild with nothing changed (checking that nothing was
+written), against the interpreter start-up measured in the same run. It also times
+ingesting a raw 1,000-page book. Needs `pip install pypandoc-binary` for pandoc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from generate import SIZES, generate_book, generate_raw  # noqa: E402
+
+PY = sys.executable
+
+
+def measure(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MiB of the largest process in the command's tree)."""
+    # stderr goes to a file: pandoc warns thousands of times on a big book, and a pipe
+    # nobody reads until the end would fill up and stop it
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"failed: {command[0]} …\n{errors.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss // 1024
+
+
+def pandoc_path() -> str:
+    try:
+        import pypandoc
+    except ImportError:
+        raise SystemExit("pandoc is needed: pip install pypandoc-binary") from None
+    return pypandoc.get_pandoc_path()
+
+
+def ours(book: Path, out: Path) -> tuple[float, int]:
+    shutil.rmtree(out, ignore_errors=True)  # a clean build: no cache
+    return measure([PY, str(ROOT / "build.py"), "build", "--root", str(book), "--out", str(out), "-q"])
+
+
+def pandoc(book: Path, out: Path) -> tuple[float, int]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = [str(p) for p in sorted((book / "book").glob("*.md"))]
+    meta = ["--metadata-file", str(book / "metadata.yaml")]
+    epub = measure([pandoc_path(), "-f", "markdown", "-t", "epub3", *meta, "-o", str(out / "book.epub"),
+                    *files])
+    html = measure([pandoc_path(), "-f", "markdown", "-t", "html5", "-s", *meta, "-o",
+                    str(out / "book.html"), *files])
+    return epub[0] + html[0], max(epub[1], html[1])
+
+
+def startup() -> float:
+    """Interpreter start-up with bookbuild's imports: the floor of any rebuild."""
+    return statistics.median(measure([PY, "-c", "import bookbuild.cli, bookbuild.pipeline"])[0]
+                             for _ in range(5))
+
+
+def snapshot(out: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+
+def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
+    ours(book, out)
+    chapters = sorted((book / "book").glob("*.md"))
+    edits = []
+    for run in range(runs):
+        chapter = chapters[(run * 7919) % len(chapters)]
+        text = chapter.read_text("utf-8")
+        chapter.write_text(text + f"\n编辑第 {run + 1} 次。\n", "utf-8")
+        edits.append(measure([PY, str(ROOT / "build.py"), "build", "--root", str(book),
+                              "--out", str(out), "-q"])[0])
+        chapter.write_text(text, "utf-8")
+        measure([PY, str(ROOT / "build.py"), "build", "--root", str(book), "--out", str(out), "-q"])
+    before = snapshot(out)
+    unchanged = [measure([PY, str(ROOT / "build.py"), "build", "--root", str(book), "--out", str(out),
+                          "-q"])[0] for _ in range(runs)]
+    return {"edit": statistics.median(edits), "unchanged": statistics.median(unchanged),
+            "wrote_nothing": float(snapshot(out) == before)}
+
+
+def ingest_bench(work: Path, runs: int) -> float:
+    raw = work / "raw-1000-pages.md"
+    if not raw.exists():
+        generate_raw(1000, raw)
+    times = []
+    for _ in range(runs):
+        out = work / "ingest-out"
+        shutil.rmtree(out, ignore_errors=True)
+        times.append(measure([PY, str(ROOT / "build.py"), "ingest", str(raw), "--out", str(out)])[0])
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "bookbuild-bench")
+    parser.add_argument("--write-readme", action="store_true", help="put the results in bench/README.md")
+    args = parser.parse_args()
+    sizes = [s for s in args.sizes.split(",") if s in SIZES]
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows, per_million = [], {}
+    for size in sizes:
+        book = args.work / size
+        if not (book / "metadata.yaml").exists():
+            generate_book(size, book)
+        chars = sum(len(p.read_text("utf-8")) for p in (book / "book").glob("*.md"))
+        ours_runs, pandoc_runs = [], []
+        for _ in range(args.runs):  # alternated, so both see the same machine load
+            ours_runs.append(ours(book, args.work / f"{size}-ours"))
+            pandoc_runs.append(pandoc(book, args.work / f"{size}-pandoc"))
+        ours_time = statistics.median(t for t, _ in ours_runs)
+        pandoc_time = statistics.median(t for t, _ in pandoc_runs)
+        per_million[size] = ours_time / (chars / 1e6)
+        rows.append(f"| {size} | {len(list((book / 'book').glob('*.md')))} | {chars / 1e6:.1f}M "
+                    f"| {ours_time:.2f} s | {max(m for _, m in ours_runs)} MiB "
+                    f"| {pandoc_time:.2f} s | {max(m for _, m in pandoc_runs)} MiB "
+                    f"| {pandoc_time / ours_time:.1f}× |")
+        print(rows[-1], flush=True)
+    largest = sizes[-1]
+    base = startup()
+    inc = incremental(args.work / largest, args.work / f"{largest}-inc", args.runs)
+    ingest_time = ingest_bench(args.work, args.runs)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    report = [f"Measured on {date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), "
+              f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+              f"Python {platform.python_version()}, pandoc {pandoc_version()}; "
+              f"median of {args.runs} alternated runs.", "",
+              "| size | chapters | characters | bookbuild | peak RSS | pandoc | peak RSS | pandoc / bookbuild |",
+              "|---|---|---|---|---|---|---|---|", *rows, "",
+              "Time per million characters (linearity): "
+              + ", ".join(f"{s} {v:.2f} s" for s, v in per_million.items()) + ".", "",
+              f"Rebuilds of {largest}: interpreter start-up with bookbuild's imports {base:.2f} s; "
+              f"after editing one chapter {inc['edit']:.2f} s ({inc['edit'] - base:.2f} s of work); "
+              f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged'] - base:.2f} s of work), "
+              f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.", "",
+              f"Ingest of a raw 1,000-page book: {ingest_time:.2f} s (start-up {base:.2f} s included)."]
+    text = "\n".join(report)
+    print(text)
+    if args.write_readme:
+        readme = HERE / "README.md"
+        current = readme.read_text("utf-8")
+        new = re.sub(r"(<!-- results -->\n).*?(\n<!-- /results -->)", lambda m: m.group(1) + text + m.group(2),
+                     current, flags=re.S)
+        readme.write_text(new, "utf-8")
+
+
+def pandoc_version() -> str:
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True).stdout
+    return out.split()[1] if out else "?"
+
+
+if __name__ == "__main__":
+    main()

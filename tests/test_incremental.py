@@ -1,0 +1,139 @@
+"""The build cache is never stale: after any edit, an incremental build's outputs are
+byte-identical to a clean build's; nothing changed means nothing written."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from bookbuild.pipeline import CACHE_FOLDER, build
+from conftest import FIXTURES, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate_book  # noqa: E402
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts}
+
+
+def assert_same_as_clean(root: Path, incremental_out: Path, tmp_path: Path) -> dict[str, bytes]:
+    clean_out = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
+    build(root, clean_out)
+    incremental, clean = snapshot(incremental_out), snapshot(clean_out)
+    assert sorted(incremental) == sorted(clean)
+    for name in clean:
+        assert incremental[name] == clean[name], f"{name} differs from a clean build"
+    return incremental
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    root = tmp_path / "book"
+    generate_book((12, 60_000), root)
+    return root
+
+
+def test_editing_one_chapter(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    before = snapshot(out)
+    chapter = book / "book" / "0005-chapter-5.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n新加的一段。{{page 999}}\n", "utf-8")
+    written = build(book, out).written
+    assert written
+    after = assert_same_as_clean(book, out, tmp_path)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert "html/0005-chapter-5.html" in changed and "html/book.html" in changed
+    assert "html/0004-chapter-4.html" not in changed  # only what depends on the edit
+
+
+def test_nothing_changed_writes_nothing(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    written = build(book, out).written
+    assert written == []
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+
+
+def test_a_deleted_output_is_written_again(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    (out / "html" / "index.html").unlink()
+    written = build(book, out).written
+    assert (out / "html") in written
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_metadata_change_reaches_every_page(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    meta = book / "metadata.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("测试出版社", "另一家出版社"), "utf-8")
+    build(book, out)
+    after = assert_same_as_clean(book, out, tmp_path)
+    assert all("另一家出版社".encode() in after[name] for name in after
+               if name.startswith("html/") and name.endswith(".html") and name != "html/pages.html"
+               or name == "html/index.html")
+
+
+def test_style_change(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    (book / "styles").mkdir()
+    (book / "styles" / "extra.css").write_text("p { color: #111; }\n", "utf-8")
+    build(book, out)
+    after = assert_same_as_clean(book, out, tmp_path)
+    assert "html/css/book-extra.css" in after
+    assert b'href="css/book-extra.css"' in after["html/0001-chapter-1.html"]
+
+
+def test_moving_a_link_target_rebuilds_the_chapter_that_links_to_it(tmp_path):
+    root = tmp_path / "book"
+    shutil.copytree(FIXTURES / "books" / "features", root)
+    out = tmp_path / "out"
+    build(root, out)
+    assert 'href="03-chapter-1.html#page-4"' in snapshot(out)["html/04-chapter-2.html"].decode()
+    one = root / "book" / "03-chapter-1.md"
+    one.write_text(one.read_text("utf-8").replace("{{page 4}}", ""), "utf-8")
+    after = root / "book" / "05-afterword.md"
+    after.write_text(after.read_text("utf-8") + "\n后记续{{page 4}}。\n", "utf-8")
+    build(root, out)  # 04-chapter-2.md did not change, but its link to #page-4 now lands elsewhere
+    result = assert_same_as_clean(root, out, tmp_path)
+    assert 'href="05-afterword.html#page-4"' in result["html/04-chapter-2.html"].decode()
+
+
+def test_parallel_and_serial_builds_are_identical(book, tmp_path):
+    build(book, tmp_path / "serial", workers=1)
+    build(book, tmp_path / "parallel", workers=2)
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")
+
+
+def test_unchanged_build_reads_nothing_but_still_reports_its_warnings(tmp_path, capsys):
+    from bookbuild.cli import main
+    root = tmp_path / "book"
+    shutil.copytree(FIXTURES / "broken" / "warnings", root)
+    (root / "expected.txt").unlink()
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 0
+    first = capsys.readouterr()
+    assert "S008" in first.err and "wrote" in first.out
+    result = build(root, tmp_path / "out")
+    assert result.written == [] and result.modelled is None  # nothing was even parsed
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 0
+    second = capsys.readouterr()
+    assert "up to date" in second.out and second.err == first.err
+
+
+def test_a_new_or_removed_file_is_never_missed(book, tmp_path):
+    out = tmp_path / "out"
+    build(book, out)
+    extra = book / "book" / "0099-chapter-99.md"
+    extra.write_text("---\ntitle: 新的一章\nkind: chapter\n---\n\n正文。\n", "utf-8")
+    assert build(book, out).written
+    assert "html/0099-chapter-99.html" in assert_same_as_clean(book, out, tmp_path)
+    extra.unlink()
+    assert build(book, out).written
+    assert "html/0099-chapter-99.html" not in assert_same_as_clean(book, out, tmp_path)
