@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: all build test system-deps clean
+.PHONY: all build test test-deps system-deps clean
 
 all: build
 
@@ -26,7 +26,10 @@ system-deps:
 build: $(STAMP)
 	$(PY) build.py build
 
-test: system-deps $(STAMP) $(NODE_STAMP)
+# everything `check` and the test suite need, without running the suite
+test-deps: system-deps $(STAMP) $(NODE_STAMP)
+
+test: test-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 clean:
