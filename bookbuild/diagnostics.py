@@ -111,10 +111,6 @@ class Diagnostic:
         }
 
 
-def errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diagnostics if d.severity is Severity.ERROR]
-
-
 def suppressed(diagnostics, codes: frozenset[str]) -> tuple[Diagnostic, ...]:
     """Drop the diagnostics whose codes the book silences in metadata.yaml `suppress:`."""
     return tuple(d for d in diagnostics if d.code not in codes)

@@ -314,7 +314,6 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
             return BuildResult([], tuple(Diagnostic(**d) for d in last.get("diagnostics", [])), None)
     modelled = model(root, cache, workers, progress)
     keys = render_units(modelled, cache, workers, progress)
-    book = modelled.resolved.book
     targets = {"epub": out / f"{output_slug(root, modelled)}.epub", "html": out / "html"}
     wanted = [targets[f] for f in ("epub", "html") if f in formats]
     # everything the outputs are made of: the units (their render keys), and what the

@@ -3,15 +3,12 @@ Markup is built with lxml from the model; writers only package what this returns
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
-
 from lxml import etree
 from lxml.builder import ElementMaker
 
 from bookbuild.kinds import KINDS
 from bookbuild.labels import labels
-from bookbuild.model import Document, Metadata, Navigation, NavPoint, ResolvedBook, ResolvedUnit
+from bookbuild.model import Document, Metadata, Navigation, NavPoint, ResolvedUnit
 from bookbuild.nav import NAV_DOC
 from bookbuild.parse import EPUB, XHTML, _xml_parser
 
@@ -20,7 +17,7 @@ EPUB_TYPE = f"{{{EPUB}}}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def page_marker(label: str, language: str) -> etree._Element:
+def page_marker(label: str) -> etree._Element:
     span = E.span(id=f"page-{label}", role="doc-pagebreak")
     span.set(EPUB_TYPE, "pagebreak")
     span.set("aria-label", label)
@@ -37,7 +34,7 @@ def render_section(resolved: ResolvedUnit, meta: Metadata) -> etree._Element:
     if kind.role:
         section.set("role", kind.role)
     if source.page:
-        section.append(page_marker(source.page, meta.language))
+        section.append(page_marker(source.page))
     header = E.header()
     if source.group:
         header.append(E.p(source.group, {"class": "group-label"}))
@@ -92,31 +89,6 @@ def xhtml_document(title: str, language: str, stylesheets: tuple[str, ...],
     html.set(XML_LANG, language)
     html.set("lang", language)
     return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
-
-
-@dataclass(frozen=True)
-class RenderedSection:
-    """One unit rendered once; both writers package this same element."""
-
-    doc: str
-    title: str
-    title_id: str
-    kind: str
-    section: etree._Element
-
-
-def render_sections(book: ResolvedBook) -> tuple[RenderedSection, ...]:
-    meta = book.book.metadata
-    return tuple(RenderedSection(r.unit.doc_name, r.unit.source.title, r.unit.headings[0].id,
-                                 r.unit.source.kind, render_section(r, meta)) for r in book.units)
-
-
-def epub_content_documents(sections: tuple[RenderedSection, ...], language: str,
-                           stylesheets: tuple[str, ...]) -> tuple[Document, ...]:
-    return tuple(Document(name=s.doc, title=s.title,
-                          body=xhtml_document(s.title, language, stylesheets, [copy.deepcopy(s.section)],
-                                              f"kind-{s.kind}"))
-                 for s in sections)
 
 
 def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:

@@ -2,7 +2,6 @@
 suppression, exit codes (0 clean, 1 errors or warnings under --strict, 2 set-up)."""
 
 import json
-import shutil
 
 import pytest
 

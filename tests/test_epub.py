@@ -1,6 +1,5 @@
 """EPUB: EPUBCheck clean, package metadata, navigation, read-back, reproducibility, golden."""
 
-import os
 import shutil
 import zipfile
 from pathlib import Path

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bookbuild.cli import main
-from bookbuild.errors import InputError
 from bookbuild.ingest import ingest
 from conftest import FIXTURES, ROOT
 

@@ -20,7 +20,7 @@ from bookbuild.ingest.text import (cn_number, has_han, heading_level, match_key,
                                    strip_heading, tidy_title)
 from bookbuild.errors import InputError
 from bookbuild.metadata import dump_metadata
-from bookbuild.model import ContentsEntry, Metadata
+from bookbuild.model import Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 
