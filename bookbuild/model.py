@@ -126,13 +126,16 @@ class Image:
 @dataclass(frozen=True)
 class ParsedUnit:
     source: UnitSource
-    fragment: str  # the unit's content as one XHTML <body> element, ids assigned
+    # the unit's content as one XHTML <body> element, ids assigned; "" when the build keeps
+    # it in its cache under `digest` instead of in memory (see parse_units)
+    fragment: str
     headings: tuple[Heading, ...]
     markers: tuple[PageMarker, ...]
     links: tuple[Link, ...]
     images: tuple[Image, ...]
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
     digest: str = ""  # of the source and the code that parsed it: what later work is keyed on
+    renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
 
     @property
     def doc_name(self) -> str:

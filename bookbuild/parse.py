@@ -257,7 +257,8 @@ def _unique(ident: str, used: set[str]) -> str:
 def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, workers: int = 1,
                 progress=None) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
     """All units in reading order: from the cache where the file is unchanged, the rest
-    in parallel; then automatic heading ids made unique across the book."""
+    in parallel; then automatic heading ids made unique across the book. With a cache,
+    the units' fragments stay there (read back by `fragment_of`), not in memory."""
     keys = [cache_key("parse", source) for source in sources]
     results: list[tuple[ParsedUnit | None, list[Diagnostic]] | None] = [None] * len(sources)
     todo = []
@@ -266,7 +267,8 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
         if data is None:
             todo.append(index)
         else:
-            results[index] = pickle.loads(data)
+            unit, found = pickle.loads(data)
+            results[index] = (_without_fragment(unit), found)
             if progress:
                 progress(1)
     tasks = [(sources[i], keys[i], cache) for i in todo]
@@ -277,19 +279,35 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
     return dedupe_auto_ids(units), [d for _, found in results for d in found]
 
 
+def _without_fragment(unit: ParsedUnit | None) -> ParsedUnit | None:
+    return dataclasses.replace(unit, fragment="") if unit else None
+
+
 def _parse_and_store(task: tuple[UnitSource, str, Cache | None]):
-    """In a worker: parse one unit and put the result in the cache there, so the parent
-    does not serialise every unit a second time."""
+    """In a worker: parse one unit and put the result in the cache there; only its
+    structure travels back to the parent, which never needs the text."""
     source, name, cache = task
-    result = parse_unit(source)
-    if cache:
-        cache.put("parse", name, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    return result
+    unit, found = parse_unit(source)
+    if not cache:
+        return unit, found
+    cache.put("parse", name, pickle.dumps((unit, found), protocol=pickle.HIGHEST_PROTOCOL))
+    return _without_fragment(unit), found
+
+
+def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
+    """The unit's fragment, from memory or from the parse cache."""
+    if unit.fragment or cache is None:
+        return unit.fragment
+    data = cache.get("parse", unit.digest)
+    if data is None:
+        raise RuntimeError(f"{unit.source.path}: its parse result left the cache during the build")
+    return pickle.loads(data)[0].fragment
 
 
 def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
     """An automatic heading id already used elsewhere gets a -2, -3 … suffix, in reading
-    order; ids written as {#id} keep theirs (a clash between two of those is X002)."""
+    order; ids written as {#id} keep theirs (a clash between two of those is X002).
+    The renames are recorded on the unit and applied to its fragment when it is rendered."""
     used = {h.id for u in units for h in u.headings if not h.auto}
     out = []
     for unit in units:
@@ -302,11 +320,9 @@ def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
         if not renames:
             out.append(unit)
             continue
-        fragment = unit.fragment
-        for old, new in renames.items():
-            fragment = fragment.replace(f' id="{old}"', f' id="{new}"', 1)
         headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h
                          for h in unit.headings)
         ids = tuple((renames.get(i, i), line) for i, line in unit.ids)
-        out.append(dataclasses.replace(unit, fragment=fragment, headings=headings, ids=ids))
+        out.append(dataclasses.replace(unit, headings=headings, ids=ids,
+                                       renamed_ids=tuple(sorted(renames.items()))))
     return tuple(out)

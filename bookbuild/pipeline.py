@@ -39,7 +39,7 @@ from bookbuild.load import LoadedBook, load
 from bookbuild.model import Book, Document, Navigation, ResolvedBook
 from bookbuild.nav import build_nav
 from bookbuild.parallel import map_units, worker_count
-from bookbuild.parse import parse_units
+from bookbuild.parse import fragment_of, parse_units
 from bookbuild.render import render_nav, render_section, xhtml_document
 from bookbuild.resolve import resolve
 from bookbuild.write_epub import write_epub
@@ -128,7 +128,7 @@ def _render_unit(index: int) -> None:
     meta = job.modelled.resolved.book.metadata
     source = resolved.unit.source
     doc = resolved.unit.doc_name
-    section = render_section(resolved, meta)
+    section = render_section(resolved, meta, fragment_of(resolved.unit, job.cache))
     xhtml = xhtml_document(source.title, meta.language, job.css, [copy.deepcopy(section)],
                            f"kind-{source.kind}")
     prev_link, next_link = job.links[index]

@@ -11,8 +11,10 @@ from bookbuild.labels import labels
 from bookbuild.model import Document, Metadata, Navigation, NavPoint, ResolvedUnit
 from bookbuild.nav import NAV_DOC
 from bookbuild.parse import EPUB, XHTML, _xml_parser
+from bookbuild.splice import fragment, placeholder, splice
 
 E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
+_PLAIN = ElementMaker()  # no namespace: spliced into a document whose default namespace it takes
 EPUB_TYPE = f"{{{EPUB}}}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -24,8 +26,9 @@ def page_marker(label: str) -> etree._Element:
     return span
 
 
-def render_section(resolved: ResolvedUnit, meta: Metadata) -> etree._Element:
-    """The unit as a <section> with its semantics, header, page markers and resolved links."""
+def render_section(resolved: ResolvedUnit, meta: Metadata, fragment: str) -> etree._Element:
+    """The unit as a <section> with its semantics, header, page markers and resolved links.
+    `fragment` is the unit's parsed content (see parse.fragment_of)."""
     unit, source = resolved.unit, resolved.unit.source
     kind = KINDS[source.kind]
     title = unit.headings[0]
@@ -45,7 +48,12 @@ def render_section(resolved: ResolvedUnit, meta: Metadata) -> etree._Element:
             byline.append(E.span(source.author_note, {"class": "author-note"}))
         header.append(byline)
     section.append(header)
-    body = etree.fromstring(unit.fragment, _xml_parser())
+    body = etree.fromstring(fragment, _xml_parser())
+    if unit.renamed_ids:
+        renames = dict(unit.renamed_ids)
+        for element in body.iter(*(f"{{{XHTML}}}h{n}" for n in range(1, 7))):
+            if element.get("id") in renames:
+                element.set("id", renames[element.get("id")])
     section.text = None
     if body.text and body.text.strip():
         section.append(E.p(body.text))
@@ -118,11 +126,12 @@ def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) ->
     landmarks.append(marks)
     children = [toc, landmarks]
     if nav.page_list:
+        # one entry per print page: serialised one by one into the document (see splice)
         pages = E.nav({"id": "page-list", "role": "doc-pagelist", "hidden": "hidden"},
-                      E.h2(words["pages"]),
-                      E.ol(*[E.li(E.a(p.label, href=f"{p.doc}#{p.id}")) for p in nav.page_list]))
+                      E.h2(words["pages"]), E.ol(placeholder("pages")))
         pages.set(EPUB_TYPE, "page-list")
         children.append(pages)
-    return Document(name=NAV_DOC, title=words["contents"], properties=("nav",),
-                    body=xhtml_document(words["contents"], meta.language, stylesheets, children,
-                                        "kind-toc"))
+    shell = xhtml_document(words["contents"], meta.language, stylesheets, children, "kind-toc")
+    body = splice(shell, {"pages": lambda: (fragment(_PLAIN.li(_PLAIN.a(p.label, href=f"{p.doc}#{p.id}")))
+                                            for p in nav.page_list)}) if nav.page_list else shell
+    return Document(name=NAV_DOC, title=words["contents"], properties=("nav",), body=body)

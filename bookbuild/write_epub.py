@@ -18,6 +18,7 @@ from lxml.builder import ElementMaker
 
 from bookbuild.a11y import Accessibility
 from bookbuild.model import Document, Metadata, Navigation, NavPoint
+from bookbuild.splice import fragment, placeholder, splice
 from bookbuild.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 OPF_NS = "http://www.idpf.org/2007/opf"
@@ -26,6 +27,7 @@ NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 OPF = ElementMaker(namespace=OPF_NS, nsmap={None: OPF_NS, "dc": DC_NS})
 DC = ElementMaker(namespace=DC_NS, nsmap={"dc": DC_NS})
 NCX = ElementMaker(namespace=NCX_NS, nsmap={None: NCX_NS})
+E = ElementMaker()  # no namespace: spliced into the NCX shell, whose default namespace it takes
 MARC = {"author": "aut", "editor": "edt", "translator": "trl", "illustrator": "ill",
         "contributor": "ctb"}
 CONTAINER = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -151,17 +153,28 @@ def _play_order(nav: Navigation) -> dict[str, int]:
 
 
 def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
+    """The NCX, for EPUB 2 reading systems: the same toc as the nav, and a pageList.
+    The entries are serialised one at a time into a small shell: as a single tree, a
+    1,000-chapter book's NCX costs tens of MiB while it is being built."""
     order = _play_order(nav)
     counter = iter(range(1, 1_000_000))
 
-    def points(items: tuple[NavPoint, ...]):
-        for item in items:
-            href = item.href or ""
-            point = NCX.navPoint(NCX.navLabel(NCX.text(item.label)), NCX.content(src=href),
-                                 id=f"np-{next(counter)}", playOrder=str(order.get(href, 1)))
-            for child in points(item.children):
-                point.append(child)
-            yield point
+    def point(item: NavPoint) -> etree._Element:
+        href = item.href or ""
+        element = E.navPoint(E.navLabel(E.text(item.label)), E.content(src=href),
+                             id=f"np-{next(counter)}", playOrder=str(order.get(href, 1)))
+        for child in item.children:
+            element.append(point(child))
+        return element
+
+    def page_targets():
+        for index, page in enumerate(nav.page_list, 1):
+            href = f"{page.doc}#{page.id}"
+            arabic = page.label.isdigit()
+            yield fragment(E.pageTarget(E.navLabel(E.text(page.label)), E.content(src=href),
+                                        id=f"pt-{index}", type="normal" if arabic else "front",
+                                        value=page.label if arabic else str(index),
+                                        playOrder=str(order.get(href, 1))))
 
     def depth(items, level=1):
         return max((depth(i.children, level + 1) for i in items), default=level - 1)
@@ -171,19 +184,15 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
                     NCX.meta(name="dtb:depth", content=str(max(1, depth(nav.toc)))),
                     NCX.meta(name="dtb:totalPageCount", content=str(len(nav.page_list))),
                     NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))))
-    ncx = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(*points(nav.toc)),
-                  version="2005-1")
-    ncx.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    shell = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(placeholder("toc")),
+                    version="2005-1")
+    shell.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    parts = {"toc": lambda: (fragment(point(item)) for item in nav.toc)}
     if nav.page_list:
-        page_list = NCX.pageList(NCX.navLabel(NCX.text(page_label)))
-        for index, page in enumerate(nav.page_list, 1):
-            href = f"{page.doc}#{page.id}"
-            page_list.append(NCX.pageTarget(
-                NCX.navLabel(NCX.text(page.label)), NCX.content(src=href), id=f"pt-{index}",
-                type="normal" if page.label.isdigit() else "front", value=page.label if page.label.isdigit() else str(index),
-                playOrder=str(order.get(href, 1))))
-        ncx.append(page_list)
-    return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
+        shell.append(NCX.pageList(NCX.navLabel(NCX.text(page_label)), placeholder("pages")))
+        parts["pages"] = page_targets
+    return splice(etree.tostring(shell, xml_declaration=True, encoding="utf-8", pretty_print=True),
+                  parts)
 
 
 def write_epub(stream: BinaryIO, meta: Metadata, nav: Navigation, a11y: Accessibility,

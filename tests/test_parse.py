@@ -50,3 +50,16 @@ def test_automatic_ids_are_unique_across_the_book():
     second, _ = read_unit("---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n", "book/02-b.md", "02-b")
     units, _ = parse_units((first, second))
     assert [h.id for u in units for h in u.headings] == ["甲", "小结", "乙", "小结-2"]
+
+
+def test_renamed_ids_reach_the_output_and_links_follow(tmp_path):
+    from bookbuild.pipeline import build
+    from conftest import write_book
+    root = write_book(tmp_path / "book", {
+        "01-a.md": "---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n\n见[乙的小结](#小结-2)。\n",
+        "02-b.md": "---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n\n完。\n"})
+    build(root, tmp_path / "out", ("html",))
+    second = (tmp_path / "out" / "html" / "02-b.html").read_text("utf-8")
+    first = (tmp_path / "out" / "html" / "01-a.html").read_text("utf-8")
+    assert 'id="小结-2"' in second and 'id="小结"' not in second
+    assert "02-b.html#%E5%B0%8F%E7%BB%93-2" in first  # the link lands on the renamed heading
