@@ -152,10 +152,15 @@ def render_units(modelled: Modelled, cache: Cache, workers: int,
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
     shared = key("render-shared", book.metadata, css)  # digested once, not per unit
+    title_ids = {u.doc_name: u.headings[0].id for u in units}
+
+    def whole_unit_targets(hrefs) -> tuple:
+        """A link to a whole unit becomes #<its title id> in book.html: a dependency."""
+        return tuple(title_ids.get(href) for _, href in hrefs if "#" not in href)
     # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
     keys = tuple(key("render", shared, r.unit.digest, pickle.dumps(
-                     (r.unit.headings, r.hrefs, sidebar_signature(site, r.unit.doc_name), links[i]),
-                     protocol=4))
+                     (r.unit.headings, r.hrefs, whole_unit_targets(r.hrefs),
+                      sidebar_signature(site, r.unit.doc_name), links[i]), protocol=4))
                  for i, r in enumerate(modelled.resolved.units))
     todo = [i for i, name in enumerate(keys) if cache.path_if_present("single", name) is None]
     step = _counter(progress, "render", len(keys))

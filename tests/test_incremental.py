@@ -137,3 +137,19 @@ def test_a_new_or_removed_file_is_never_missed(book, tmp_path):
     extra.unlink()
     assert build(book, out).written
     assert "html/0099-chapter-99.html" not in assert_same_as_clean(book, out, tmp_path)
+
+
+def test_retitling_a_unit_updates_links_to_it_in_the_single_page_edition(tmp_path):
+    """In book.html a link to a whole unit names that unit's title id. In a long book the
+    linking page's sidebar does not list the target, so only this dependency re-renders it."""
+    from conftest import write_book
+    units = {f"{n:02d}-c{n}.md": f"---\ntitle: 第{n}章\nkind: chapter\n---\n\n正文。\n"
+             for n in range(1, 71)}
+    units["01-c1.md"] = "---\ntitle: 第1章\nkind: chapter\n---\n\n见[最后一章](70-c70.md)。\n"
+    root = write_book(tmp_path / "book", units)
+    out = tmp_path / "out"
+    build(root, out)
+    (root / "book" / "70-c70.md").write_text("---\ntitle: 终章\nkind: chapter\n---\n\n完。\n", "utf-8")
+    build(root, out)
+    result = assert_same_as_clean(root, out, tmp_path)
+    assert 'href="#%E7%BB%88%E7%AB%A0"' in result["html/book.html"].decode()  # #终章
