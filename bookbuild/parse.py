@@ -263,12 +263,12 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
     results: list[tuple[ParsedUnit | None, list[Diagnostic]] | None] = [None] * len(sources)
     todo = []
     for index, name in enumerate(keys):
-        data = cache.get("parse", name) if cache else None
+        # the structure alone ("outline"): a rebuild does not read the book's text back
+        data = cache.get("outline", name) if cache else None
         if data is None:
             todo.append(index)
         else:
-            unit, found = pickle.loads(data)
-            results[index] = (_without_fragment(unit), found)
+            results[index] = pickle.loads(data)
             if progress:
                 progress(1)
     tasks = [(sources[i], keys[i], cache) for i in todo]
@@ -290,8 +290,10 @@ def _parse_and_store(task: tuple[UnitSource, str, Cache | None]):
     unit, found = parse_unit(source)
     if not cache:
         return unit, found
+    outline = (_without_fragment(unit), found)
     cache.put("parse", name, pickle.dumps((unit, found), protocol=pickle.HIGHEST_PROTOCOL))
-    return _without_fragment(unit), found
+    cache.put("outline", name, pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL))
+    return outline
 
 
 def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
