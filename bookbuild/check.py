@@ -32,6 +32,8 @@ def run_check(root: Path) -> list[Diagnostic]:
             return list(exc.diagnostics) or [Diagnostic("S009", exc.message)]
         sources = {u.doc_name: u.source.path for u in modelled.resolved.book.units}
         sources.update({f"{u.source.name}.html": u.source.path for u in modelled.resolved.book.units})
+        # the book's own stylesheets are copied as css/book-NAME.css
+        sources.update({f"book-{p.name}": f"styles/{p.name}" for p in (root / "styles").glob("*.css")})
         [epub] = out.glob("*.epub")
         found = list(modelled.diagnostics)
         found += run_epubcheck(epub, sources)
