@@ -8,8 +8,8 @@ _LABELS = {
            "backmatter": "后辅文", "cip": "图书在版编目(CIP)数据", "page": "第 {} 页",
            "author": "著", "editor": "编", "translator": "译", "illustrator": "绘",
            "contributor": "", "et_al": "等", "go_to_page": "转到页码", "go": "前往",
-           "previous": "上一篇", "next": "下一篇", "skip": "跳到正文", "home": "首页",
-           "whole_book": "全书单页", "all_pages": "页码索引", "print_page": "纸书页码"},
+           "previous": "上一篇", "next": "下一篇", "skip": "跳到正文",
+           "whole_book": "全书单页", "all_pages": "页码索引"},
     "en": {"contents": "Contents", "pages": "Pages", "landmarks": "Landmarks",
            "copyright": "Copyright", "cover": "Cover", "titlepage": "Title page",
            "frontmatter": "Front matter", "bodymatter": "Start of content",
@@ -17,8 +17,8 @@ _LABELS = {
            "page": "page {}", "author": "", "editor": "editor", "translator": "translator",
            "illustrator": "illustrator", "contributor": "", "et_al": "et al.",
            "go_to_page": "Go to print page", "go": "Go", "previous": "Previous", "next": "Next",
-           "skip": "Skip to content", "home": "Home", "whole_book": "Whole book on one page",
-           "all_pages": "All print pages", "print_page": "Print page"},
+           "skip": "Skip to content", "whole_book": "Whole book on one page",
+           "all_pages": "All print pages"},
 }
 
 

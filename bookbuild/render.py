@@ -19,9 +19,11 @@ EPUB_TYPE = f"{{{EPUB}}}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def page_marker(label: str) -> etree._Element:
-    span = E.span(id=f"page-{label}", role="doc-pagebreak")
+def mark_pagebreak(span: etree._Element, label: str) -> etree._Element:
+    """The EPUB page-break markup: epub:type, ARIA role, and the bare page number as name."""
+    span.set("id", f"page-{label}")
     span.set(EPUB_TYPE, "pagebreak")
+    span.set("role", "doc-pagebreak")
     span.set("aria-label", label)
     return span
 
@@ -37,7 +39,7 @@ def render_section(resolved: ResolvedUnit, meta: Metadata, fragment: str) -> etr
     if kind.role:
         section.set("role", kind.role)
     if source.page:
-        section.append(page_marker(source.page))
+        section.append(mark_pagebreak(E.span(), source.page))
     header = E.header()
     if source.group:
         header.append(E.p(source.group, {"class": "group-label"}))
@@ -67,9 +69,7 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
     for span in section.iter(f"{{{XHTML}}}span"):
         ident = span.get("id") or ""
         if ident.startswith("page-") and span.get(EPUB_TYPE) is None:
-            span.set(EPUB_TYPE, "pagebreak")
-            span.set("role", "doc-pagebreak")
-            span.set("aria-label", ident[5:])
+            mark_pagebreak(span, ident[5:])
     for a in section.iter(f"{{{XHTML}}}a"):
         href = a.get("href")
         if href is not None:
