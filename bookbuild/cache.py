@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import tempfile
+import struct
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -62,6 +62,7 @@ class Cache:
     def __init__(self, folder: Path):
         self.folder = folder
         self._made: set[Path] = set()  # folders known to exist (mkdir per write is costly)
+        self._written = 0
 
     def _path(self, kind: str, name: str) -> Path:
         return self.folder / kind / name[:2] / name
@@ -81,7 +82,39 @@ class Cache:
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        # a name of our own rather than mkstemp's: creating files is what costs here, and
+        # pid + counter is unique among the processes that share the cache
+        self._written += 1
+        tmp = path.parent / f".tmp.{os.getpid()}.{self._written}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:  # left by a process that died, as this pid is ours now
+            tmp.unlink()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    # One entry can hold several parts (a unit's EPUB entry, its page, its section of
+    # book.html): one file to create instead of three, and each part read on its own.
+    def put_parts(self, kind: str, name: str, parts: list[bytes]) -> None:
+        header = _PARTS.pack(len(parts)) + b"".join(_PART.pack(len(p)) for p in parts)
+        self.put(kind, name, header + b"".join(parts))
+
+    def get_part(self, kind: str, name: str, index: int) -> bytes | None:
+        try:
+            with self._path(kind, name).open("rb") as handle:
+                count, = _PARTS.unpack(handle.read(_PARTS.size))
+                sizes = [_PART.unpack(handle.read(_PART.size))[0] for _ in range(count)]
+                handle.seek(sum(sizes[:index]), os.SEEK_CUR)
+                return handle.read(sizes[index])
+        except FileNotFoundError:
+            return None
+
+
+_PARTS = struct.Struct("<I")
+_PART = struct.Struct("<Q")

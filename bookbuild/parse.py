@@ -3,11 +3,11 @@ page markers, links, images and ids, each with the source line it came from."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import html.entities
 import pickle
 import re
-import xml.etree.ElementTree as ET
 
 import markdown
 from lxml import etree
@@ -15,30 +15,17 @@ from lxml import etree
 from bookbuild.cache import Cache
 from bookbuild.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.markdown_ext import new_converter
 from bookbuild.parallel import map_units
 from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
-PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
 _VALID_LABEL_RE = re.compile(r"^(\d+|[ivxlcdm]+)$")
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 _SCRIPTY_TAGS = {"script", "iframe", "object", "embed", "form", "frame", "frameset", "base"}
 _MEDIA_TAGS = {"img", "audio", "video", "source", "track", "link", "input", "image"}
-
-
-class _PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
-    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
-        span = ET.Element("span")
-        span.set("data-page", m.group(1))
-        return span, m.start(0), m.end(0)
-
-
-class _PageMarkerExtension(markdown.extensions.Extension):
-    def extendMarkdown(self, md):  # noqa: N802
-        # before 'backtick' (190) so a marker is never taken apart as emphasis or a link
-        md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
 
 
 _CONVERTER: markdown.Markdown | None = None
@@ -49,11 +36,7 @@ def markdown_converter() -> markdown.Markdown:
     converting a chapter."""
     global _CONVERTER
     if _CONVERTER is None:
-        # footnote ids without ':' so they stay valid XML names in every reading system
-        _CONVERTER = markdown.Markdown(
-            extensions=["extra", "sane_lists", _PageMarkerExtension()],
-            extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
-            output_format="xhtml")
+        _CONVERTER = new_converter()
     return _CONVERTER.reset()
 
 
@@ -79,24 +62,22 @@ def parse_fragment(xhtml: str) -> etree._Element:
 
 class _Locator:
     """Finds the source line of the next occurrence of a piece of text in a unit's body.
-    Each needle resumes where its previous occurrence was found, so a unit is scanned
-    once per needle, not once per occurrence."""
+    Each needle resumes after its previous occurrence, so a unit is scanned once per
+    needle, not once per occurrence."""
 
     def __init__(self, source: UnitSource):
-        self.lines = source.body.split("\n")
+        self.body = source.body
         self.first = source.body_line
-        self.resume: dict[str, tuple[int, int]] = {}  # needle -> (line index, offset)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", source.body)]
+        self.resume: dict[str, int] = {}  # needle -> offset after its last occurrence
 
     def line_of(self, needle: str, fallback: int | None = None) -> int:
-        index, offset = self.resume.get(needle, (0, 0))
-        while needle and index < len(self.lines):
-            found = self.lines[index].find(needle, offset)
-            if found >= 0:
-                self.resume[needle] = (index, found + len(needle))
-                return self.first + index
-            index, offset = index + 1, 0
-        self.resume[needle] = (len(self.lines), 0)
-        return fallback if fallback is not None else self.first
+        found = self.body.find(needle, self.resume.get(needle, 0)) if needle else -1
+        if found < 0:
+            self.resume[needle] = len(self.body) + 1
+            return fallback if fallback is not None else self.first
+        self.resume[needle] = found + len(needle)
+        return self.first + bisect.bisect_right(self.line_starts, found) - 1
 
 
 def slugify(text: str) -> str:
@@ -264,7 +245,7 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
     todo = []
     for index, name in enumerate(keys):
         # the structure alone ("outline"): a rebuild does not read the book's text back
-        data = cache.get("outline", name) if cache else None
+        data = cache.get_part("parse", name, 0) if cache else None
         if data is None:
             todo.append(index)
         else:
@@ -291,8 +272,8 @@ def _parse_and_store(task: tuple[UnitSource, str, Cache | None]):
     if not cache:
         return unit, found
     outline = (_without_fragment(unit), found)
-    cache.put("parse", name, pickle.dumps((unit, found), protocol=pickle.HIGHEST_PROTOCOL))
-    cache.put("outline", name, pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL))
+    fragment = unit.fragment.encode("utf-8") if unit else b""
+    cache.put_parts("parse", name, [pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL), fragment])
     return outline
 
 
@@ -300,10 +281,10 @@ def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
     """The unit's fragment, from memory or from the parse cache."""
     if unit.fragment or cache is None:
         return unit.fragment
-    data = cache.get("parse", unit.digest)
+    data = cache.get_part("parse", unit.digest, 1)
     if data is None:
         raise RuntimeError(f"{unit.source.path}: its parse result left the cache during the build")
-    return pickle.loads(data)[0].fragment
+    return data.decode("utf-8")
 
 
 def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:

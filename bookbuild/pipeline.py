@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -43,8 +44,8 @@ from bookbuild.parse import fragment_of, parse_units
 from bookbuild.render import render_nav, render_section, xhtml_document
 from bookbuild.resolve import resolve
 from bookbuild.write_epub import write_epub
-from bookbuild.write_html import (make_site, prev_next, sidebar_signature, single_page_frame,
-                                  single_page_section, site_files, unit_page)
+from bookbuild.write_html import (make_site, plain_section, prev_next, sidebar_signature,
+                                  single_page_frame, single_page_section, site_files, unit_page)
 from bookbuild.zipwriter import deflate
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
@@ -129,14 +130,13 @@ def _render_unit(index: int) -> None:
     source = resolved.unit.source
     doc = resolved.unit.doc_name
     section = render_section(resolved, meta, fragment_of(resolved.unit, job.cache))
-    xhtml = xhtml_document(source.title, meta.language, job.css, [copy.deepcopy(section)],
-                           f"kind-{source.kind}")
+    page_section = plain_section(section, job.site)
+    single = single_page_section(job.site, doc, copy.deepcopy(page_section))
     prev_link, next_link = job.links[index]
-    name = job.keys[index]
-    job.cache.put("epub", name, pickle.dumps(deflate(f"EPUB/{doc}", xhtml)))
-    job.cache.put("page", name, unit_page(job.site, doc, source.title, source.kind, section,
-                                          prev_link, next_link))
-    job.cache.put("single", name, single_page_section(job.site, doc, section))
+    page = unit_page(job.site, doc, source.title, source.kind, page_section, prev_link, next_link)
+    xhtml = xhtml_document(source.title, meta.language, job.css, [section], f"kind-{source.kind}")
+    job.cache.put_parts("render", job.keys[index], [
+        pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single])
 
 
 def render_units(modelled: Modelled, cache: Cache, workers: int,
@@ -162,7 +162,7 @@ def render_units(modelled: Modelled, cache: Cache, workers: int,
                      (r.unit.headings, r.hrefs, whole_unit_targets(r.hrefs),
                       sidebar_signature(site, r.unit.doc_name), links[i]), protocol=4))
                  for i, r in enumerate(modelled.resolved.units))
-    todo = [i for i, name in enumerate(keys) if cache.path_if_present("single", name) is None]
+    todo = [i for i, name in enumerate(keys) if cache.path_if_present("render", name) is None]
     step = _counter(progress, "render", len(keys))
     if step and len(keys) > len(todo):
         step(len(keys) - len(todo))
@@ -219,7 +219,7 @@ def _write_epub(modelled: Modelled, keys: tuple[str, ...], cache: Cache, target:
     spine = _cached(cache, "spine", book_level, lambda: epub_spine(modelled))
     write_bytes_atomic(target, lambda stream: write_epub(
         stream, book.metadata, modelled.nav, modelled.a11y, spine,
-        lambda doc: pickle.loads(cache.get("epub", by_doc[doc])), book.stylesheets, book.images,
+        lambda doc: pickle.loads(cache.get_part("render", by_doc[doc], 0)), book.stylesheets, book.images,
         labels(book.metadata.language)["pages"], os.environ.get("SOURCE_DATE_EPOCH"),
         package=lambda make: _cached(cache, "package", book_level, make)))
 
@@ -234,16 +234,20 @@ def _write_html(modelled: Modelled, keys: tuple[str, ...], cache: Cache, target:
     files: dict[str, object] = dict(_cached(cache, "site", book_level,
                                             lambda: site_files(site, book.stylesheets, book.images)))
     for unit, name in zip(units, keys):
-        files[f"{unit.source.name}.html"] = cache.path_if_present("page", name)
+        files[f"{unit.source.name}.html"] = partial(_copy_part, cache, name, 1)
     head, tail = _cached(cache, "frame", book_level, lambda: single_page_frame(site))
 
     def single_page(stream) -> None:
         stream.write(head)
         for name in keys:
-            stream.write(cache.get("single", name))
+            stream.write(cache.get_part("render", name, 2))
         stream.write(tail)
     files["book.html"] = single_page
     replace_tree(target, files)
+
+
+def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
+    stream.write(cache.get_part("render", name, part))
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:

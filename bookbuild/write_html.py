@@ -21,6 +21,8 @@ SIDEBAR_AROUND = 15
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOTE_ID = re.compile(r"^fn(ref)?-")
 _EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+_EPUB_ATTR = "{http://www.idpf.org/2007/ops}"
+_SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
 
 def _asset(name: str) -> bytes:
@@ -185,28 +187,20 @@ class _Site:
                      self.toc_list(self.toc, None, single, with_pages=True))
 
 
-def html_section(section: etree._Element, site: _Site, doc: str, single: bool) -> etree._Element:
-    """An EPUB section as plain HTML: no namespaces or epub:type, page numbers shown as
-    links to their own anchors, links pointing at .html pages (or within book.html)."""
+def plain_section(section: etree._Element, site: _Site) -> etree._Element:
+    """A copy of an EPUB section as plain HTML: no namespaces or epub:type, and page
+    numbers shown as links to their own anchors. `site_section` then fits it to a page."""
     element = copy.deepcopy(section)
-    stem = doc[:-6]
-    for node in element.iter():
-        if not isinstance(node.tag, str):
-            continue
-        node.tag = etree.QName(node).localname
-        for name in list(node.attrib):
-            if name.startswith(f"{{{EPUB_NS}}}"):
-                del node.attrib[name]
-            elif name == XML_LANG:
+    for node in element.iter(etree.Element):  # elements only: no comments
+        tag = node.tag
+        if tag[0] == "{":
+            node.tag = tag[tag.index("}") + 1:]
+        for name in [name for name in node.attrib if name[0] == "{"]:
+            if name == XML_LANG:
                 node.set("lang", node.attrib.pop(name))
-        if single and _NOTE_ID.match(node.get("id") or ""):
-            node.set("id", f"{stem}-{node.get('id')}")
-        if single and re.fullmatch(r"h[1-5]", node.tag):
-            node.tag = f"h{int(node.tag[1]) + 1}"  # one book title (h1) above every unit
+            elif name.startswith(_EPUB_ATTR):
+                del node.attrib[name]
     etree.cleanup_namespaces(element)
-    for a in element.iter("a"):
-        if a.get("href"):
-            a.set("href", site.href(a.get("href"), single))
     for span in list(element.iter("span")):
         if span.get("role") == "doc-pagebreak":
             # On the web the visible page number is the anchor: a link to itself, named
@@ -221,14 +215,35 @@ def html_section(section: etree._Element, site: _Site, doc: str, single: bool) -
     return element
 
 
+def site_section(plain: etree._Element, site: _Site, doc: str, single: bool) -> etree._Element:
+    """`plain` (changed in place) with links pointing at .html pages, or, in book.html, at
+    anchors in the one page, where note ids get the unit's name and headings go one level
+    down below the book's title."""
+    if single:
+        stem = doc[:-6]
+        for node in plain.iter(etree.Element):
+            ident = node.get("id")
+            if ident and _NOTE_ID.match(ident):
+                node.set("id", f"{stem}-{ident}")
+            if node.tag in _SHIFTED_HEADINGS:
+                node.tag = _SHIFTED_HEADINGS[node.tag]
+    for a in plain.iter("a"):
+        href = a.get("href")
+        if href:
+            a.set("href", site.href(href, single))
+    return plain
+
+
 def unit_page(site: _Site, doc: str, title: str, kind: str, section: etree._Element,
               prev_link: tuple[str, str] | None, next_link: tuple[str, str] | None) -> bytes:
-    return site.page(title, [html_section(section, site, doc, False)], current=doc,
+    """`section`: from plain_section, used up here."""
+    return site.page(title, [site_section(section, site, doc, False)], current=doc,
                      prev_next=(prev_link, next_link), body_class=f"kind-{kind}")
 
 
 def single_page_section(site: _Site, doc: str, section: etree._Element) -> bytes:
-    return etree.tostring(html_section(section, site, doc, True), method="html", encoding="utf-8")
+    """`section`: from plain_section, used up here."""
+    return etree.tostring(site_section(section, site, doc, True), method="html", encoding="utf-8")
 
 
 _SECTIONS_HERE = "bookbuild:sections"

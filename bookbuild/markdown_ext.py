@@ -1,0 +1,119 @@
+"""Python-Markdown as bookbuild uses it: the `{{page N}}` marker, and a fast path that lets
+the inline stage skip text it could not change.
+
+Python-Markdown tries every inline pattern (links, emphasis, code, HTML …) on every piece
+of text, one regular expression after another. Most paragraphs of a book contain none of
+the characters those patterns start with, and for them the whole inline stage is a no-op
+that costs about a third of the conversion. `_SkipPlainText` marks such text as
+`AtomicString` (Python-Markdown's own "leave this alone" type) just before the inline
+stage and `_RestorePlainText` turns it back into plain text just after, so the stages that
+follow (abbreviations, attribute lists) see exactly what they would have seen. The output
+is the same as without the fast path; tests/test_markdown_fast.py converts whole books
+both ways to prove it. If an extension registers an inline pattern this module does not
+know, the fast path switches itself off rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import markdown
+from markdown.util import AtomicString
+
+PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
+
+# the characters each inline pattern needs to match anything (Python-Markdown 3.5–3.11,
+# 'extra' and our page marker); text with none of them is left as it is by all of them
+_PATTERN_TRIGGERS = {
+    "backtick": "`", "escape": "\\",
+    "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
+    "short_reference": "[", "short_image_ref": "[", "footnote": "[",
+    "autolink": "<", "automail": "<", "html": "<", "entity": "&",
+    "linebreak": "  \n",
+    "em_strong": "*", "em_strong2": "_", "not_strong": "*_", "strong": "*_", "emphasis": "*_",
+    "strong_em": "*_", "em": "*_", "emphasis2": "_", "strong2": "_",
+    "page_marker": "{",
+}
+_PLACEHOLDER_CHARS = "\x02\x03"  # Python-Markdown's stash markers: never skip text holding one
+
+
+class _PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
+        span = ET.Element("span")
+        span.set("data-page", m.group(1))
+        return span, m.start(0), m.end(0)
+
+
+class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
+    def __init__(self, md, skipped: list):
+        super().__init__(md)
+        self.skipped = skipped
+
+    def _trigger(self):
+        names = [item.name for item in self.md.inlinePatterns._priority]
+        if any(name not in _PATTERN_TRIGGERS for name in names):
+            return None
+        chars = sorted({c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"})
+        chars += _PLACEHOLDER_CHARS
+        alternatives = [f"[{re.escape(''.join(chars))}]"]
+        if "linebreak" in names:
+            alternatives.append(r"  \n")
+        return re.compile("|".join(alternatives))
+
+    def run(self, root):
+        self.skipped.clear()
+        trigger = self._trigger()
+        if trigger is None:
+            return None
+        for element in root.iter():
+            text = element.text
+            if text and type(text) is str and not trigger.search(text):
+                element.text = AtomicString(text)
+                self.skipped.append((element, False))
+            tail = element.tail
+            if tail and type(tail) is str and not trigger.search(tail):
+                element.tail = AtomicString(tail)
+                self.skipped.append((element, True))
+        return None
+
+
+class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
+    def __init__(self, md, skipped: list):
+        super().__init__(md)
+        self.skipped = skipped
+
+    def run(self, root):
+        # the inline stage copies a skipped tail into a new AtomicString: restore by place
+        for element, is_tail in self.skipped:
+            if is_tail:
+                element.tail = str(element.tail)
+            else:
+                element.text = str(element.text)
+        self.skipped.clear()
+        return None
+
+
+class BookExtension(markdown.extensions.Extension):
+    """`{{page N}}` markers, and (when `fast`) the plain-text fast path."""
+
+    def __init__(self, fast: bool = True):
+        super().__init__()
+        self.fast = fast
+
+    def extendMarkdown(self, md):  # noqa: N802
+        # before 'backtick' (190) so a marker is never taken apart as emphasis or a link
+        md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
+        if self.fast:
+            skipped: list = []
+            # after 'footnote' (50), which adds the notes to the tree; around 'inline' (20)
+            md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", 21)
+            md.treeprocessors.register(_RestorePlainText(md, skipped), "restore_plain_text", 19)
+
+
+def new_converter(fast: bool = True) -> markdown.Markdown:
+    # footnote ids without ':' so they stay valid XML names in every reading system
+    return markdown.Markdown(
+        extensions=["extra", "sane_lists", BookExtension(fast)],
+        extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
+        output_format="xhtml")

@@ -1,0 +1,74 @@
+"""The inline fast path (bookbuild/markdown_ext.py) changes no output: whole books and
+tricky snippets convert to the same bytes with and without it."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bookbuild.load import load
+from bookbuild.markdown_ext import new_converter
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate_book  # noqa: E402
+
+SNIPPETS = {
+    "plain": "纯文本段落，没有任何标记。\n\n第二段。",
+    "hard line break": "第一行  \n第二行\n",
+    "two spaces at the very end": "结尾两个空格  ",
+    "abbreviation in plain text": "用 HTML 写书。\n\n*[HTML]: HyperText Markup Language\n",
+    "abbreviation in a list and a tail": "* 一个 CIP 项\n* **粗** 之后 CIP\n\n*[CIP]: 在版编目\n",
+    "attribute list": "段落\n{: .note }\n\n## 标题 {#custom-id}\n",
+    "raw html block and inline": "<div class=\"box\">\n<p>原样</p>\n</div>\n\n文字<span>内联</span>尾巴\n",
+    "markdown in html": "<div markdown=\"1\">\n**粗**与正文\n</div>\n",
+    "entities and escapes": "A &amp; B &copy; \\*不是强调\\* 和 \\[不是链接\\]\n",
+    "code and fences": "`{{page 3}}` 与 `*x*`\n\n```\n*保持* {{page 4}}\n```\n",
+    "footnotes": "正文[^1]和[^n]。\n\n[^1]: 注一，纯文本。\n[^n]: 注二 **粗**。\n",
+    "definition list and table": "术语\n:   定义，纯文本\n\n| 甲 | 乙 |\n|---|---|\n| 一 | *二* |\n",
+    "page markers": "前{{page 12}}后\n\n{{page 13}}\n\n尾",
+    "autolinks": "<https://example.com/路径> 和 <mail@example.com>\n",
+    "quote and nested list": "> 引文\n> 1. 一\n>     - 二 纯文本\n",
+    "underscore emphasis": "这是_强调_和__粗体__\n",
+}
+
+
+def _both(text: str) -> tuple[str, str]:
+    return new_converter(fast=True).convert(text), new_converter(fast=False).convert(text)
+
+
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_snippet_is_the_same_with_and_without_the_fast_path(name):
+    fast, slow = _both(SNIPPETS[name])
+    assert fast == slow
+
+
+def _bodies(root: Path) -> list[str]:
+    return [unit.body for unit in load(root).units]
+
+
+def test_whole_books_are_the_same_with_and_without_the_fast_path(tmp_path):
+    generate_book((12, 120_000), tmp_path / "synthetic")
+    bodies = _bodies(ROOT) + _bodies(FIXTURES / "books" / "features") + _bodies(tmp_path / "synthetic")
+    bodies += [p.read_text("utf-8") for p in sorted((FIXTURES / "markdown").glob("*.md"))]
+    fast, slow = new_converter(fast=True), new_converter(fast=False)
+    for body in bodies:
+        assert fast.reset().convert(body) == slow.reset().convert(body)
+
+
+def test_the_fast_path_is_on_with_our_extensions():
+    """If Python-Markdown gains an inline pattern this module does not know, the fast path
+    turns itself off: correct but slow. This test says so when it happens."""
+    converter = new_converter(fast=True)
+    skipper = converter.treeprocessors["skip_plain_text"]
+    assert skipper._trigger() is not None, [p.name for p in converter.inlinePatterns._priority]
+    seen = []
+    original_restore = converter.treeprocessors["restore_plain_text"].run
+
+    def spy(root):
+        seen.extend(skipper.skipped)
+        return original_restore(root)
+    converter.treeprocessors["restore_plain_text"].run = spy
+    converter.convert("纯文本。\n\n有*强调*的段落。\n")
+    assert len(seen) == 1  # the plain paragraph skipped; the one with emphasis processed
