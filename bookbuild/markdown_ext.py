@@ -7,7 +7,9 @@ the characters those patterns start with, and for them the whole inline stage is
 that costs about a third of the conversion. `_SkipPlainText` marks such text as
 `AtomicString` (Python-Markdown's own "leave this alone" type) just before the inline
 stage and `_RestorePlainText` turns it back into plain text just after, so the stages that
-follow (abbreviations, attribute lists) see exactly what they would have seen. The output
+follow (abbreviations, attribute lists) see exactly what they would have seen. Text whose
+only inline syntax is `{{page N}}` markers (a book has one every page) gets its marker
+spans here, as the inline stage would have made them, and is skipped too. The output
 is the same as without the fast path; tests/test_markdown_fast.py converts whole books
 both ways to prove it. If an extension registers an inline pattern this module does not
 know, the fast path switches itself off rather than guess.
@@ -22,6 +24,7 @@ import markdown
 from markdown.util import AtomicString
 
 PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
+_PAGE_MARKER = re.compile(PAGE_MARKER_RE)
 
 # the characters each inline pattern needs to match anything (Python-Markdown 3.5–3.11,
 # 'extra' and our page marker); text with none of them is left as it is by all of them
@@ -66,16 +69,37 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         trigger = self._trigger()
         if trigger is None:
             return None
-        for element in root.iter():
-            text = element.text
-            if text and type(text) is str and not trigger.search(text):
-                element.text = AtomicString(text)
-                self.skipped.append((element, False))
-            tail = element.tail
-            if tail and type(tail) is str and not trigger.search(tail):
-                element.tail = AtomicString(tail)
-                self.skipped.append((element, True))
+        markers = "page_marker" in self.md.inlinePatterns
+        for parent in list(root.iter()):  # a snapshot: spans are added on the way
+            if parent.text and type(parent.text) is str:
+                self._take(parent, False, parent.text, trigger, markers, 0)
+            for child in list(parent):
+                if child.tail and type(child.tail) is str:
+                    self._take(child, True, child.tail, trigger, markers,
+                               parent.index(child) + 1)
         return None
+
+    def _take(self, owner, is_tail: bool, text: str, trigger, markers: bool, at: int) -> None:
+        """Leave `text` (owner's text or tail) to the inline stage, or, when the inline
+        stage could only turn its {{page N}} markers into spans, do that here."""
+        if trigger.search(text):
+            if not markers or trigger.search(_PAGE_MARKER.sub("", text)):
+                return
+            pieces = _PAGE_MARKER.split(text)  # text, label, text, label, … text
+            parent = owner.getparent() if is_tail else owner
+            for label, after in reversed(list(zip(pieces[1::2], pieces[2::2]))):
+                span = ET.Element("span")
+                span.set("data-page", label)
+                span.tail = AtomicString(after) if after else None
+                parent.insert(at, span)
+                if after:
+                    self.skipped.append((span, True))
+            text = pieces[0]
+            if not text:
+                setattr(owner, "tail" if is_tail else "text", None)
+                return
+        setattr(owner, "tail" if is_tail else "text", AtomicString(text))
+        self.skipped.append((owner, is_tail))
 
 
 class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
@@ -87,9 +111,9 @@ class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
         # the inline stage copies a skipped tail into a new AtomicString: restore by place
         for element, is_tail in self.skipped:
             if is_tail:
-                element.tail = str(element.tail)
+                element.tail = str(element.tail) if element.tail is not None else None
             else:
-                element.text = str(element.text)
+                element.text = str(element.text) if element.text is not None else None
         self.skipped.clear()
         return None
 
