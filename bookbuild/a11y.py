@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bookbuild.model import Navigation, ResolvedBook
-
-
-@dataclass(frozen=True)
-class Accessibility:
-    access_modes: tuple[str, ...]
-    sufficient: tuple[str, ...]  # each entry a comma-separated set, as schema.org wants
-    features: tuple[str, ...]
-    hazards: tuple[str, ...]
-    summary: str
+from bookbuild.model import Accessibility, Navigation, ResolvedBook
 
 
 def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bookbuild.diagnostics import Diagnostic
+
 # --- metadata -----------------------------------------------------------------
 
 
@@ -224,3 +226,24 @@ class Document:
     media_type: str = "application/xhtml+xml"
     properties: tuple[str, ...] = ()
     in_spine: bool = True
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """schema.org accessibility claims, each derived from the book (see a11y)."""
+
+    access_modes: tuple[str, ...]
+    sufficient: tuple[str, ...]  # each entry a comma-separated set, as schema.org wants
+    features: tuple[str, ...]
+    hazards: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Modelled:
+    """The whole book read, parsed, resolved and navigated: all a writer needs."""
+
+    resolved: ResolvedBook
+    nav: Navigation
+    a11y: Accessibility
+    diagnostics: tuple[Diagnostic, ...]

@@ -3,9 +3,11 @@ book model set up before the fork is shared with them rather than sent to each t
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -17,6 +19,19 @@ def worker_count(requested: int | None = None) -> int:
     if requested:
         return max(1, requested)
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@contextmanager
+def _forking_pool(workers: int):
+    """A pool of forked workers. The objects that exist at the fork are frozen out of
+    the garbage collector first: a collection in a worker would otherwise write to every
+    one of them and so copy the whole shared model into each worker, page by page."""
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
 
 
 def map_units(function: Callable[[T], R], items: list[T], workers: int,
@@ -31,7 +46,7 @@ def map_units(function: Callable[[T], R], items: list[T], workers: int,
                 progress(1)
         return results
     chunk = max(1, len(items) // (workers * 8))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with _forking_pool(workers) as pool:
         results = []
         for result in pool.map(function, items, chunksize=chunk):
             results.append(result)
@@ -40,3 +55,33 @@ def map_units(function: Callable[[T], R], items: list[T], workers: int,
         return results
 
 
+_CALLS: list[Callable[[], None]] | None = None
+
+
+def _call(index: int) -> None:
+    _CALLS[index]()
+
+
+def side_by_side(calls: list[Callable[[], None]], workers: int) -> None:
+    """Run `calls` at the same time, the first ones in forked processes and the last one
+    here; serially with one worker. Every call finishes before an error is raised."""
+    global _CALLS
+    if workers <= 1 or len(calls) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        errors = []
+        for call in calls:
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 (raised below, after the other calls)
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        return
+    _CALLS = calls
+    try:
+        with _forking_pool(min(workers - 1, len(calls) - 1)) as pool:
+            futures = [pool.submit(_call, index) for index in range(len(calls) - 1)]
+            calls[-1]()  # on an error here, leaving the pool still waits for the others
+            for future in futures:
+                future.result()
+    finally:
+        _CALLS = None

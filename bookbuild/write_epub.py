@@ -16,8 +16,7 @@ from typing import BinaryIO, Callable
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from bookbuild.a11y import Accessibility
-from bookbuild.model import Document, Metadata, Navigation, NavPoint
+from bookbuild.model import Accessibility, Document, Metadata, Navigation, NavPoint
 from bookbuild.splice import fragment, placeholder, splice
 from bookbuild.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
@@ -195,21 +194,24 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
                   parts)
 
 
-def write_epub(stream: BinaryIO, meta: Metadata, nav: Navigation, a11y: Accessibility,
-               spine: list[Document], unit_entries: Callable[[str], ZipEntry],
-               stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...],
-               page_label: str, source_date_epoch: str | None,
-               package: Callable[[Callable[[], dict]], dict] = lambda make: make()) -> None:
-    """`spine`: every content document in reading order; a Document with an empty body is
-    a unit whose deflated entry `unit_entries(name)` supplies (from the render cache).
-    `package` may serve the package document and NCX from a cache."""
+def package_files(meta: Metadata, nav: Navigation, a11y: Accessibility, spine: list[Document],
+                  stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...],
+                  page_label: str, source_date_epoch: str | None) -> dict[str, bytes]:
+    """The package document and the NCX: made from the whole book, once per book."""
     modified = modified_timestamp(meta, source_date_epoch)
-    css = [f"css/{name}" for name, _ in stylesheets]
-    small: dict[str, bytes] = {"META-INF/container.xml": CONTAINER}
-    small.update(package(lambda: {
-        "EPUB/package.opf": package_document(meta, a11y, modified, spine, css,
-                                             [name for name, _ in images], bool(nav.page_list)),
-        "EPUB/toc.ncx": ncx_document(meta, nav, page_label)}))
+    return {"EPUB/package.opf": package_document(
+                meta, a11y, modified, spine, [f"css/{name}" for name, _ in stylesheets],
+                [name for name, _ in images], bool(nav.page_list)),
+            "EPUB/toc.ncx": ncx_document(meta, nav, page_label)}
+
+
+def write_epub(stream: BinaryIO, meta: Metadata, package: dict[str, bytes], spine: list[Document],
+               unit_entries: Callable[[str], ZipEntry], stylesheets: tuple[tuple[str, str], ...],
+               images: tuple[tuple[str, bytes], ...], source_date_epoch: str | None) -> None:
+    """`package`: from package_files. `spine`: every content document in reading order; a
+    Document with an empty body is a unit whose deflated entry `unit_entries(name)`
+    supplies (from the render cache)."""
+    small: dict[str, bytes] = {"META-INF/container.xml": CONTAINER, **package}
     small.update({f"EPUB/{doc.name}": doc.body for doc in spine if doc.body})
     small.update({f"EPUB/css/{name}": text.encode("utf-8") for name, text in stylesheets})
     small.update({f"EPUB/{name}": data for name, data in images})
@@ -220,6 +222,7 @@ def write_epub(stream: BinaryIO, meta: Metadata, nav: Navigation, a11y: Accessib
         for name in sorted(set(small) | set(units)):
             yield deflate(name, small[name]) if name in small else unit_entries(units[name])
 
+    modified = modified_timestamp(meta, source_date_epoch)
     moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
     write_zip(stream, entries(), dos_time(moment.year, moment.month, moment.day, moment.hour,
                                           moment.minute, moment.second))

@@ -1,0 +1,226 @@
+"""Stages `render` and `write`: what the pipeline makes from a modelled book.
+
+Each unit is rendered once, for both writers (its EPUB entry deflated, its HTML page, its
+section of book.html), and the files made from the whole book (package document and NCX,
+nav document, index and page index, the frame of book.html) are made alongside, in the
+same worker processes. Everything goes into the content-keyed cache; the writers then
+only assemble the EPUB and the html/ folder from it, side by side.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from bookbuild.cache import Cache, key
+from bookbuild.fileio import replace_tree, write_bytes_atomic
+from bookbuild.labels import labels
+from bookbuild.model import Document, Modelled
+from bookbuild.parallel import map_units, side_by_side
+from bookbuild.parse import fragment_of
+from bookbuild.render import render_nav, render_section, xhtml_document
+from bookbuild.write_epub import package_files, write_epub
+from bookbuild.write_html import (make_site, plain_section, prev_next, sidebar_signature,
+                                  single_page_frame, single_page_section, site_files, unit_page)
+from bookbuild.zipwriter import deflate
+
+_EPUB_PART, _PAGE_PART, _SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """A modelled book and where its pieces go in the cache: one render key per unit in
+    reading order, and one key for the files made from the whole book. Read-only: the
+    forked workers share it."""
+
+    modelled: Modelled
+    cache: Cache
+    site: object
+    css: tuple[str, ...]
+    links: tuple[tuple, ...]  # (previous, next) page of each unit
+    keys: tuple[str, ...]
+    book_level: str
+
+    @property
+    def task_count(self) -> int:
+        return len(self.keys) + len(_BOOK_FILES)
+
+
+_JOB: RenderPlan | None = None
+
+
+def _render_unit(index: int) -> None:
+    job = _JOB
+    resolved = job.modelled.resolved.units[index]
+    meta = job.modelled.resolved.book.metadata
+    source = resolved.unit.source
+    doc = resolved.unit.doc_name
+    section = render_section(resolved, meta, fragment_of(resolved.unit, job.cache))
+    page_section = plain_section(section, job.site)
+    single = single_page_section(job.site, doc, copy.deepcopy(page_section))
+    prev_link, next_link = job.links[index]
+    page = unit_page(job.site, doc, source.title, source.kind, page_section, prev_link, next_link)
+    xhtml = xhtml_document(source.title, meta.language, job.css, [section], f"kind-{source.kind}")
+    job.cache.put_parts("render", job.keys[index], [
+        pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single])
+
+
+# --- the files made from the whole book ------------------------------------------------
+
+
+def epub_spine(modelled: Modelled) -> list[Document]:
+    """Reading order: cover, title page, copyright page, contents, then the book. Unit
+    documents come without a body: their deflated bytes are in the render cache."""
+    book = modelled.resolved.book
+    css = tuple(name for name, _ in book.stylesheets)
+    docs = [Document(name=u.doc_name, title=u.source.title, body=b"") for u in book.units]
+    nav_doc = render_nav(modelled.nav, book.metadata, css)
+    split = 0
+    while split < len(book.units) and book.units[split].source.kind in (
+            "cover", "titlepage", "copyright-page"):
+        split += 1
+    return docs[:split] + [nav_doc] + docs[split:]
+
+
+def _epub_package(job: RenderPlan) -> dict[str, bytes]:
+    book, nav = job.modelled.resolved.book, job.modelled.nav
+    return package_files(book.metadata, nav, job.modelled.a11y, _book_file(job, "spine"),
+                         book.stylesheets, book.images, labels(book.metadata.language)["pages"],
+                         os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+_BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
+    "spine": lambda job: epub_spine(job.modelled),
+    "package": _epub_package,
+    "site": lambda job: site_files(job.site, job.modelled.resolved.book.stylesheets,
+                                   job.modelled.resolved.book.images),
+    "frame": lambda job: single_page_frame(job.site),
+}
+
+
+def _book_file(job: RenderPlan, kind: str):
+    data = job.cache.get(kind, job.book_level)
+    if data is not None:
+        return pickle.loads(data)
+    value = _BOOK_FILES[kind](job)
+    job.cache.put(kind, job.book_level, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
+def _book_level_key(modelled: Modelled) -> str:
+    """What the files made from the whole book depend on. The navigation holds only
+    strings, tuples and booleans, so its pickle is the same in every process and can be
+    digested directly."""
+    book = modelled.resolved.book
+    return key("book-level", book.metadata, pickle.dumps(modelled.nav, protocol=4), modelled.a11y,
+               [u.doc_name for u in book.units], [u.source.title for u in book.units],
+               [u.headings[0].id for u in book.units], book.stylesheets,
+               [(name, key(data)) for name, data in book.images],
+               os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+# --- render ------------------------------------------------------------------------------
+
+
+def _render_task(task: int | str) -> None:
+    if isinstance(task, int):
+        _render_unit(task)
+    else:
+        _book_file(_JOB, task)
+
+
+def plan(modelled: Modelled, cache: Cache) -> RenderPlan:
+    book = modelled.resolved.book
+    units = [r.unit for r in modelled.resolved.units]
+    site = make_site(book.metadata, modelled.nav.toc, modelled.nav.page_list,
+                     [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
+                     book.stylesheets)
+    pairs = [(u.doc_name, u.source.title) for u in units]
+    links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
+    return RenderPlan(modelled, cache, site, tuple(name for name, _ in book.stylesheets), links,
+                      _render_keys(modelled, site, links), _book_level_key(modelled))
+
+
+def _render_keys(modelled: Modelled, site, links) -> tuple[str, ...]:
+    """A unit's key: its parsed content and everything from the rest of the book that its
+    outputs show (where its links lead, its sidebar, its neighbours' titles)."""
+    book = modelled.resolved.book
+    units = [r.unit for r in modelled.resolved.units]
+    css = tuple(name for name, _ in book.stylesheets)
+    shared = key("render-shared", book.metadata, css)  # digested once, not per unit
+    title_ids = {u.doc_name: u.headings[0].id for u in units}
+
+    def whole_unit_targets(hrefs) -> tuple:
+        """A link to a whole unit becomes #<its title id> in book.html: a dependency."""
+        return tuple(title_ids.get(href) for _, href in hrefs if "#" not in href)
+    # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
+    return tuple(key("render", shared, r.unit.digest, pickle.dumps(
+                     (r.unit.headings, r.hrefs, whole_unit_targets(r.hrefs),
+                      sidebar_signature(site, r.unit.doc_name), links[i]), protocol=4))
+                 for i, r in enumerate(modelled.resolved.units))
+
+
+def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None = None) -> None:
+    """Render every unit whose inputs changed, and the book-level files if the book's
+    structure changed, in the same worker pool."""
+    global _JOB
+    todo: list[int | str] = [kind for kind in _BOOK_FILES
+                             if job.cache.path_if_present(kind, job.book_level) is None]
+    # the package needs the spine: one task makes both, in that order
+    if "package" in todo and "spine" in todo:
+        todo.remove("spine")
+    todo += [i for i, name in enumerate(job.keys) if job.cache.path_if_present("render", name) is None]
+    if progress and job.task_count > len(todo):
+        progress(job.task_count - len(todo))
+    _JOB = job
+    try:
+        map_units(_render_task, todo, workers, progress)
+    finally:
+        _JOB = None
+
+
+# --- write: assemble from the cache ----------------------------------------------------
+
+
+def _write_epub(job: RenderPlan, target: Path) -> None:
+    book = job.modelled.resolved.book
+    by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
+    write_bytes_atomic(target, lambda stream: write_epub(
+        stream, book.metadata, _book_file(job, "package"), _book_file(job, "spine"),
+        lambda doc: pickle.loads(job.cache.get_part("render", by_doc[doc], _EPUB_PART)),
+        book.stylesheets, book.images, os.environ.get("SOURCE_DATE_EPOCH")))
+
+
+def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
+    stream.write(cache.get_part("render", name, part))
+
+
+def _write_html(job: RenderPlan, target: Path) -> None:
+    files: dict[str, object] = dict(_book_file(job, "site"))
+    for resolved, name in zip(job.modelled.resolved.units, job.keys):
+        files[f"{resolved.unit.source.name}.html"] = partial(_copy_part, job.cache, name, _PAGE_PART)
+    head, tail = _book_file(job, "frame")
+
+    def single_page(stream) -> None:
+        stream.write(head)
+        for name in job.keys:
+            stream.write(job.cache.get_part("render", name, _SINGLE_PART))
+        stream.write(tail)
+    files["book.html"] = single_page
+    replace_tree(target, files)
+
+
+def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers: int) -> None:
+    """Assemble the EPUB and the html/ folder from the cache, side by side when there
+    are cores for both."""
+    writers = []
+    if epub:
+        writers.append(partial(_write_epub, job, epub))
+    if html:
+        writers.append(partial(_write_html, job, html))
+    side_by_side(writers, workers)

@@ -1,0 +1,33 @@
+"""Worker processes: results in order, errors reach the caller, every call runs."""
+
+import pytest
+
+from bookbuild.parallel import map_units, side_by_side
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def test_map_units_keeps_order_in_workers_and_alone():
+    items = list(range(40))
+    assert map_units(_square, items, 2) == map_units(_square, items, 1) == [n * n for n in items]
+
+
+def _fail_in_child():
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_side_by_side_runs_every_call_and_raises_a_childs_error(tmp_path, workers):
+    def touch():
+        (tmp_path / "done").write_text("yes")
+    with pytest.raises(OSError, match="disk full"):
+        side_by_side([_fail_in_child, touch], workers)
+    assert (tmp_path / "done").read_text() == "yes"
+
+
+def test_side_by_side_calls_in_children_see_the_parents_state(tmp_path):
+    marker = tmp_path / "child"
+    side_by_side([lambda: marker.write_text("from a child"), lambda: None], 2)
+    assert marker.read_text() == "from a child"
