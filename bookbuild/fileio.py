@@ -41,9 +41,12 @@ def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryI
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())
     try:
+        made = {staging}
         for rel, data in sorted(files.items()):
             path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in made:  # a mkdir per file costs as much as the file
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
             if isinstance(data, bytes):
                 path.write_bytes(data)
             elif isinstance(data, Path):

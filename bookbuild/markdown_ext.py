@@ -38,7 +38,9 @@ _PATTERN_TRIGGERS = {
     "strong_em": "*_", "em": "*_", "emphasis2": "_", "strong2": "_",
     "page_marker": "{",
 }
-_PLACEHOLDER_CHARS = "\x02\x03"  # Python-Markdown's stash markers: never skip text holding one
+# what the inline stage itself looks for besides the patterns: its own placeholders
+# (other stashes, such as raw HTML's or the footnotes', pass through it untouched)
+_INLINE_PLACEHOLDER = markdown.util.INLINE_PLACEHOLDER_PREFIX
 
 
 class _PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
@@ -58,8 +60,7 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         if any(name not in _PATTERN_TRIGGERS for name in names):
             return None
         chars = sorted({c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"})
-        chars += _PLACEHOLDER_CHARS
-        alternatives = [f"[{re.escape(''.join(chars))}]"]
+        alternatives = [f"[{re.escape(''.join(chars))}]", re.escape(_INLINE_PLACEHOLDER)]
         if "linebreak" in names:
             alternatives.append(r"  \n")
         return re.compile("|".join(alternatives))

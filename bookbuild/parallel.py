@@ -45,7 +45,8 @@ def map_units(function: Callable[[T], R], items: list[T], workers: int,
             if progress:
                 progress(1)
         return results
-    chunk = max(1, len(items) // (workers * 8))
+    # small chunks, so the workers finish together: the last chunk is the wait at the end
+    chunk = max(1, len(items) // (workers * 24))
     with _forking_pool(workers) as pool:
         results = []
         for result in pool.map(function, items, chunksize=chunk):

@@ -147,15 +147,13 @@ def _first_bad_html_line(source: UnitSource) -> int:
 
 def _unsafe_content(root, source: UnitSource, locate: _Locator) -> list[Diagnostic]:
     diags = []
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        tag = etree.QName(element).localname
+    for element in root.iter(etree.Element):  # elements only: no comments
+        tag = element.tag.rpartition("}")[2]
         if tag in _SCRIPTY_TAGS:
             diags.append(Diagnostic("S005", f"<{tag}> is not allowed in a book", source.path,
                                     locate.line_of(f"<{tag}")))
-        for name, value in element.attrib.items():
-            local = etree.QName(name).localname.lower()
+        for name, value in element.items():
+            local = name.rpartition("}")[2].lower()
             if local.startswith("on"):
                 diags.append(Diagnostic("S005", f"event handler {local}= is not allowed",
                                         source.path, locate.line_of(f"{local}=")))
@@ -252,9 +250,15 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
             results[index] = pickle.loads(data)
             if progress:
                 progress(1)
-    tasks = [(sources[i], keys[i], cache) for i in todo]
-    for index, result in zip(todo, map_units(_parse_and_store, tasks, workers, progress)):
-        results[index] = result
+    global _JOB
+    _JOB = (sources, keys, cache)  # forked workers share it: only indices are sent
+    try:
+        for index, result in zip(todo, map_units(_parse_and_store, todo, workers, progress)):
+            results[index] = result
+    finally:
+        _JOB = None
+    if cache and todo:
+        cache.refresh()  # the entries the workers wrote
     units = tuple(dataclasses.replace(unit, digest=name)
                   for (unit, _), name in zip(results, keys) if unit)
     return dedupe_auto_ids(units), [d for _, found in results for d in found]
@@ -264,10 +268,14 @@ def _without_fragment(unit: ParsedUnit | None) -> ParsedUnit | None:
     return dataclasses.replace(unit, fragment="") if unit else None
 
 
-def _parse_and_store(task: tuple[UnitSource, str, Cache | None]):
+_JOB: tuple[tuple[UnitSource, ...], list[str], Cache | None] | None = None
+
+
+def _parse_and_store(index: int):
     """In a worker: parse one unit and put the result in the cache there; only its
     structure travels back to the parent, which never needs the text."""
-    source, name, cache = task
+    sources, keys, cache = _JOB
+    source, name = sources[index], keys[index]
     unit, found = parse_unit(source)
     if not cache:
         return unit, found

@@ -38,7 +38,7 @@ from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import worker_count
 from bookbuild.parse import parse_units
-from bookbuild.products import plan, render, write_outputs
+from bookbuild.products import live_entries, plan, render, write_outputs
 from bookbuild.resolve import resolve
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
@@ -184,6 +184,7 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
                     "severity": d.severity} for d in modelled.diagnostics]
     state_file.write_text(json.dumps({**record, "outputs": _outputs_state(wanted),
                                       "diagnostics": diagnostics}), "utf-8")
+    cache.prune(live_entries(job))
     if progress:
         progress("write", len(wanted), len(wanted))
     return BuildResult(wanted, modelled.diagnostics, modelled)

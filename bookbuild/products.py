@@ -170,11 +170,11 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
     structure changed, in the same worker pool."""
     global _JOB
     todo: list[int | str] = [kind for kind in _BOOK_FILES
-                             if job.cache.path_if_present(kind, job.book_level) is None]
+                             if not job.cache.has(kind, job.book_level)]
     # the package needs the spine: one task makes both, in that order
     if "package" in todo and "spine" in todo:
         todo.remove("spine")
-    todo += [i for i, name in enumerate(job.keys) if job.cache.path_if_present("render", name) is None]
+    todo += [i for i, name in enumerate(job.keys) if not job.cache.has("render", name)]
     if progress and job.task_count > len(todo):
         progress(job.task_count - len(todo))
     _JOB = job
@@ -182,6 +182,15 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
         map_units(_render_task, todo, workers, progress)
     finally:
         _JOB = None
+    if todo:
+        job.cache.refresh()  # the entries the workers wrote
+
+
+def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
+    """The cache entries this build's outputs are made of."""
+    units = job.modelled.resolved.units
+    return ({("parse", r.unit.digest) for r in units} | {("render", name) for name in job.keys}
+            | {(kind, job.book_level) for kind in _BOOK_FILES})
 
 
 # --- write: assemble from the cache ----------------------------------------------------

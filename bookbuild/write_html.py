@@ -43,6 +43,7 @@ class _Site:
         self.paths: dict[str, tuple[NavPoint, ...]] = {}  # doc -> nav points leading to it
         self._index_branches(toc, ())
         self.top_index = {id(p): i for i, p in enumerate(toc)}
+        self._closed: dict[tuple[int, bool], etree._Element] = {}
 
     def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[NavPoint, ...]) -> None:
         for point in points:
@@ -156,6 +157,9 @@ class _Site:
         section of every chapter on every page grows with the square of the book)."""
         ol = E.ol()
         for point in points:
+            if fold and not self.holds(point, current):
+                ol.append(self._closed_entry(point, single))
+                continue
             link = E.a(point.label, href=self.href(point.href, single)) if point.href \
                 else E.span(point.label)
             if current and point.href == f"{current}#{self.title_ids.get(current)}" \
@@ -172,6 +176,16 @@ class _Site:
                 li.append(self.toc_list(point.children, current, single, with_pages, fold))
             ol.append(li)
         return ol
+
+    def _closed_entry(self, point: NavPoint, single: bool) -> etree._Element:
+        """A folded sidebar entry off the current page's branch: the same on every page,
+        so it is built once and copied."""
+        made = self._closed.get((id(point), single))
+        if made is None:
+            made = E.li(E.a(point.label, href=self.href(point.href, single)) if point.href
+                        else E.span(point.label))
+            self._closed[(id(point), single)] = made
+        return copy.copy(made)
 
     def holds(self, point: NavPoint, doc: str | None) -> bool:
         return id(point) in self.branches.get(doc or "", ())
