@@ -1,0 +1,69 @@
+"""The pack-file cache: entries survive a new process, other processes' entries appear
+after refresh, torn writes are ignored, and pruning keeps exactly what is live."""
+
+import os
+
+from bookbuild.cache import Cache
+from bookbuild.parallel import map_units
+
+_SHARED: Cache | None = None
+
+
+def _put_in_worker(n: int) -> None:
+    _SHARED.put("unit", f"k{n}", f"value {n}".encode())
+
+
+def test_entries_and_parts_round_trip_and_persist(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("kind", "a", b"alpha")
+    cache.put_parts("render", "b", [b"one", b"", b"three"])
+    assert cache.get("kind", "a") == b"alpha"
+    assert [cache.get_part("render", "b", i) for i in range(3)] == [b"one", b"", b"three"]
+    assert cache.get("kind", "missing") is None and not cache.has("kind", "missing")
+    again = Cache(tmp_path)  # a later build
+    assert again.get("kind", "a") == b"alpha" and again.get_part("render", "b", 2) == b"three"
+
+
+def test_workers_entries_appear_after_refresh(tmp_path):
+    global _SHARED
+    _SHARED = cache = Cache(tmp_path)
+    map_units(_put_in_worker, list(range(20)), 2)
+    assert not cache.has("unit", "k3")  # written by other processes: not seen yet
+    cache.refresh()
+    assert [cache.get("unit", f"k{n}") for n in range(20)] == [f"value {n}".encode() for n in range(20)]
+
+
+def test_a_torn_index_line_or_missing_data_is_a_miss(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("kind", "whole", b"data")
+    index = next((tmp_path / "packs").glob("*.idx"))
+    with index.open("ab") as handle:
+        handle.write(b"kind beyond 999 50\n")  # its data never reached the pack
+        handle.write(b"kind torn 0 4")  # no newline: the writer died mid-line
+    fresh = Cache(tmp_path)
+    assert fresh.get("kind", "whole") == b"data"
+    assert fresh.get("kind", "torn") is None and fresh.get("kind", "beyond") is None
+
+
+def test_prune_keeps_live_entries_and_drops_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr("bookbuild.cache._PRUNE_SLACK", 0)
+    (tmp_path / "render" / "ab").mkdir(parents=True)  # an older bookbuild's cache layout
+    cache = Cache(tmp_path)
+    for n in range(10):
+        cache.put("unit", f"k{n}", os.urandom(1000))
+    kept = {n: cache.get("unit", f"k{n}") for n in (2, 7)}
+    cache.prune({("unit", "k2"), ("unit", "k7")})
+    fresh = Cache(tmp_path)
+    assert {n: fresh.get("unit", f"k{n}") for n in (2, 7)} == kept
+    assert fresh.get("unit", "k3") is None
+    assert sum(p.stat().st_size for p in (tmp_path / "packs").glob("*.pack")) == 2000
+    assert not (tmp_path / "render").exists()
+
+
+def test_prune_leaves_a_cache_that_is_mostly_live_alone(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("unit", "a", b"x" * 1000)
+    cache.put("unit", "b", b"y" * 10)
+    packs = sorted((tmp_path / "packs").iterdir())
+    cache.prune({("unit", "a")})
+    assert sorted((tmp_path / "packs").iterdir()) == packs
