@@ -154,34 +154,37 @@ class Cache:
     # -- upkeep ------------------------------------------------------------------------------
     def prune(self, live: set[tuple[str, str]]) -> None:
         """Once most of what the packs hold is no longer used, copy the `live` entries
-        into a new pack and delete the rest. Call with no other process writing."""
-        used = sum(self._index[entry][2] for entry in live if entry in self._index)
-        packs = list(self.packs.glob("*.pack")) if self.packs.is_dir() else []
-        held = sum(p.stat().st_size for p in packs)
-        if held <= 2 * used + _PRUNE_SLACK and len(packs) <= _MAX_PACKS:
-            return
-        keep = {entry: self.get(*entry) for entry in sorted(live) if entry in self._index}
-        self._close()
-        for child in self.folder.iterdir():  # a cache left by an older bookbuild
-            if child.is_dir() and child != self.packs:
+        into a new pack, one at a time, and delete the old packs. Call with no other
+        process writing."""
+        for child in self.folder.iterdir() if self.folder.is_dir() else ():
+            if child.is_dir() and child != self.packs:  # a cache left by an older bookbuild
                 shutil.rmtree(child, ignore_errors=True)
-        for path in packs:
-            path.unlink()
-            path.with_suffix(".idx").unlink(missing_ok=True)
-        self._index, self._read_indexes = {}, {}
-        for (kind, name), data in keep.items():
+        used = sum(self._index[entry][2] for entry in live if entry in self._index)
+        old = sorted(self.packs.glob("*.pack")) if self.packs.is_dir() else []
+        held = sum(p.stat().st_size for p in old)
+        if held <= 2 * used + _PRUNE_SLACK and len(old) <= _MAX_PACKS:
+            return
+        self._close_writer()  # the copies go to a pack of their own
+        kept = {}
+        for entry in sorted(live):
+            data = self.get(*entry)
             if data is not None:
-                self.put(kind, name, data)
-
-    def _close(self) -> None:
+                self.put(*entry, data)
+                kept[entry] = self._index[entry]
         for fd in self._readers.values():
             os.close(fd)
         self._readers = {}
+        for path in old:
+            path.unlink()
+            path.with_suffix(".idx").unlink(missing_ok=True)
+            self._read_indexes.pop(path.with_suffix(".idx").name, None)
+        self._index = kept
+
+    def _close_writer(self) -> None:
         if self._writer and self._writer[0] == os.getpid():
             os.close(self._writer[2])
             os.close(self._writer[3])
         self._writer = None
-
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)

@@ -64,6 +64,8 @@ def test_prune_leaves_a_cache_that_is_mostly_live_alone(tmp_path):
     cache = Cache(tmp_path)
     cache.put("unit", "a", b"x" * 1000)
     cache.put("unit", "b", b"y" * 10)
+    (tmp_path / "parse" / "cd").mkdir(parents=True)  # an older bookbuild's cache layout
     packs = sorted((tmp_path / "packs").iterdir())
     cache.prune({("unit", "a")})
     assert sorted((tmp_path / "packs").iterdir()) == packs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["packs"]
