@@ -35,7 +35,8 @@ def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -
 
 def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryIO], None]]) -> None:
     """Make folder `target` hold exactly `files`, swapping it in whole; the old folder is
-    kept until the new one is in place. A value is the bytes, a file to copy, or a
+    kept until the new one is in place. A value is the bytes, an existing file with the
+    content (hard-linked when it can be: the new folder only replaces the old one), or a
     function that streams the content into the open file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
@@ -50,7 +51,7 @@ def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryI
             if isinstance(data, bytes):
                 path.write_bytes(data)
             elif isinstance(data, Path):
-                shutil.copyfile(data, path)
+                _link_or_copy(data, path)
             else:
                 with path.open("wb") as stream:
                     data(stream)
@@ -65,6 +66,13 @@ def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryI
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
 
 
 def sha256(data: bytes) -> str:

@@ -130,16 +130,37 @@ def _inputs_digest(root: Path, entries: list[str], formats) -> str:
     return key("inputs", formats, os.environ.get("SOURCE_DATE_EPOCH"), digest.hexdigest())
 
 
-def _unchanged(root: Path, formats, wanted: list[Path], state_file: Path) -> bool:
-    """True when the inputs the last build read, and the outputs it wrote, are as they were."""
-    if not state_file.exists() or not all(p.exists() for p in wanted):
-        return False
-    last = json.loads(state_file.read_text("utf-8"))
+def _unchanged(root: Path, formats, wanted: list[Path], last: dict) -> tuple[bool, str | None]:
+    """Whether the inputs the last build read, and the outputs it wrote, are as they
+    were; and the digest of those inputs as they are now, when it was computed."""
+    if not wanted or not all(p.exists() for p in wanted):
+        return False, None
     entries = last.get("inputs", [])
     if entries[:2] != _input_files(root, None):
-        return False
-    return last.get("inputs_digest") == _inputs_digest(root, entries, formats) \
-        and last.get("outputs") == _outputs_state(wanted)
+        return False, None
+    digest = _inputs_digest(root, entries, formats)
+    return last.get("inputs_digest") == digest and last.get("outputs") == _outputs_state(wanted), digest
+
+
+def _reusable_pages(last: dict, pages: dict[str, str], html: Path) -> dict[str, Path]:
+    """Unit pages in html/ that the last build made from the same render key and that
+    nobody has touched since (size and mtime as recorded): the new html/ links them
+    instead of writing them again."""
+    recorded = {name: (size, mtime) for target, files in last.get("outputs", []) if target == str(html)
+                for name, size, mtime in files}
+    before = last.get("pages", {})
+    reuse = {}
+    for rel, name in pages.items():
+        path = html / rel
+        if before.get(rel) != name or str(path) not in recorded:
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if (stat.st_size, stat.st_mtime_ns) == recorded[str(path)]:
+            reuse[rel] = path
+    return reuse
 
 
 @dataclass(frozen=True)
@@ -154,10 +175,12 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     workers = worker_count(workers)
     cache = Cache(out / CACHE_FOLDER)
     state_file = cache.folder / "last-build.json"
-    if state_file.exists():
-        last = json.loads(state_file.read_text("utf-8"))
-        wanted = [out / name for name in last.get("targets", [])]
-        if wanted and _unchanged(root, formats, wanted, state_file):
+    last = json.loads(state_file.read_text("utf-8")) if state_file.exists() else {}
+    digest_now = None
+    if last:
+        unchanged, digest_now = _unchanged(root, formats, [out / name for name in last.get("targets", [])],
+                                           last)
+        if unchanged:
             return BuildResult([], tuple(Diagnostic(**d) for d in last.get("diagnostics", [])), None)
     modelled = model(root, cache, workers, progress)
     job = plan(modelled, cache)
@@ -168,17 +191,19 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     # package files add (metadata, navigation, styles, images, the timestamp)
     fingerprint = key("outputs", formats, job.keys, job.book_level)
     inputs = _input_files(root, modelled)
-    record = {"fingerprint": fingerprint, "inputs": inputs,
-              "inputs_digest": _inputs_digest(root, inputs, formats),
+    pages = {f"{r.unit.source.name}.html": name for r, name in zip(modelled.resolved.units, job.keys)}
+    record = {"fingerprint": fingerprint, "inputs": inputs, "pages": pages,
+              "inputs_digest": digest_now if digest_now and inputs == last.get("inputs")
+              else _inputs_digest(root, inputs, formats),
               "targets": [p.name for p in wanted]}
-    if state_file.exists() and all(p.exists() for p in wanted):
-        last = json.loads(state_file.read_text("utf-8"))
+    if last and all(p.exists() for p in wanted):
         if last.get("fingerprint") == fingerprint and last.get("outputs") == _outputs_state(wanted):
             return BuildResult([], modelled.diagnostics, modelled)
     if progress:
         progress("write", 0, len(wanted))
     write_outputs(job, targets["epub"] if "epub" in formats else None,
-                  targets["html"] if "html" in formats else None, workers)
+                  targets["html"] if "html" in formats else None, workers,
+                  _reusable_pages(last, pages, targets["html"]))
     state_file.parent.mkdir(parents=True, exist_ok=True)
     diagnostics = [{"code": d.code, "message": d.message, "file": d.file, "line": d.line,
                     "severity": d.severity} for d in modelled.diagnostics]

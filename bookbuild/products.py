@@ -209,10 +209,11 @@ def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
     stream.write(cache.get_part("render", name, part))
 
 
-def _write_html(job: RenderPlan, target: Path) -> None:
+def _write_html(job: RenderPlan, target: Path, reuse: dict[str, Path]) -> None:
     files: dict[str, object] = dict(_book_file(job, "site"))
     for resolved, name in zip(job.modelled.resolved.units, job.keys):
-        files[f"{resolved.unit.source.name}.html"] = partial(_copy_part, job.cache, name, _PAGE_PART)
+        rel = f"{resolved.unit.source.name}.html"
+        files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, _PAGE_PART)
     head, tail = _book_file(job, "frame")
 
     def single_page(stream) -> None:
@@ -224,12 +225,14 @@ def _write_html(job: RenderPlan, target: Path) -> None:
     replace_tree(target, files)
 
 
-def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers: int) -> None:
+def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers: int,
+                  reuse: dict[str, Path] | None = None) -> None:
     """Assemble the EPUB and the html/ folder from the cache, side by side when there
-    are cores for both."""
+    are cores for both. `reuse`: unit pages (html/ name -> file) known to be what the
+    cache holds for them, to link rather than write."""
     writers = []
     if epub:
         writers.append(partial(_write_epub, job, epub))
     if html:
-        writers.append(partial(_write_html, job, html))
+        writers.append(partial(_write_html, job, html, reuse or {}))
     side_by_side(writers, workers)

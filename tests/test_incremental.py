@@ -153,3 +153,21 @@ def test_retitling_a_unit_updates_links_to_it_in_the_single_page_edition(tmp_pat
     build(root, out)
     result = assert_same_as_clean(root, out, tmp_path)
     assert 'href="#%E7%BB%88%E7%AB%A0"' in result["html/book.html"].decode()  # #终章
+
+
+def test_unchanged_pages_are_kept_and_touched_ones_rewritten(book, tmp_path):
+    """A rebuild links the pages it would write unchanged instead of writing them again,
+    but never trusts a page that was changed since the last build."""
+    out = tmp_path / "out"
+    build(book, out)
+    html = out / "html"
+    kept, tampered = html / "0003-chapter-3.html", html / "0004-chapter-4.html"
+    inode = kept.stat().st_ino
+    good = tampered.read_bytes()
+    tampered.write_bytes(good.replace(b"</main>", b"<p>hand edit</p></main>"))
+    chapter = book / "book" / "0008-chapter-8.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n又一段。\n", "utf-8")
+    build(book, out)
+    assert kept.stat().st_ino == inode  # the same file, linked into the new html/
+    assert tampered.read_bytes() == good
+    assert_same_as_clean(book, out, tmp_path)
