@@ -8,7 +8,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from contextlib import contextmanager
+from typing import BinaryIO, Callable, Iterator
 
 
 def _umask() -> int:
@@ -33,28 +34,19 @@ def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -
         raise
 
 
-def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryIO], None]]) -> None:
-    """Make folder `target` hold exactly `files`, swapping it in whole; the old folder is
-    kept until the new one is in place. A value is the bytes, an existing file with the
-    content (hard-linked when it can be: the new folder only replaces the old one), or a
-    function that streams the content into the open file."""
+FileContent = bytes | Path | Callable[[BinaryIO], None]
+
+
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A new, empty folder beside `target`; when the block succeeds it replaces `target`
+    whole, when it fails it is removed and `target` is left as it was. Several processes
+    may fill it (see fill_folder)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())
     try:
-        made = {staging}
-        for rel, data in sorted(files.items()):
-            path = staging / rel
-            if path.parent not in made:  # a mkdir per file costs as much as the file
-                path.parent.mkdir(parents=True, exist_ok=True)
-                made.add(path.parent)
-            if isinstance(data, bytes):
-                path.write_bytes(data)
-            elif isinstance(data, Path):
-                _link_or_copy(data, path)
-            else:
-                with path.open("wb") as stream:
-                    data(stream)
+        yield staging
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
@@ -66,6 +58,25 @@ def replace_tree(target: Path, files: dict[str, bytes | Path | Callable[[BinaryI
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def fill_folder(folder: Path, files: dict[str, FileContent]) -> None:
+    """Write `files` (relative name -> content) into `folder`. A value is the bytes, an
+    existing file with the content (hard-linked when it can be: the new folder only
+    replaces the old one), or a function that streams the content into the open file."""
+    made = {folder}
+    for rel, data in sorted(files.items()):
+        path = folder / rel
+        if path.parent not in made:  # a mkdir per file costs as much as the file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        elif isinstance(data, Path):
+            _link_or_copy(data, path)
+        else:
+            with path.open("wb") as stream:
+                data(stream)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from bookbuild.cache import Cache, key
-from bookbuild.fileio import replace_tree, write_bytes_atomic
+from bookbuild.fileio import fill_folder, staged_folder, write_bytes_atomic
 from bookbuild.labels import labels
 from bookbuild.model import Document, Modelled
 from bookbuild.parallel import map_units, side_by_side
@@ -30,6 +30,7 @@ from bookbuild.write_html import (make_site, plain_section, prev_next, sidebar_s
 from bookbuild.zipwriter import deflate
 
 _EPUB_PART, _PAGE_PART, _SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
+_EPUB_WRITER_SHARE = 3  # the EPUB's writer also writes every third unit page
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
     stream.write(cache.get_part("render", name, part))
 
 
-def _write_html(job: RenderPlan, target: Path, reuse: dict[str, Path]) -> None:
+def _html_files(job: RenderPlan, reuse: dict[str, Path]) -> dict[str, object]:
+    """Everything in html/: the book-level files, the unit pages, book.html."""
     files: dict[str, object] = dict(_book_file(job, "site"))
     for resolved, name in zip(job.modelled.resolved.units, job.keys):
         rel = f"{resolved.unit.source.name}.html"
@@ -222,17 +224,28 @@ def _write_html(job: RenderPlan, target: Path, reuse: dict[str, Path]) -> None:
             stream.write(job.cache.get_part("render", name, _SINGLE_PART))
         stream.write(tail)
     files["book.html"] = single_page
-    replace_tree(target, files)
+    return files
 
 
 def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers: int,
                   reuse: dict[str, Path] | None = None) -> None:
     """Assemble the EPUB and the html/ folder from the cache, side by side when there
-    are cores for both. `reuse`: unit pages (html/ name -> file) known to be what the
-    cache holds for them, to link rather than write."""
-    writers = []
-    if epub:
-        writers.append(partial(_write_epub, job, epub))
-    if html:
-        writers.append(partial(_write_html, job, html, reuse or {}))
-    side_by_side(writers, workers)
+    are cores for both: the EPUB (quick: its entries are deflated already) in one
+    process along with a share of the unit pages, the rest of html/ in the other.
+    `reuse`: unit pages (html/ name -> file) known to hold what the cache holds for them,
+    to link rather than write."""
+    if not html:
+        _write_epub(job, epub)
+        return
+    files = _html_files(job, reuse or {})
+    from_cache = sorted(name for name, content in files.items() if isinstance(content, partial))
+    with_epub = set(from_cache[::_EPUB_WRITER_SHARE]) if epub and workers > 1 else set()
+    with staged_folder(html) as staging:
+        def epub_side() -> None:
+            _write_epub(job, epub)
+            fill_folder(staging, {name: files[name] for name in with_epub})
+
+        def html_side() -> None:
+            fill_folder(staging, {name: content for name, content in files.items()
+                                  if name not in with_epub})
+        side_by_side([epub_side, html_side] if epub else [html_side], workers)
