@@ -24,3 +24,10 @@ class UsageError(BookbuildError):
     """The command line or the environment is wrong (missing Java, bad option)."""
 
     exit_code = 2
+
+
+class WriteError(BookbuildError):
+    """A file could not be read or written (disk full, no permission, a file where a
+    folder should be). The outputs of the last good build are left as they were."""
+
+    exit_code = 3

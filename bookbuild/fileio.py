@@ -37,6 +37,13 @@ def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -
 FileContent = bytes | Path | Callable[[BinaryIO], None]
 
 
+def replace_tree(target: Path, files: dict[str, FileContent]) -> None:
+    """Make folder `target` hold exactly `files`, swapping it in whole; the old folder is
+    kept until the new one is in place. See fill_folder for the values."""
+    with staged_folder(target) as staging:
+        fill_folder(staging, files)
+
+
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
     """A new, empty folder beside `target`; when the block succeeds it replaces `target`

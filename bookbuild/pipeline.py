@@ -30,7 +30,7 @@ from typing import Callable
 from bookbuild.a11y import accessibility
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
-from bookbuild.errors import InputError
+from bookbuild.errors import InputError, WriteError
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
@@ -172,7 +172,16 @@ class BuildResult:
 
 def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
           progress: Progress | None = None, workers: int | None = None) -> BuildResult:
-    workers = worker_count(workers)
+    try:
+        return _build(root, out, formats, progress, worker_count(workers))
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise WriteError(f"{where}{exc.strerror or exc}; the outputs of the last good build are "
+                         "left as they were") from exc
+
+
+def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None,
+           workers: int) -> BuildResult:
     cache = Cache(out / CACHE_FOLDER)
     state_file = cache.folder / "last-build.json"
     last = json.loads(state_file.read_text("utf-8")) if state_file.exists() else {}

@@ -92,3 +92,12 @@ def test_build_reports_up_to_date(tmp_path):
     second = run("build", "--out", str(tmp_path))
     assert second.returncode == 0 and "up to date, nothing written" in second.stdout
     assert run("build", "--out", str(tmp_path), "-q").stdout == ""
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(sample_root, tmp_path):
+    blocked = tmp_path / "out"
+    blocked.write_text("a file where the output folder should be")
+    result = run("build", "--out", str(blocked), cwd=sample_root)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and str(blocked) in result.stderr
+    assert blocked.read_text() == "a file where the output folder should be"
