@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bookbuild import __version__
 from bookbuild.diagnostics import Diagnostic, Severity
-from bookbuild.errors import BookbuildError, UsageError
+from bookbuild.errors import BookbuildError, UsageError, write_error
 
 SHOWN_PER_CODE = 5
 FORMATS = ("epub", "html")
@@ -75,9 +75,12 @@ def _ingest(args) -> int:
     if not args.source.is_file():
         raise UsageError(f"{args.source}: no such file")
     result = ingest(args.source.read_bytes(), str(args.source), args.encoding)
-    written = write_result(result, args.out, force=args.force)
-    if args.report:
-        args.report.write_text(result.report, encoding="utf-8")
+    try:
+        written = write_result(result, args.out, force=args.force)
+        if args.report:
+            args.report.write_text(result.report, encoding="utf-8")
+    except OSError as exc:
+        raise write_error(exc, "book/ and metadata.yaml are replaced whole or not at all") from exc
     print("\n".join(line for line in result.report.splitlines()
                     if not line.startswith("  line")), file=sys.stdout)
     print_diagnostics(result.diagnostics)

@@ -31,3 +31,8 @@ class WriteError(BookbuildError):
     folder should be). The outputs of the last good build are left as they were."""
 
     exit_code = 3
+
+
+def write_error(exc: OSError, consequence: str) -> WriteError:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return WriteError(f"{where}{exc.strerror or exc}; {consequence}")

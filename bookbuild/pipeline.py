@@ -30,7 +30,7 @@ from typing import Callable
 from bookbuild.a11y import accessibility
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
-from bookbuild.errors import InputError, WriteError
+from bookbuild.errors import InputError, write_error
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
@@ -175,9 +175,7 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     try:
         return _build(root, out, formats, progress, worker_count(workers))
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        raise WriteError(f"{where}{exc.strerror or exc}; the outputs of the last good build are "
-                         "left as they were") from exc
+        raise write_error(exc, "each output is replaced whole or not at all") from exc
 
 
 def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None,

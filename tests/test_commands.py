@@ -101,3 +101,11 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(sample_root, tmp_path
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr and str(blocked) in result.stderr
     assert blocked.read_text() == "a file where the output folder should be"
+
+
+def test_ingest_into_an_unwritable_place_is_a_message_not_a_traceback(tmp_path):
+    blocked = tmp_path / "out"
+    blocked.write_text("a file where the book folder should go")
+    result = run("ingest", str(ROOT / "source" / "internet-plus.raw.md"), "--out", str(blocked))
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    assert str(blocked) in result.stderr
