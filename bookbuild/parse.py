@@ -238,7 +238,7 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
     """All units in reading order: from the cache where the file is unchanged, the rest
     in parallel; then automatic heading ids made unique across the book. With a cache,
     the units' fragments stay there (read back by `fragment_of`), not in memory."""
-    keys = [cache_key("parse", source) for source in sources]
+    keys = [_parse_key(source) for source in sources]
     results: list[tuple[ParsedUnit | None, list[Diagnostic]] | None] = [None] * len(sources)
     todo = []
     for index, name in enumerate(keys):
@@ -262,6 +262,17 @@ def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, wor
     units = tuple(dataclasses.replace(unit, digest=name)
                   for (unit, _), name in zip(results, keys) if unit)
     return dedupe_auto_ids(units), [d for _, found in results for d in found]
+
+
+_SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitSource) if f.name != "body")
+
+
+def _parse_key(source: UnitSource) -> str:
+    """Every field of the source (the generic `canonical` form costs ten times more,
+    and a rebuild computes a key for every unit)."""
+    fields = tuple(sorted(value) if isinstance(value, frozenset) else value
+                   for value in (getattr(source, name) for name in _SOURCE_FIELDS))
+    return cache_key("parse", repr(fields).encode("utf-8"), source.body.encode("utf-8"))
 
 
 def _without_fragment(unit: ParsedUnit | None) -> ParsedUnit | None:

@@ -32,8 +32,9 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         local_ids[doc] = set()
         path = unit.source.path
         entries = [(h.id, h.line, "unit" if h.level == 1 else "heading") for h in unit.headings]
+        heading_ids = {h.id for h in unit.headings}
         entries += [(i, line, "note" if _LOCAL_NOTE_RE.match(i) else "other") for i, line in unit.ids
-                    if i not in {h.id for h in unit.headings}]
+                    if i not in heading_ids]
         for ident, line, kind in entries:
             if ident in local_ids[doc] or (kind != "note" and ident in targets):
                 first = where.get(ident, (path, line))
