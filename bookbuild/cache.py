@@ -91,9 +91,12 @@ class Cache:
                 data = handle.read()
             complete = data.rfind(b"\n") + 1  # a last line still being written waits
             pack = index_file.stem + ".pack"
-            for line in data[:complete].decode("ascii").splitlines():
-                kind, name, offset, size = line.split(" ")
-                self._index[(kind, name)] = (pack, int(offset), int(size))
+            for line in data[:complete].decode("ascii", "replace").splitlines():
+                try:
+                    kind, name, offset, size = line.split(" ")
+                    self._index[(kind, name)] = (pack, int(offset), int(size))
+                except ValueError:  # not a line this code wrote: the entry is a miss
+                    continue
             self._read_indexes[index_file.name] = seen + complete
 
     def has(self, kind: str, name: str) -> bool:
@@ -124,8 +127,10 @@ class Cache:
         if head is None:
             return None
         count, = _PARTS.unpack(head)
-        sizes = [size for size, in _PART.iter_unpack(self._read(kind, name, _PARTS.size,
-                                                                 _PART.size * count))]
+        table = self._read(kind, name, _PARTS.size, _PART.size * count)
+        if table is None or index >= count:
+            return None
+        sizes = [size for size, in _PART.iter_unpack(table)]
         start = _PARTS.size + _PART.size * count + sum(sizes[:index])
         return self._read(kind, name, start, sizes[index])
 
@@ -185,6 +190,7 @@ class Cache:
             os.close(self._writer[2])
             os.close(self._writer[3])
         self._writer = None
+
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)

@@ -39,6 +39,7 @@ def test_a_torn_index_line_or_missing_data_is_a_miss(tmp_path):
     index = next((tmp_path / "packs").glob("*.idx"))
     with index.open("ab") as handle:
         handle.write(b"kind beyond 999 50\n")  # its data never reached the pack
+        handle.write(b"garbage\n")
         handle.write(b"kind torn 0 4")  # no newline: the writer died mid-line
     fresh = Cache(tmp_path)
     assert fresh.get("kind", "whole") == b"data"
