@@ -1,7 +1,11 @@
-"""Python-Markdown as bookbuild uses it: the `{{page N}}` marker, and a fast path that lets
-the inline stage skip text it could not change.
+"""Python-Markdown as bookbuild uses it: the `{{page N}}` marker, and fast paths past work
+that could not change the result.
 
-Python-Markdown tries every inline pattern (links, emphasis, code, HTML …) on every piece
+Block stage: every block is offered to a dozen block processors in turn before the
+paragraph processor takes it; `_PlainParagraph` takes a top-level block with no block
+syntax in it straight away, as the paragraph processor would.
+
+Inline stage: Python-Markdown tries every inline pattern (links, emphasis, code, HTML …) on every piece
 of text, one regular expression after another. Most paragraphs of a book contain none of
 the characters those patterns start with, and for them the whole inline stage is a no-op
 that costs about a third of the conversion. `_SkipPlainText` marks such text as
@@ -9,10 +13,12 @@ that costs about a third of the conversion. `_SkipPlainText` marks such text as
 stage and `_RestorePlainText` turns it back into plain text just after, so the stages that
 follow (abbreviations, attribute lists) see exactly what they would have seen. Text whose
 only inline syntax is `{{page N}}` markers (a book has one every page) gets its marker
-spans here, as the inline stage would have made them, and is skipped too. The output
-is the same as without the fast path; tests/test_markdown_fast.py converts whole books
-both ways to prove it. If an extension registers an inline pattern this module does not
-know, the fast path switches itself off rather than guess.
+spans here, as the inline stage would have made them, and is skipped too.
+
+The output is the same as without the fast paths; tests/test_markdown_fast.py converts
+whole books and tricky snippets both ways to prove it. If an extension registers a block
+processor or inline pattern this module does not know, that fast path switches itself
+off rather than guess.
 """
 
 from __future__ import annotations
@@ -119,6 +125,38 @@ class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
         return None
 
 
+# The block processors Python-Markdown (3.5-3.11, 'extra', 'sane_lists') runs before the
+# paragraph one. None of them takes a block that `_BLOCK_SYNTAX` finds nothing in: each
+# needs a line starting with its marker (# > : [ < = _ * + - ~ ` a digit, an indent),
+# a '|' (tables), or a stash placeholder (raw HTML, fenced code).
+_KNOWN_BLOCK_PROCESSORS = {"markdown_block", "empty", "indent", "defindent", "code", "table",
+                           "hashheader", "setextheader", "hr", "olist", "ulist", "deflist",
+                           "quote", "footnote", "abbr", "reference", "paragraph"}
+_BLOCK_SYNTAX = re.compile(r"[|\x02]|^(?: {4}|\t| {0,3}[#>:\[<=_*+\-~`0-9])", re.M)
+
+
+class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
+    """A top-level block with no block syntax in it becomes a paragraph at once, as the
+    paragraph processor would make it after every other processor declined it; most
+    blocks of a book are such paragraphs."""
+
+    def __init__(self, parser):
+        super().__init__(parser)
+        self._known: bool | None = None
+
+    def test(self, parent, block):
+        if self._known is None:
+            names = {item.name for item in self.parser.blockprocessors._priority}
+            self._known = names - {"plain_paragraph"} <= _KNOWN_BLOCK_PROCESSORS
+        return (self._known and parent is self.parser.root and block.strip() != ""
+                and not block.startswith("\n") and not self.parser.state.isstate("list")
+                and not _BLOCK_SYNTAX.search(block))
+
+    def run(self, parent, blocks):
+        paragraph = ET.SubElement(parent, "p")
+        paragraph.text = blocks.pop(0).lstrip()
+
+
 class BookExtension(markdown.extensions.Extension):
     """`{{page N}}` markers, and (when `fast`) the plain-text fast path."""
 
@@ -130,6 +168,7 @@ class BookExtension(markdown.extensions.Extension):
         # before 'backtick' (190) so a marker is never taken apart as emphasis or a link
         md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
         if self.fast:
+            md.parser.blockprocessors.register(_PlainParagraph(md.parser), "plain_paragraph", 110)
             skipped: list = []
             # after 'footnote' (50), which adds the notes to the tree; around 'inline' (20)
             md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", 21)

@@ -36,6 +36,23 @@ SNIPPETS = {
     "autolinks": "<https://example.com/路径> 和 <mail@example.com>\n",
     "quote and nested list": "> 引文\n> 1. 一\n>     - 二 纯文本\n",
     "underscore emphasis": "这是_强调_和__粗体__\n",
+    # block level: the plain-paragraph fast path must leave every other block alone
+    "paragraph then list, no blank line": "段落一行\n- 项一\n- 项二\n\n段落\n1. 一\n",
+    "lines starting with digits": "2015年7月出版。\n2016年再版。\n\n1. 真的列表\n",
+    "setext headings and rules": "标题\n===\n\n小标题\n---\n\n正文\n\n***\n\n- - -\n",
+    "heading inside a paragraph block": "第一行\n## 标题\n第三行\n",
+    "quote inside a paragraph block": "第一行\n> 引文\n",
+    "table and definition": "甲|乙\n--|--\n1|2\n\n术语\n: 定义\n",
+    "references and footnote definitions": "见[甲][a]与注[^x]。\n[a]: http://example.com\n[^x]: 注文\n",
+    "indented code after a paragraph": "段落\n\n    代码\n    更多\n\n段落\n\ttab 代码\n",
+    "lazy list continuation": "- 项一\n继续的行\n\n    缩进的段落\n\n- 项二\n\n  两格缩进\n",
+    "loose list with paragraphs": "1. 一\n\n    段落在项里\n\n2. 二\n\n普通段落\n",
+    "paragraph in a quote": "> 第一段\n>\n> 第二段\n\n之后\n",
+    "leading spaces": "   三个空格的段落\n  第二行\n\n 一个空格\n",
+    "html block between paragraphs": "段落\n\n<div>\n块\n</div>\n\n段落\n",
+    "fenced code between paragraphs": "段落\n\n~~~\n代码\n~~~\n\n段落 `行内`\n",
+    "attribute list line": "段落\n{: .note #n1 }\n\n另一段\n",
+    "abbreviation definition": "有 HTML。\n\n*[HTML]: 超文本\n",
 }
 
 
@@ -77,3 +94,5 @@ def test_the_fast_path_is_on_with_our_extensions():
     converter.treeprocessors["restore_plain_text"].run = spy
     converter.convert("纯文本。\n\n有*强调*的段落。\n")
     assert len(seen) == 1  # the plain paragraph skipped; the one with emphasis processed
+    assert converter.parser.blockprocessors["plain_paragraph"]._known, \
+        [p.name for p in converter.parser.blockprocessors._priority]
