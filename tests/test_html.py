@@ -148,3 +148,21 @@ def test_long_book_sidebar_is_a_window_around_the_page(tmp_path):
     first = doc(site, "0001-chapter-1.html").xpath("//nav[@class='sidebar']/ol/li/a")
     assert len(first) == 31 + 1 and first[-1].get("href") == "index.html"
     assert run_vnu([site / "0050-chapter-50.html"], ROOT) == []
+
+
+def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
+    from types import SimpleNamespace
+
+    from lxml import etree
+
+    from bookbuild.write_html import plain_section
+    section = etree.XML(
+        '<section xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
+        'epub:type="chapter" role="doc-chapter" class="unit"><p xml:lang="en" id="p1">English '
+        '<span epub:type="pagebreak" role="doc-pagebreak" id="page-7" aria-label="7"/>text</p>'
+        '<!-- a note --><a epub:type="noteref" href="#fn-1">1</a></section>')
+    site = SimpleNamespace(words={"page": "第 {} 页"})
+    html = etree.tostring(plain_section(section, site), method="html", encoding="utf-8").decode()
+    assert html == ('<section role="doc-chapter" class="unit"><p id="p1" lang="en">English '
+                    '<a href="#page-7" class="pagenum" id="page-7" aria-label="第 7 页">7</a>text</p>'
+                    '<!-- a note --><a href="#fn-1">1</a></section>')
