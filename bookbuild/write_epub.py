@@ -15,6 +15,7 @@ from typing import BinaryIO, Callable
 
 from lxml import etree
 from lxml.builder import ElementMaker
+from lxml.etree import SubElement
 
 from bookbuild.model import Accessibility, Document, Metadata, Navigation, NavPoint
 from bookbuild.splice import fragment, placeholder, splice
@@ -158,22 +159,28 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
     order = _play_order(nav)
     counter = iter(range(1, 1_000_000))
 
-    def point(item: NavPoint) -> etree._Element:
+    # tens of thousands of entries in a long book: SubElement costs half the E-factory
+    def point(item: NavPoint, parent=None) -> etree._Element:
         href = item.href or ""
-        element = E.navPoint(E.navLabel(E.text(item.label)), E.content(src=href),
-                             id=f"np-{next(counter)}", playOrder=str(order.get(href, 1)))
+        attrs = {"id": f"np-{next(counter)}", "playOrder": str(order.get(href, 1))}
+        element = etree.Element("navPoint", attrs) if parent is None \
+            else SubElement(parent, "navPoint", attrs)
+        SubElement(SubElement(element, "navLabel"), "text").text = item.label
+        SubElement(element, "content", {"src": href})
         for child in item.children:
-            element.append(point(child))
+            point(child, element)
         return element
 
     def page_targets():
         for index, page in enumerate(nav.page_list, 1):
             href = f"{page.doc}#{page.id}"
             arabic = page.label.isdigit()
-            yield fragment(E.pageTarget(E.navLabel(E.text(page.label)), E.content(src=href),
-                                        id=f"pt-{index}", type="normal" if arabic else "front",
-                                        value=page.label if arabic else str(index),
-                                        playOrder=str(order.get(href, 1))))
+            target = etree.Element("pageTarget", {
+                "id": f"pt-{index}", "type": "normal" if arabic else "front",
+                "value": page.label if arabic else str(index), "playOrder": str(order.get(href, 1))})
+            SubElement(SubElement(target, "navLabel"), "text").text = page.label
+            SubElement(target, "content", {"src": href})
+            yield fragment(target)
 
     def depth(items, level=1):
         return max((depth(i.children, level + 1) for i in items), default=level - 1)

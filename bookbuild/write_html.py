@@ -10,6 +10,7 @@ from importlib import resources
 
 from lxml import etree
 from lxml.builder import E
+from lxml.etree import SubElement
 
 from bookbuild.frontmatter import creators_line
 from bookbuild.labels import labels
@@ -154,27 +155,28 @@ class _Site:
     def toc_list(self, points: tuple[NavPoint, ...], current: str | None, single: bool,
                  with_pages: bool, fold: bool = False) -> etree._Element:
         """`fold`: only the branch holding `current` is open (a sidebar that lists every
-        section of every chapter on every page grows with the square of the book)."""
-        ol = E.ol()
+        section of every chapter on every page grows with the square of the book).
+        (Contents lists run to tens of thousands of entries: built with SubElement,
+        which costs half what the E-factory does.)"""
+        ol = etree.Element("ol")
+        current_href = f"{current}#{self.title_ids.get(current)}" if current else None
         for point in points:
             if fold and not self.holds(point, current):
                 ol.append(self._closed_entry(point, single))
                 continue
-            link = E.a(point.label, href=self.href(point.href, single)) if point.href \
-                else E.span(point.label)
-            if current and point.href == f"{current}#{self.title_ids.get(current)}" \
-                    and not self.is_group(point):
-                link.set("aria-current", "page")
-            if with_pages:
-                entry = E.span({"class": "entry"}, link)
-                if point.page:
-                    entry.append(E.span(point.page, {"class": "page"}))
-                li = E.li(entry)
+            li = SubElement(ol, "li")
+            holder = SubElement(li, "span", {"class": "entry"}) if with_pages else li
+            if point.href:
+                link = SubElement(holder, "a", {"href": self.href(point.href, single)})
+                if point.href == current_href and not self.is_group(point):
+                    link.set("aria-current", "page")
             else:
-                li = E.li(link)
+                link = SubElement(holder, "span")
+            link.text = point.label
+            if with_pages and point.page:
+                SubElement(holder, "span", {"class": "page"}).text = point.page
             if point.children and (not fold or self.holds(point, current)):
                 li.append(self.toc_list(point.children, current, single, with_pages, fold))
-            ol.append(li)
         return ol
 
     def _closed_entry(self, point: NavPoint, single: bool) -> etree._Element:
@@ -338,15 +340,14 @@ def _page_index(site: _Site) -> etree._Element:
     main = E.div({"class": "page-index"}, E.h1(words["all_pages"]))
     titles = {doc: title for doc, title, _ in site.units}
     current_doc, current_list = None, None
-    for page in site.pages:
+    for page in site.pages:  # one entry per print page: SubElement, as in toc_list
         if page.doc != current_doc:
             current_doc = page.doc
             main.append(E.h2(titles.get(page.doc, page.doc)))
-            current_list = E.ol()
-            main.append(current_list)
-        item = E.li(E.a(page.label, href=f"{page.doc[:-6]}.html#{page.id}",
-                        title=words["page"].format(page.label)))
+            current_list = SubElement(main, "ol")
+        item = SubElement(current_list, "li")
+        SubElement(item, "a", {"href": f"{page.doc[:-6]}.html#{page.id}",
+                               "title": words["page"].format(page.label)}).text = page.label
         if not page.known:
             item.set("class", "inferred")
-        current_list.append(item)
     return main
