@@ -62,14 +62,16 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         self.skipped = skipped
 
     def _trigger(self):
+        """A test for text some inline pattern might change, or None when a pattern is
+        not known here. (A character class and plain substring tests: one regular
+        expression with alternatives scans twice as slowly.)"""
         names = [item.name for item in self.md.inlinePatterns._priority]
         if any(name not in _PATTERN_TRIGGERS for name in names):
             return None
-        chars = sorted({c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"})
-        alternatives = [f"[{re.escape(''.join(chars))}]", re.escape(_INLINE_PLACEHOLDER)]
-        if "linebreak" in names:
-            alternatives.append(r"  \n")
-        return re.compile("|".join(alternatives))
+        chars = re.compile("[" + re.escape("".join(sorted(
+            {c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"}))) + "]")
+        substrings = [_INLINE_PLACEHOLDER] + (["  \n"] if "linebreak" in names else [])
+        return lambda text: chars.search(text) is not None or any(s in text for s in substrings)
 
     def run(self, root):
         self.skipped.clear()
@@ -89,8 +91,8 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
     def _take(self, owner, is_tail: bool, text: str, trigger, markers: bool, at: int) -> None:
         """Leave `text` (owner's text or tail) to the inline stage, or, when the inline
         stage could only turn its {{page N}} markers into spans, do that here."""
-        if trigger.search(text):
-            if not markers or trigger.search(_PAGE_MARKER.sub("", text)):
+        if trigger(text):
+            if not markers or trigger(_PAGE_MARKER.sub("", text)):
                 return
             pieces = _PAGE_MARKER.split(text)  # text, label, text, label, … text
             parent = owner.getparent() if is_tail else owner
@@ -126,13 +128,17 @@ class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
 
 
 # The block processors Python-Markdown (3.5-3.11, 'extra', 'sane_lists') runs before the
-# paragraph one. None of them takes a block that `_BLOCK_SYNTAX` finds nothing in: each
+# paragraph one. None of them takes a block that `_block_syntax` finds nothing in: each
 # needs a line starting with its marker (# > : [ < = _ * + - ~ ` a digit, an indent),
 # a '|' (tables), or a stash placeholder (raw HTML, fenced code).
 _KNOWN_BLOCK_PROCESSORS = {"markdown_block", "empty", "indent", "defindent", "code", "table",
                            "hashheader", "setextheader", "hr", "olist", "ulist", "deflist",
                            "quote", "footnote", "abbr", "reference", "paragraph"}
-_BLOCK_SYNTAX = re.compile(r"[|\x02]|^(?: {4}|\t| {0,3}[#>:\[<=_*+\-~`0-9])", re.M)
+_BLOCK_LINE = re.compile(r"^(?: {4}|\t| {0,3}[#>:\[<=_*+\-~`0-9])", re.M)
+
+
+def _block_syntax(block: str) -> bool:
+    return "|" in block or "\x02" in block or _BLOCK_LINE.search(block) is not None
 
 
 class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
@@ -150,7 +156,7 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
             self._known = names - {"plain_paragraph"} <= _KNOWN_BLOCK_PROCESSORS
         return (self._known and parent is self.parser.root and block.strip() != ""
                 and not block.startswith("\n") and not self.parser.state.isstate("list")
-                and not _BLOCK_SYNTAX.search(block))
+                and not _block_syntax(block))
 
     def run(self, parent, blocks):
         paragraph = ET.SubElement(parent, "p")
