@@ -45,6 +45,13 @@ class _Site:
         self._index_branches(toc, ())
         self.top_index = {id(p): i for i, p in enumerate(toc)}
         self._closed: dict[tuple[int, bool], etree._Element] = {}
+        # the same on every page: built once, copied into each
+        self._header = E.header({"class": "site-header"},
+                                E.a(meta.title, {"class": "book-title"}, href="index.html"),
+                                E.a(self.words["all_pages"], href="pages.html"),
+                                E.a(self.words["whole_book"], href="book.html"),
+                                self.goto_form())
+        self._footer = E.footer({"class": "site-footer"}, E.p(self.imprint()))
 
     def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[NavPoint, ...]) -> None:
         for point in points:
@@ -94,11 +101,7 @@ class _Site:
                 head.append(E.link(rel=rel, href=link[0]))
         head.append(E.script(src="js/pages.js", defer="defer"))
         head.append(E.script(src="js/goto.js", defer="defer"))
-        header = E.header({"class": "site-header"},
-                          E.a(self.meta.title, {"class": "book-title"}, href="index.html"),
-                          E.a(words["all_pages"], href="pages.html"),
-                          E.a(words["whole_book"], href="book.html"),
-                          self.goto_form())
+        header = copy.deepcopy(self._header)
         main = E.main(id="main", *main_children)
         if any(prev_next):
             pager = E.nav({"class": "pager", "aria-label": f"{words['previous']} / {words['next']}"})
@@ -112,7 +115,7 @@ class _Site:
         if sidebar:
             layout.append(self.sidebar(current, single))
         body = E.body(E.a(words["skip"], {"class": "skip-link"}, href="#main"), header, layout,
-                      E.footer({"class": "site-footer"}, E.p(self.imprint())))
+                      copy.deepcopy(self._footer))
         if body_class:
             body.set("class", body_class)
         html = E.html(head, body, lang=self.meta.language)
