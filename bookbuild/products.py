@@ -62,11 +62,11 @@ def _render_unit(index: int) -> None:
     source = resolved.unit.source
     doc = resolved.unit.doc_name
     section = render_section(resolved, meta, fragment_of(resolved.unit, job.cache))
-    page_section = plain_section(section, job.site)
+    xhtml = xhtml_document(source.title, meta.language, job.css, [section], f"kind-{source.kind}")
+    page_section = plain_section(section, job.site)  # the same tree, now the EPUB's is written
     single = single_page_section(job.site, doc, copy.deepcopy(page_section))
     prev_link, next_link = job.links[index]
     page = unit_page(job.site, doc, source.title, source.kind, page_section, prev_link, next_link)
-    xhtml = xhtml_document(source.title, meta.language, job.css, [section], f"kind-{source.kind}")
     job.cache.put_parts("render", job.keys[index], [
         pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single])
 

@@ -207,9 +207,10 @@ class _Site:
 
 
 def plain_section(section: etree._Element, site: _Site) -> etree._Element:
-    """A copy of an EPUB section as plain HTML: no namespaces or epub:type, and page
-    numbers shown as links to their own anchors. `site_section` then fits it to a page."""
-    element = copy.deepcopy(section)
+    """An EPUB section made plain HTML, in place: no namespaces or epub:type, and page
+    numbers shown as links to their own anchors. `site_section` then fits it to a page.
+    (In place: the render stage serialises the EPUB document first, then reuses its tree.)"""
+    element = section
     for node in element.iter(etree.Element):  # elements only: no comments
         tag = node.tag
         if tag[0] == "{":
