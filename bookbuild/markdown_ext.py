@@ -164,7 +164,7 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
 
 
 class BookExtension(markdown.extensions.Extension):
-    """`{{page N}}` markers, and (when `fast`) the plain-text fast path."""
+    """`{{page N}}` markers, and (when `fast`) the block and inline fast paths."""
 
     def __init__(self, fast: bool = True):
         super().__init__()
