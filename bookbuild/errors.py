@@ -28,7 +28,7 @@ class UsageError(BookbuildError):
 
 class WriteError(BookbuildError):
     """A file could not be read or written (disk full, no permission, a file where a
-    folder should be). The outputs of the last good build are left as they were."""
+    folder should be). Each output is replaced whole or not at all."""
 
     exit_code = 3
 

@@ -9,14 +9,13 @@ from lxml.etree import SubElement
 
 from bookbuild.kinds import KINDS
 from bookbuild.labels import labels
-from bookbuild.model import Document, Metadata, Navigation, NavPoint, ResolvedUnit
+from bookbuild.model import Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
 from bookbuild.nav import NAV_DOC
 from bookbuild.parse import EPUB, XHTML, _xml_parser
 from bookbuild.splice import fragment, placeholder, splice
 
 _NSMAP = {None: XHTML, "epub": EPUB}
 E = ElementMaker(namespace=XHTML, nsmap=_NSMAP)
-_PLAIN = ElementMaker()  # no namespace: spliced into a document whose default namespace it takes
 EPUB_TYPE = f"{{{EPUB}}}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -117,7 +116,8 @@ def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:
     return ol
 
 
-def _page_entry(page) -> bytes:
+def _page_entry(page: PageRef) -> bytes:
+    """No namespace: spliced into the nav document, whose default namespace it takes."""
     li = etree.Element("li")
     SubElement(li, "a", {"href": f"{page.doc}#{page.id}"}).text = page.label
     return fragment(li)
