@@ -123,16 +123,22 @@ class Cache:
     # One entry can hold several parts (a unit's EPUB entry, its page, its section of
     # book.html), each read on its own.
     def get_part(self, kind: str, name: str, index: int) -> bytes | None:
-        head = self._read(kind, name, 0, _PARTS.size)
-        if head is None:
+        # the count and the size table come in one read (a guess at their length that
+        # holds for up to _PARTS_READ parts), the part in a second
+        head = self._read(kind, name, 0, min(self._index.get((kind, name), ("", 0, 0))[2],
+                                              _PARTS.size + _PART.size * _PARTS_READ))
+        if not head or len(head) < _PARTS.size:
             return None
-        count, = _PARTS.unpack(head)
-        table = self._read(kind, name, _PARTS.size, _PART.size * count)
-        if table is None or index >= count:
+        count, = _PARTS.unpack_from(head)
+        table_end = _PARTS.size + _PART.size * count
+        if index >= count:
+            return None
+        table = head[_PARTS.size:table_end] if len(head) >= table_end \
+            else self._read(kind, name, _PARTS.size, _PART.size * count)
+        if table is None:
             return None
         sizes = [size for size, in _PART.iter_unpack(table)]
-        start = _PARTS.size + _PART.size * count + sum(sizes[:index])
-        return self._read(kind, name, start, sizes[index])
+        return self._read(kind, name, table_end + sum(sizes[:index]), sizes[index])
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, kind: str, name: str, data: bytes) -> None:
@@ -200,5 +206,6 @@ def _write_all(fd: int, data: bytes) -> None:
 
 _PARTS = struct.Struct("<I")
 _PART = struct.Struct("<Q")
+_PARTS_READ = 8
 _PRUNE_SLACK = 8 << 20  # below this much garbage, pruning is not worth a rewrite
 _MAX_PACKS = 64

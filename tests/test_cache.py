@@ -70,3 +70,12 @@ def test_prune_leaves_a_cache_that_is_mostly_live_alone(tmp_path):
     cache.prune({("unit", "a")})
     assert sorted((tmp_path / "packs").iterdir()) == packs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["packs"]
+
+
+def test_entries_with_many_parts_and_short_entries(tmp_path):
+    cache = Cache(tmp_path)
+    parts = [bytes([n]) * n for n in range(12)]  # more parts than one read of the table covers
+    cache.put_parts("many", "k", parts)
+    cache.put_parts("one", "k", [b""])
+    assert [cache.get_part("many", "k", i) for i in range(12)] == parts
+    assert cache.get_part("one", "k", 0) == b"" and cache.get_part("one", "k", 1) is None
