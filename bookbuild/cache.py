@@ -114,6 +114,8 @@ class Cache:
             except FileNotFoundError:
                 return None
         size = length - start if size is None else size
+        if start < 0 or size < 0 or start + size > length:  # a damaged size table
+            return None
         data = os.pread(fd, size, offset + start)
         return data if len(data) == size else None
 

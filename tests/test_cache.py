@@ -79,3 +79,10 @@ def test_entries_with_many_parts_and_short_entries(tmp_path):
     cache.put_parts("one", "k", [b""])
     assert [cache.get_part("many", "k", i) for i in range(12)] == parts
     assert cache.get_part("one", "k", 0) == b"" and cache.get_part("one", "k", 1) is None
+
+
+def test_a_damaged_size_table_is_a_miss_not_the_next_entrys_bytes(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("render", "a", b"\x01\x00\x00\x00" + (100).to_bytes(8, "little") + b"short")
+    cache.put("render", "b", b"x" * 200)
+    assert cache.get_part("render", "a", 0) is None
