@@ -93,5 +93,10 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def file_digest(data: bytes) -> bytes:
+    """The digest the build state records for an input file's bytes."""
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.fileio import file_digest
 from bookbuild.kinds import KINDS
 from bookbuild.metadata import parse_metadata
 from bookbuild.model import Metadata, UnitSource
@@ -27,13 +28,20 @@ class LoadedBook:
     units: tuple[UnitSource, ...]
     stylesheets: tuple[tuple[str, str], ...]
     diagnostics: tuple[Diagnostic, ...]
+    digests: tuple[tuple[str, bytes], ...]  # (path under root, fileio.file_digest) of each file read
 
 
 def load(root: Path) -> LoadedBook:
     diagnostics: list[Diagnostic] = []
+    digests: dict[str, bytes] = {}
+
+    def read_text(path: Path) -> str:
+        data = path.read_bytes()
+        digests[path.relative_to(root).as_posix()] = file_digest(data)
+        return _decode(data)
     meta_path = root / "metadata.yaml"
     if meta_path.exists():
-        metadata, found = parse_metadata(_read_text(meta_path), "metadata.yaml")
+        metadata, found = parse_metadata(read_text(meta_path), "metadata.yaml")
         diagnostics += found
     else:
         metadata, _ = parse_metadata("{}", "metadata.yaml")
@@ -44,15 +52,16 @@ def load(root: Path) -> LoadedBook:
     if not files:
         diagnostics.append(Diagnostic("S009", f"no chapter files (book/NN-slug.md) in {root}", "book/"))
     for path in files:
-        unit, found = read_unit(_read_text(path), f"book/{path.name}", path.stem)
+        unit, found = read_unit(read_text(path), f"book/{path.name}", path.stem)
         diagnostics += found
         if unit:
             units.append(unit)
-    return LoadedBook(root, metadata, tuple(units), _stylesheets(root), tuple(diagnostics))
+    stylesheets = _stylesheets(root, read_text)
+    return LoadedBook(root, metadata, tuple(units), stylesheets, tuple(diagnostics),
+                      tuple(sorted(digests.items())))
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -120,8 +129,8 @@ def _key_line(text: str, key: str) -> int:
     return text[: m.start()].count("\n") + 1 if m else 1
 
 
-def _stylesheets(root: Path) -> tuple[tuple[str, str], ...]:
+def _stylesheets(root: Path, read_text) -> tuple[tuple[str, str], ...]:
     """The package's CJK-first stylesheet, then the book's own styles/*.css, in name order."""
     default = resources.files("bookbuild").joinpath("styles/default.css").read_text("utf-8")
     own = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
-    return (("default.css", default),) + tuple((f"book-{p.name}", _read_text(p)) for p in own)
+    return (("default.css", default),) + tuple((f"book-{p.name}", read_text(p)) for p in own)

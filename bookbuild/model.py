@@ -247,3 +247,4 @@ class Modelled:
     nav: Navigation
     a11y: Accessibility
     diagnostics: tuple[Diagnostic, ...]
+    input_digests: tuple[tuple[str, bytes], ...] = ()  # the files read, for the build state

@@ -31,6 +31,7 @@ from bookbuild.a11y import accessibility
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, write_error
+from bookbuild.fileio import file_digest
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
@@ -73,7 +74,7 @@ def model(root: Path, cache: Cache | None = None, workers: int = 1,
     loaded = load(root)
     diagnostics = list(loaded.diagnostics)
     book, found = parse(loaded, cache, workers, progress)
-    suppress = loaded.metadata.suppress
+    suppress, digests = loaded.metadata.suppress, loaded.digests
     del loaded  # the sources' text: the parsed fragments stand for it from here on
     diagnostics += found
     if progress:
@@ -85,7 +86,7 @@ def model(root: Path, cache: Cache | None = None, workers: int = 1,
     if errors:
         raise InputError(f"{len(errors)} error(s) in {root}; nothing was written", tuple(diagnostics))
     nav = build_nav(resolved)
-    return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics))
+    return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics), digests)
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:
@@ -120,13 +121,18 @@ def _input_files(root: Path, modelled: Modelled | None) -> list[str]:
     return names + sorted(files)
 
 
-def _inputs_digest(root: Path, entries: list[str], formats) -> str:
+def _inputs_digest(root: Path, entries: list[str], formats,
+                   known: dict[str, bytes] | None = None) -> str:
+    """`known`: digests of the files this build has read already (see load)."""
+    known = known or {}
     digest = hashlib.blake2b(digest_size=20)
     for entry in entries:
         path = root / entry
         digest.update(entry.encode("utf-8") + b"\0")
-        if not entry.startswith("list:") and path.is_file():
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+        if entry in known:
+            digest.update(known[entry])
+        elif not entry.startswith("list:") and path.is_file():
+            digest.update(file_digest(path.read_bytes()))
     return key("inputs", formats, os.environ.get("SOURCE_DATE_EPOCH"), digest.hexdigest())
 
 
@@ -201,7 +207,7 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
     pages = {f"{r.unit.source.name}.html": name for r, name in zip(modelled.resolved.units, job.keys)}
     record = {"fingerprint": fingerprint, "inputs": inputs, "pages": pages,
               "inputs_digest": digest_now if digest_now and inputs == last.get("inputs")
-              else _inputs_digest(root, inputs, formats),
+              else _inputs_digest(root, inputs, formats, dict(modelled.input_digests)),
               "targets": [p.name for p in wanted]}
     if last and all(p.exists() for p in wanted):
         if last.get("fingerprint") == fingerprint and last.get("outputs") == _outputs_state(wanted):
