@@ -24,6 +24,7 @@ off rather than guess.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 import xml.etree.ElementTree as ET
 
 import markdown
@@ -61,7 +62,8 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         super().__init__(md)
         self.skipped = skipped
 
-    def _trigger(self):
+    @cached_property  # once per converter, on first use
+    def trigger(self):
         """A test for text some inline pattern might change, or None when a pattern is
         not known here. (A character class and plain substring tests: one regular
         expression with alternatives scans twice as slowly.)"""
@@ -75,7 +77,7 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
 
     def run(self, root):
         self.skipped.clear()
-        trigger = self._trigger()
+        trigger = self.trigger
         if trigger is None:
             return None
         markers = "page_marker" in self.md.inlinePatterns

@@ -84,7 +84,7 @@ def test_the_fast_path_is_on_with_our_extensions():
     turns itself off: correct but slow. This test says so when it happens."""
     converter = new_converter(fast=True)
     skipper = converter.treeprocessors["skip_plain_text"]
-    assert skipper._trigger() is not None, [p.name for p in converter.inlinePatterns._priority]
+    assert skipper.trigger is not None, [p.name for p in converter.inlinePatterns._priority]
     seen = []
     original_restore = converter.treeprocessors["restore_plain_text"].run
 
