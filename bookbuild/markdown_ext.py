@@ -28,6 +28,14 @@ from functools import cached_property
 import xml.etree.ElementTree as ET
 
 import markdown
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.util import AtomicString
 
 PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
@@ -184,8 +192,12 @@ class BookExtension(markdown.extensions.Extension):
 
 
 def new_converter(fast: bool = True) -> markdown.Markdown:
-    # footnote ids without ':' so they stay valid XML names in every reading system
-    return markdown.Markdown(
-        extensions=["extra", "sane_lists", BookExtension(fast)],
-        extension_configs={"extra": {"footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "↩ %d"}}},
-        output_format="xhtml")
+    # The extensions of "extra", in its order, then sane_lists. Given as instances: by
+    # name, Python-Markdown looks each one up among every installed package's entry
+    # points, which took longer than building the converter.
+    return markdown.Markdown(extensions=[
+        FencedCodeExtension(),
+        # footnote ids without ':' so they stay valid XML names in every reading system
+        FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="↩ %d"),
+        AttrListExtension(), DefListExtension(), TableExtension(), AbbrExtension(),
+        MarkdownInHtmlExtension(), SaneListExtension(), BookExtension(fast)], output_format="xhtml")
