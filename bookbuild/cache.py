@@ -125,22 +125,26 @@ class Cache:
     # One entry can hold several parts (a unit's EPUB entry, its page, its section of
     # book.html), each read on its own.
     def get_part(self, kind: str, name: str, index: int) -> bytes | None:
+        sizes = self.part_sizes(kind, name)
+        if sizes is None or index >= len(sizes):
+            return None
+        start = _PARTS.size + _PART.size * len(sizes) + sum(sizes[:index])
+        return self._read(kind, name, start, sizes[index])
+
+    def part_sizes(self, kind: str, name: str) -> list[int] | None:
         # the count and the size table come in one read (a guess at their length that
-        # holds for up to _PARTS_READ parts), the part in a second
+        # holds for up to _PARTS_READ parts), a part in a second
         head = self._read(kind, name, 0, min(self._index.get((kind, name), ("", 0, 0))[2],
                                               _PARTS.size + _PART.size * _PARTS_READ))
         if not head or len(head) < _PARTS.size:
             return None
         count, = _PARTS.unpack_from(head)
         table_end = _PARTS.size + _PART.size * count
-        if index >= count:
-            return None
         table = head[_PARTS.size:table_end] if len(head) >= table_end \
             else self._read(kind, name, _PARTS.size, _PART.size * count)
         if table is None:
             return None
-        sizes = [size for size, in _PART.iter_unpack(table)]
-        return self._read(kind, name, table_end + sum(sizes[:index]), sizes[index])
+        return [size for size, in _PART.iter_unpack(table)]
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, kind: str, name: str, data: bytes) -> None:

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import BinaryIO, Callable, Iterator
 
@@ -18,7 +19,63 @@ def _umask() -> int:
     return current
 
 
-def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+Writer = bytes | Callable[[BinaryIO], None]
+
+
+def write_bytes_atomic(target: Path, data: Writer) -> None:
+    replace_files([(target, data)])
+
+
+def replace_files(files: list[tuple[Path, Writer]]) -> None:
+    """Write each file beside its target, then rename them all into place: a failure
+    while writing leaves every target as it was."""
+    StagedFiles(files).commit()
+
+
+class StagedFiles:
+    """Files being written beside their targets, each in a thread of its own, while the
+    caller goes on (a writer may wait for what the caller is still making); then renamed
+    into place together (`commit`), or thrown away (`abort`). Copying big files happens
+    in the kernel, which can do that on one core while Python works on the other."""
+
+    def __init__(self, files: list[tuple[Path, Writer]]):
+        self.targets = [target for target, _ in files]
+        self.pool = ThreadPoolExecutor(max(1, min(len(files), 2)))
+        self.staged = [self.pool.submit(_stage, target, data) for target, data in files]
+
+    def commit(self, more: list[tuple[Path, Writer]] = ()) -> None:
+        """Write `more` here, wait for the others, and rename them all into place."""
+        made: list[str] = []
+        try:
+            for target, data in more:
+                made.append(_stage(target, data))
+            staged = [future.result() for future in self.staged] + made
+        except BaseException:
+            for tmp in made:
+                Path(tmp).unlink(missing_ok=True)
+            self.abort()
+            raise
+        self.pool.shutdown()
+        pairs = list(zip(staged, self.targets + [target for target, _ in more]))
+        for done, (tmp, target) in enumerate(pairs):
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                for left, _ in pairs[done:]:
+                    Path(left).unlink(missing_ok=True)
+                raise
+
+    def abort(self) -> None:
+        """Throw away what was written; the writers must be able to finish (not wait for
+        something that never comes)."""
+        self.pool.shutdown()
+        for future in self.staged:
+            if future.exception() is None:
+                Path(future.result()).unlink(missing_ok=True)
+
+
+def _stage(target: Path, data: Writer) -> str:
+    """`data` written to a new file beside `target`; its name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -28,10 +85,10 @@ def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -
             else:
                 data(handle)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
 
 
 FileContent = bytes | Path | Callable[[BinaryIO], None]
@@ -91,6 +148,38 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:  # another file system, or one without hard links
         shutil.copyfile(source, target)
+
+
+def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> None:
+    """Append `length` bytes of `source` from `offset` to `target` (both open files),
+    inside the kernel when it can: splicing a chapter into a 50 MB book.html copies the
+    rest without passing it through Python."""
+    if length <= 0:
+        return
+    target.flush()
+    done = _kernel_copy(source, target, offset, length)
+    while done < length:  # what the kernel did not copy
+        chunk = os.pread(source.fileno(), min(length - done, 1 << 20), offset + done)
+        if not chunk:
+            raise OSError(f"{getattr(source, 'name', 'a file')} is shorter than recorded")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(target.fileno(), view):]
+        done += len(chunk)
+    target.seek(0, os.SEEK_END)  # the file object catches up with what was written past it
+
+
+def _kernel_copy(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> int:
+    done = 0
+    try:
+        while done < length:
+            copied = os.copy_file_range(source.fileno(), target.fileno(), length - done, offset + done)
+            if copied == 0:
+                break
+            done += copied
+    except (AttributeError, OSError):  # no copy_file_range here, or not between these files
+        pass
+    return done
 
 
 def file_digest(data: bytes) -> bytes:

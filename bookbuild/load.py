@@ -38,7 +38,7 @@ def load(root: Path) -> LoadedBook:
     def read_text(path: Path) -> str:
         data = path.read_bytes()
         digests[path.relative_to(root).as_posix()] = file_digest(data)
-        return _decode(data)
+        return decode(data)
     meta_path = root / "metadata.yaml"
     if meta_path.exists():
         metadata, found = parse_metadata(read_text(meta_path), "metadata.yaml")
@@ -61,7 +61,7 @@ def load(root: Path) -> LoadedBook:
                       tuple(sorted(digests.items())))
 
 
-def _decode(data: bytes) -> str:
+def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:

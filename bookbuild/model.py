@@ -138,6 +138,10 @@ class ParsedUnit:
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
     digest: str = ""  # of the source and the code that parsed it: what later work is keyed on
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
+    # a digest of what the rest of the book sees of this unit (all but its text and its
+    # source lines), as parsed, before renaming: while it stays the same, an edit of the
+    # unit changes no other output (see bookbuild.quick)
+    interface: str = ""
 
     @property
     def doc_name(self) -> str:

@@ -18,18 +18,19 @@ def build_nav(book: ResolvedBook) -> Navigation:
 
 
 def _reading_order(units: list[ParsedUnit]) -> tuple[str, ...]:
-    """Headings and page markers by (unit, body line). The unit's start-page marker and
-    its title come first, in that order; their lines are front-matter lines."""
-    places = []
-    for index, unit in enumerate(units):
-        start = unit.markers[0].id if unit.source.page and unit.markers else None
-        for marker in unit.markers:
-            line = 0 if marker.id == start else marker.line
-            places.append((index, line, 0, f"{unit.doc_name}#{marker.id}"))
-        for position, heading in enumerate(unit.headings):
-            line = 0 if position == 0 else heading.line
-            places.append((index, line, 1, f"{unit.doc_name}#{heading.id}"))
-    return tuple(href for *_, href in sorted(places))
+    return tuple(f"{unit.doc_name}#{ident}" for unit in units for _, ident in unit_reading_order(unit))
+
+
+def unit_reading_order(unit: ParsedUnit) -> list[tuple[str, str]]:
+    """The unit's page markers ("page", id) and headings ("heading", id) by body line;
+    the start-page marker and the title come first, in that order (their lines are
+    front-matter lines), and things on one line keep their order in the text."""
+    start = unit.markers[0].id if unit.source.page and unit.markers else None
+    places = [(0 if marker.id == start else marker.line, 0, position, "page", marker.id)
+              for position, marker in enumerate(unit.markers)]
+    places += [(0 if position == 0 else heading.line, 1, position, "heading", heading.id)
+               for position, heading in enumerate(unit.headings)]
+    return [(kind, ident) for *_, kind, ident in sorted(places)]
 
 
 def _unit_point(unit: ParsedUnit) -> NavPoint:

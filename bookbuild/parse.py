@@ -18,6 +18,7 @@ from bookbuild.diagnostics import Diagnostic
 from bookbuild.markdown_ext import new_converter
 from bookbuild.parallel import map_units
 from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
+from bookbuild.nav import unit_reading_order
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -127,10 +128,26 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     # the fragment now stands for the body; keeping both would hold the book twice
-    return ParsedUnit(source=dataclasses.replace(source, body=""), fragment=fragment,
+    unit = ParsedUnit(source=dataclasses.replace(source, body=""), fragment=fragment,
                       headings=tuple(headings),
                       markers=tuple(markers), links=tuple(links), images=tuple(images),
-                      ids=tuple(ids)), diags
+                      ids=tuple(ids))
+    return dataclasses.replace(unit, interface=interface_digest(unit)), diags
+
+
+def interface_digest(unit: ParsedUnit) -> str:
+    """What other units' outputs and the files made from the whole book (contents, page
+    list, package, links' targets) can show of `unit`: everything but its text and the
+    source lines of things (those only reach diagnostics), and the order of its headings
+    and page markers."""
+    source = unit.source
+    seen = (source.path, source.name, source.title, source.kind, source.page, source.author,
+            source.author_note, source.group, sorted(source.inferred_pages), source.generated,
+            [(h.level, h.text, h.id, h.page, h.auto) for h in unit.headings],
+            [(m.label, m.id, m.known) for m in unit.markers], [link.href for link in unit.links],
+            [(image.src, image.alt) for image in unit.images], [ident for ident, _ in unit.ids],
+            unit_reading_order(unit))
+    return cache_key("interface", repr(seen).encode("utf-8"))
 
 
 def _first_bad_html_line(source: UnitSource) -> int:
@@ -286,7 +303,10 @@ def _parse_and_store(index: int):
     """In a worker: parse one unit and put the result in the cache there; only its
     structure travels back to the parent, which never needs the text."""
     sources, keys, cache = _JOB
-    source, name = sources[index], keys[index]
+    return _parse_to_cache(sources[index], keys[index], cache)
+
+
+def _parse_to_cache(source: UnitSource, name: str, cache: Cache | None):
     unit, found = parse_unit(source)
     if not cache:
         return unit, found
@@ -294,6 +314,15 @@ def _parse_and_store(index: int):
     fragment = unit.fragment.encode("utf-8") if unit else b""
     cache.put_parts("parse", name, [pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL), fragment])
     return outline
+
+
+def parse_one(source: UnitSource, cache: Cache) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+    """One unit, from the cache or parsed (and cached), as parse_units gives it but
+    before automatic ids are made unique across the book (see with_renamed_ids)."""
+    name = _parse_key(source)
+    data = cache.get_part("parse", name, 0)
+    unit, found = pickle.loads(data) if data is not None else _parse_to_cache(source, name, cache)
+    return (dataclasses.replace(unit, digest=name) if unit else None), found
 
 
 def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
@@ -319,12 +348,16 @@ def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
                 new = _unique(heading.id, used)
                 if new != heading.id:
                     renames[heading.id] = new
-        if not renames:
-            out.append(unit)
-            continue
-        headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h
-                         for h in unit.headings)
-        ids = tuple((renames.get(i, i), line) for i, line in unit.ids)
-        out.append(dataclasses.replace(unit, headings=headings, ids=ids,
-                                       renamed_ids=tuple(sorted(renames.items()))))
+        out.append(with_renamed_ids(unit, tuple(sorted(renames.items()))))
     return tuple(out)
+
+
+def with_renamed_ids(unit: ParsedUnit, renamed: tuple[tuple[str, str], ...]) -> ParsedUnit:
+    """`unit` with automatic heading ids renamed (old, new), as dedupe_auto_ids decided."""
+    if not renamed:
+        return unit
+    renames = dict(renamed)
+    headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h
+                     for h in unit.headings)
+    ids = tuple((renames.get(i, i), line) for i, line in unit.ids)
+    return dataclasses.replace(unit, headings=headings, ids=ids, renamed_ids=renamed)

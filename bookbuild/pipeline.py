@@ -20,9 +20,8 @@ redoes only what an edit changed, and a build with nothing changed writes nothin
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -31,7 +30,6 @@ from bookbuild.a11y import accessibility
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, write_error
-from bookbuild.fileio import file_digest
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
@@ -39,8 +37,11 @@ from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import worker_count
 from bookbuild.parse import parse_units
-from bookbuild.products import live_entries, plan, render, write_outputs
+from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
+from bookbuild.quick import quick_rebuild
 from bookbuild.resolve import resolve
+from bookbuild.state import (BuildState, compare_inputs, listings, outputs_state, read_state,
+                             record_inputs, write_state)
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
 CACHE_FOLDER = ".bookbuild-cache"
@@ -98,73 +99,33 @@ def output_slug(root: Path, modelled: Modelled) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name) or "book"
 
 
-def _outputs_state(paths: list[Path]) -> list:
-    """Size and mtime of every output file, as JSON gives it back (lists, not tuples)."""
-    state = []
-    for path in paths:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) \
-            if path.is_dir() else []
-        state.append([str(path), [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]])
-    return state
-
-
-def _input_files(root: Path, modelled: Modelled | None) -> list[str]:
-    """What a build reads: the folder listings that decide which files are read, and the
-    files themselves (units, metadata, the book's styles, the images the units use)."""
-    names = [f"list:book:{','.join(sorted(p.name for p in (root / 'book').glob('*.md')))}",
-             f"list:styles:{','.join(sorted(p.name for p in (root / 'styles').glob('*.css')))}"]
-    if modelled is None:
-        return names
-    files = {"metadata.yaml"} | {f"book/{p.name}" for p in (root / "book").glob("*.md")}
-    files |= {f"styles/{p.name}" for p in (root / "styles").glob("*.css")}
+def _input_paths(root: Path, modelled: Modelled) -> list[str]:
+    """The files a build reads: metadata, units, the book's styles, the images units use."""
+    names = listings(root)
+    files = {"metadata.yaml"} | {f"book/{name}" for name in names[0]} | {f"styles/{name}" for name in names[1]}
     files |= {f"book/{image.src}" for r in modelled.resolved.units for image in r.unit.images}
-    return names + sorted(files)
+    return sorted(files)
 
 
-def _inputs_digest(root: Path, entries: list[str], formats,
-                   known: dict[str, bytes] | None = None) -> str:
-    """`known`: digests of the files this build has read already (see load)."""
-    known = known or {}
-    digest = hashlib.blake2b(digest_size=20)
-    for entry in entries:
-        path = root / entry
-        digest.update(entry.encode("utf-8") + b"\0")
-        if entry in known:
-            digest.update(known[entry])
-        elif not entry.startswith("list:") and path.is_file():
-            digest.update(file_digest(path.read_bytes()))
-    return key("inputs", formats, os.environ.get("SOURCE_DATE_EPOCH"), digest.hexdigest())
-
-
-def _unchanged(root: Path, formats, wanted: list[Path], last: dict) -> tuple[bool, str | None]:
-    """Whether the inputs the last build read, and the outputs it wrote, are as they
-    were; and the digest of those inputs as they are now, when it was computed."""
-    if not wanted or not all(p.exists() for p in wanted):
-        return False, None
-    entries = last.get("inputs", [])
-    if entries[:2] != _input_files(root, None):
-        return False, None
-    digest = _inputs_digest(root, entries, formats)
-    return last.get("inputs_digest") == digest and last.get("outputs") == _outputs_state(wanted), digest
-
-
-def _reusable_pages(last: dict, pages: dict[str, str], html: Path) -> dict[str, Path]:
+def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -> dict[str, Path]:
     """Unit pages in html/ that the last build made from the same render key and that
     nobody has touched since (size and mtime as recorded): the new html/ links them
     instead of writing them again."""
-    recorded = {name: (size, mtime) for target, files in last.get("outputs", []) if target == str(html)
-                for name, size, mtime in files}
-    before = last.get("pages", {})
+    if last is None:
+        return {}
+    recorded = {name: (size, mtime) for name, size, mtime in last.outputs}
+    before = dict(last.pages)
     reuse = {}
     for rel, name in pages.items():
         path = html / rel
-        if before.get(rel) != name or str(path) not in recorded:
+        was = recorded.get(f"{html.name}/{rel}")
+        if before.get(rel) != name or was is None:
             continue
         try:
             stat = path.stat()
         except OSError:
             continue
-        if (stat.st_size, stat.st_mtime_ns) == recorded[str(path)]:
+        if (stat.st_size, stat.st_mtime_ns) == was:
             reuse[rel] = path
     return reuse
 
@@ -186,43 +147,41 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
 
 def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None,
            workers: int) -> BuildResult:
-    cache = Cache(out / CACHE_FOLDER)
-    state_file = cache.folder / "last-build.json"
-    last = json.loads(state_file.read_text("utf-8")) if state_file.exists() else {}
-    digest_now = None
-    if last:
-        unchanged, digest_now = _unchanged(root, formats, [out / name for name in last.get("targets", [])],
-                                           last)
-        if unchanged:
-            return BuildResult([], tuple(Diagnostic(**d) for d in last.get("diagnostics", [])), None)
+    started = time.time_ns()
+    folder = out / CACHE_FOLDER
+    last = read_state(folder)
+    if last and last.formats == formats and last.source_date_epoch == os.environ.get("SOURCE_DATE_EPOCH"):
+        check = compare_inputs(root, last)
+        if check is not None and outputs_state(out, last.targets) == last.outputs:
+            if not check.changed:
+                return BuildResult([], last.diagnostics, None)
+            written = quick_rebuild(out, folder, last, check, started, progress)
+            if written is not None:
+                return BuildResult(written, last.diagnostics, None)
+    cache = Cache(folder)
     modelled = model(root, cache, workers, progress)
     job = plan(modelled, cache)
     render(job, workers, _counter(progress, "render", job.task_count))
-    targets = {"epub": out / f"{output_slug(root, modelled)}.epub", "html": out / "html"}
-    wanted = [targets[f] for f in ("epub", "html") if f in formats]
+    slug = output_slug(root, modelled)
+    targets = tuple((f, f"{slug}.epub" if f == "epub" else "html") for f in ("epub", "html") if f in formats)
+    paths = {f: out / name for f, name in targets}
     # everything the outputs are made of: the units (their render keys), and what the
     # package files add (metadata, navigation, styles, images, the timestamp)
     fingerprint = key("outputs", formats, job.keys, job.book_level)
-    inputs = _input_files(root, modelled)
     pages = {f"{r.unit.source.name}.html": name for r, name in zip(modelled.resolved.units, job.keys)}
-    record = {"fingerprint": fingerprint, "inputs": inputs, "pages": pages,
-              "inputs_digest": digest_now if digest_now and inputs == last.get("inputs")
-              else _inputs_digest(root, inputs, formats, dict(modelled.input_digests)),
-              "targets": [p.name for p in wanted]}
-    if last and all(p.exists() for p in wanted):
-        if last.get("fingerprint") == fingerprint and last.get("outputs") == _outputs_state(wanted):
-            return BuildResult([], modelled.diagnostics, modelled)
+    if last and last.fingerprint == fingerprint and last.targets == targets \
+            and outputs_state(out, targets) == last.outputs:
+        return BuildResult([], modelled.diagnostics, modelled)
     if progress:
-        progress("write", 0, len(wanted))
-    write_outputs(job, targets["epub"] if "epub" in formats else None,
-                  targets["html"] if "html" in formats else None, workers,
-                  _reusable_pages(last, pages, targets["html"]))
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    diagnostics = [{"code": d.code, "message": d.message, "file": d.file, "line": d.line,
-                    "severity": d.severity} for d in modelled.diagnostics]
-    state_file.write_text(json.dumps({**record, "outputs": _outputs_state(wanted),
-                                      "diagnostics": diagnostics}), "utf-8")
+        progress("write", 0, len(targets))
+    write_outputs(job, paths.get("epub"), paths.get("html"), workers,
+                  _reusable_pages(last, pages, paths["html"]) if "html" in paths else {})
+    write_state(folder, BuildState(
+        started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
+        record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,
+        outputs_state(out, targets), fingerprint, tuple(sorted(pages.items())), modelled.diagnostics,
+        quick_context(job)))
     cache.prune(live_entries(job))
     if progress:
-        progress("write", len(wanted), len(wanted))
-    return BuildResult(wanted, modelled.diagnostics, modelled)
+        progress("write", len(targets), len(targets))
+    return BuildResult(list(paths.values()), modelled.diagnostics, modelled)

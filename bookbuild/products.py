@@ -20,16 +20,17 @@ from typing import Callable
 from bookbuild.cache import Cache, key
 from bookbuild.fileio import fill_folder, staged_folder, write_bytes_atomic
 from bookbuild.labels import labels
-from bookbuild.model import Document, Modelled
+from bookbuild.model import Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.parallel import map_units, side_by_side
 from bookbuild.parse import fragment_of
 from bookbuild.render import render_nav, render_section, xhtml_document
+from bookbuild.state import QuickContext, UnitRecord
 from bookbuild.write_epub import package_files, write_epub
 from bookbuild.write_html import (make_site, plain_section, prev_next, sidebar_signature,
                                   single_page_frame, single_page_section, site_files, unit_page)
 from bookbuild.zipwriter import deflate
 
-_EPUB_PART, _PAGE_PART, _SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
+EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
 _EPUB_WRITER_SHARE = 3  # the EPUB's writer also writes every third unit page
 
 
@@ -46,6 +47,7 @@ class RenderPlan:
     links: tuple[tuple, ...]  # (previous, next) page of each unit
     keys: tuple[str, ...]
     book_level: str
+    shared: str  # see shared_render_key
 
     @property
     def task_count(self) -> int:
@@ -58,17 +60,24 @@ _JOB: RenderPlan | None = None
 def _render_unit(index: int) -> None:
     job = _JOB
     resolved = job.modelled.resolved.units[index]
-    meta = job.modelled.resolved.book.metadata
+    job.cache.put_parts("render", job.keys[index], render_unit(
+        resolved, job.modelled.resolved.book.metadata, job.css, job.site, job.links[index],
+        fragment_of(resolved.unit, job.cache)))
+
+
+def render_unit(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site, links: tuple,
+                fragment: str) -> list[bytes]:
+    """A unit's parts of the "render" cache entry: its EPUB entry (deflated, pickled),
+    its HTML page, its section of book.html."""
     source = resolved.unit.source
     doc = resolved.unit.doc_name
-    section = render_section(resolved, meta, fragment_of(resolved.unit, job.cache))
-    xhtml = xhtml_document(source.title, meta.language, job.css, [section], f"kind-{source.kind}")
-    page_section = plain_section(section, job.site)  # the same tree, now the EPUB's is written
-    single = single_page_section(job.site, doc, copy.deepcopy(page_section))
-    prev_link, next_link = job.links[index]
-    page = unit_page(job.site, doc, source.title, source.kind, page_section, prev_link, next_link)
-    job.cache.put_parts("render", job.keys[index], [
-        pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single])
+    section = render_section(resolved, meta, fragment)
+    xhtml = xhtml_document(source.title, meta.language, css, [section], f"kind-{source.kind}")
+    page_section = plain_section(section, site)  # the same tree, now the EPUB's is written
+    single = single_page_section(site, doc, copy.deepcopy(page_section))
+    prev_link, next_link = links
+    page = unit_page(site, doc, source.title, source.kind, page_section, prev_link, next_link)
+    return [pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single]
 
 
 # --- the files made from the whole book ------------------------------------------------
@@ -116,10 +125,13 @@ def _book_file(job: RenderPlan, kind: str):
 def _book_level_key(modelled: Modelled) -> str:
     """What the files made from the whole book depend on. The navigation holds only
     strings, tuples and booleans, so its pickle is the same in every process and can be
-    digested directly."""
-    book = modelled.resolved.book
-    return key("book-level", book.metadata, pickle.dumps(modelled.nav, protocol=4), modelled.a11y,
-               [u.doc_name for u in book.units], [u.source.title for u in book.units],
+    digested directly. The source lines of page markers are left out: they only reach
+    diagnostics, and an edit that moves them changes none of these files."""
+    book, nav = modelled.resolved.book, modelled.nav
+    pages = [(page.label, page.doc, page.id, page.known) for page in nav.page_list]
+    return key("book-level", book.metadata,
+               pickle.dumps((nav.toc, nav.landmarks, pages, nav.reading_order), protocol=4),
+               modelled.a11y, [u.doc_name for u in book.units], [u.source.title for u in book.units],
                [u.headings[0].id for u in book.units], book.stylesheets,
                [(name, key(data)) for name, data in book.images],
                os.environ.get("SOURCE_DATE_EPOCH"))
@@ -143,27 +155,27 @@ def plan(modelled: Modelled, cache: Cache) -> RenderPlan:
                      book.stylesheets)
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
-    return RenderPlan(modelled, cache, site, tuple(name for name, _ in book.stylesheets), links,
-                      _render_keys(modelled, site, links), _book_level_key(modelled))
-
-
-def _render_keys(modelled: Modelled, site, links) -> tuple[str, ...]:
-    """A unit's key: its parsed content and everything from the rest of the book that its
-    outputs show (where its links lead, its sidebar, its neighbours' titles)."""
-    book = modelled.resolved.book
-    units = [r.unit for r in modelled.resolved.units]
     css = tuple(name for name, _ in book.stylesheets)
-    shared = key("render-shared", book.metadata, css)  # digested once, not per unit
-    title_ids = {u.doc_name: u.headings[0].id for u in units}
+    shared = shared_render_key(book.metadata, css)
+    keys = tuple(render_key(shared, r, site, links[i]) for i, r in enumerate(modelled.resolved.units))
+    return RenderPlan(modelled, cache, site, css, links, keys, _book_level_key(modelled), shared)
 
-    def whole_unit_targets(hrefs) -> tuple:
-        """A link to a whole unit becomes #<its title id> in book.html: a dependency."""
-        return tuple(title_ids.get(href) for _, href in hrefs if "#" not in href)
+
+def shared_render_key(meta: Metadata, css: tuple[str, ...]) -> str:
+    """What every unit's outputs depend on: digested once, not per unit."""
+    return key("render-shared", meta, css)
+
+
+def render_key(shared: str, resolved: ResolvedUnit, site, links: tuple) -> str:
+    """A unit's key: its parsed content and everything from the rest of the book that its
+    outputs show (where its links lead, its sidebar, its neighbours' titles). A link to a
+    whole unit becomes #<its title id> in book.html, so that title id is part of it."""
+    unit = resolved.unit
+    whole_unit_targets = tuple(site.title_ids.get(href) for _, href in resolved.hrefs if "#" not in href)
     # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
-    return tuple(key("render", shared, r.unit.digest, pickle.dumps(
-                     (r.unit.headings, r.hrefs, whole_unit_targets(r.hrefs),
-                      sidebar_signature(site, r.unit.doc_name), links[i]), protocol=4))
-                 for i, r in enumerate(modelled.resolved.units))
+    return key("render", shared, unit.digest, pickle.dumps(
+        (unit.headings, resolved.hrefs, whole_unit_targets, sidebar_signature(site, unit.doc_name),
+         links), protocol=4))
 
 
 def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None = None) -> None:
@@ -202,7 +214,7 @@ def _write_epub(job: RenderPlan, target: Path) -> None:
     by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
     write_bytes_atomic(target, lambda stream: write_epub(
         stream, book.metadata, _book_file(job, "package"), _book_file(job, "spine"),
-        lambda doc: pickle.loads(job.cache.get_part("render", by_doc[doc], _EPUB_PART)),
+        lambda doc: pickle.loads(job.cache.get_part("render", by_doc[doc], EPUB_PART)),
         book.stylesheets, book.images, os.environ.get("SOURCE_DATE_EPOCH")))
 
 
@@ -215,13 +227,13 @@ def _html_files(job: RenderPlan, reuse: dict[str, Path]) -> dict[str, object]:
     files: dict[str, object] = dict(_book_file(job, "site"))
     for resolved, name in zip(job.modelled.resolved.units, job.keys):
         rel = f"{resolved.unit.source.name}.html"
-        files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, _PAGE_PART)
+        files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, PAGE_PART)
     head, tail = _book_file(job, "frame")
 
     def single_page(stream) -> None:
         stream.write(head)
         for name in job.keys:
-            stream.write(job.cache.get_part("render", name, _SINGLE_PART))
+            stream.write(job.cache.get_part("render", name, SINGLE_PART))
         stream.write(tail)
     files["book.html"] = single_page
     return files
@@ -249,3 +261,20 @@ def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers
             fill_folder(staging, {name: content for name, content in files.items()
                                   if name not in with_epub})
         side_by_side([epub_side, html_side] if epub else [html_side], workers)
+
+
+def quick_context(job: RenderPlan) -> QuickContext | None:
+    """What a later quick rebuild needs from this build (see bookbuild.quick); None when
+    some unit's render entry is missing (a cache that could not be written)."""
+    units = []
+    for resolved, name in zip(job.modelled.resolved.units, job.keys):
+        unit = resolved.unit
+        sizes = job.cache.part_sizes("render", name)
+        if sizes is None:
+            return None
+        units.append(UnitRecord(unit.source.path, unit.doc_name, unit.interface, unit.renamed_ids,
+                                resolved.hrefs, name, sizes[SINGLE_PART]))
+    book = job.modelled.resolved.book
+    toc = pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL)
+    return QuickContext(book.metadata, job.css, toc, tuple(job.site.units), job.links,
+                        job.shared, job.book_level, len(_book_file(job, "frame")[0]), tuple(units))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -47,23 +47,86 @@ def dos_time(year: int, month: int, day: int, hour: int, minute: int, second: in
             ((year - 1980) << 9) | (month << 5) | day)
 
 
+def _local_header(entry: ZipEntry, stamp: tuple[int, int]) -> bytes:
+    name = entry.name.encode("utf-8")
+    return _LOCAL.pack(0x04034B50, 20, _flags(entry.name), 8 if entry.deflated else 0, *stamp, entry.crc,
+                       len(entry.data), entry.size, len(name), 0) + name
+
+
+def _central_record(entry: ZipEntry, stamp: tuple[int, int], offset: int) -> bytes:
+    name = entry.name.encode("utf-8")
+    return _CENTRAL.pack(0x02014B50, 0x0314, 20, _flags(entry.name), 8 if entry.deflated else 0, *stamp,
+                         entry.crc, len(entry.data), entry.size, len(name), 0, 0, 0, 0, _UNIX_FILE,
+                         offset) + name
+
+
+def _flags(name: str) -> int:
+    return 0x800 if not name.isascii() else 0  # UTF-8 names
+
+
+def _end_record(count: int, directory_size: int, directory_offset: int) -> bytes:
+    return _END.pack(0x06054B50, 0, 0, count, count, directory_size, directory_offset, 0)
+
+
 def write_zip(stream: BinaryIO, entries: Iterable[ZipEntry], stamp: tuple[int, int]) -> None:
     """Entries are written in the order given (the caller puts `mimetype` first)."""
-    time, date = stamp
     central = []
     offset = 0
     for entry in entries:
-        name = entry.name.encode("utf-8")
-        method = 8 if entry.deflated else 0
-        flags = 0x800 if not entry.name.isascii() else 0  # UTF-8 names
-        header = _LOCAL.pack(0x04034B50, 20, flags, method, time, date, entry.crc,
-                             len(entry.data), entry.size, len(name), 0)
-        stream.write(header + name)
+        header = _local_header(entry, stamp)
+        stream.write(header)
         stream.write(entry.data)
-        central.append(_CENTRAL.pack(0x02014B50, 0x0314, 20, flags, method, time, date, entry.crc,
-                                     len(entry.data), entry.size, len(name), 0, 0, 0, 0,
-                                     _UNIX_FILE, offset) + name)
-        offset += len(header) + len(name) + len(entry.data)
+        central.append(_central_record(entry, stamp, offset))
+        offset += len(header) + len(entry.data)
     directory = b"".join(central)
     stream.write(directory)
-    stream.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
+    stream.write(_end_record(len(central), len(directory), offset))
+
+
+def replace_entries(old: BinaryIO, stream: BinaryIO, replacements: dict[str, Callable[[], ZipEntry]],
+                    copy: Callable[[BinaryIO, BinaryIO, int, int], None]) -> None:
+    """Write to `stream` the zip `old` (one write_zip made) with the named entries'
+    contents replaced, the rest copied as they are (`copy(source, target, offset,
+    length)`): the same bytes write_zip would give for the new entries. A replacement is
+    asked for its entry when the writing gets there."""
+    old.seek(-_END.size, 2)
+    signature, _, _, count, _, size, directory_offset, comment = _END.unpack(old.read(_END.size))
+    if signature != 0x06054B50 or comment:
+        raise ValueError("not a zip this writer made")
+    old.seek(directory_offset)
+    directory = old.read(size)
+    members, position = [], 0
+    for _ in range(count):
+        fields = _CENTRAL.unpack_from(directory, position)
+        if fields[0] != 0x02014B50 or fields[11] or fields[12]:  # extra fields, comments
+            raise ValueError("not a zip this writer made")
+        name_end = position + _CENTRAL.size + fields[10]
+        members.append((directory[position + _CENTRAL.size:name_end].decode("utf-8"), fields))
+        position = name_end + fields[11] + fields[12]
+    central, offset = [], 0
+    run = [0, 0]  # unchanged entries lie together in both files: copied in one go
+    for name, fields in members:
+        stamp, local_offset = (fields[5], fields[6]), fields[16]
+        replacement = replacements.get(name)
+        if replacement is None:  # the same local header and data, moved to `offset`
+            encoded = name.encode("utf-8")
+            length = _LOCAL.size + len(encoded) + fields[8]
+            if run[0] + run[1] != local_offset:
+                copy(old, stream, *run)
+                run = [local_offset, 0]
+            run[1] += length
+            central.append(_CENTRAL.pack(*fields[:16], offset) + encoded)
+            offset += length
+            continue
+        copy(old, stream, *run)
+        run = [0, 0]
+        entry = replacement()
+        header = _local_header(entry, stamp)
+        stream.write(header)
+        stream.write(entry.data)
+        central.append(_central_record(entry, stamp, offset))
+        offset += len(header) + len(entry.data)
+    copy(old, stream, *run)
+    directory = b"".join(central)
+    stream.write(directory)
+    stream.write(_end_record(len(central), len(directory), offset))

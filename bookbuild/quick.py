@@ -1,0 +1,160 @@
+"""A quick rebuild: when only the text of a few units changed, re-parse and re-render
+just those units and splice them into the EPUB and html/ the last build wrote, without
+modelling the rest of the book.
+
+It applies when every changed input is a unit file (book/*.md) whose interface is as
+before (ParsedUnit.interface: title, front matter, headings and their ids, page markers,
+ids, images and the links as written; not its text, not the source lines of things),
+and whose diagnostics are exactly those the last build reported for it. Then no other
+unit's outputs and none of the files made from the whole book can change: the unit's
+links resolve as before, its ids are renamed as before, and its neighbours' sidebars and
+pages are the same. The outputs are byte-identical to a full build's
+(tests/test_quick.py). When any condition fails it declines, and the full build runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+from concurrent.futures import Future
+from pathlib import Path
+
+from bookbuild.cache import Cache, key
+from bookbuild.diagnostics import suppressed
+from bookbuild.fileio import StagedFiles, copy_range
+from bookbuild.load import decode, read_unit
+from bookbuild.model import ResolvedUnit
+from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
+from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
+from bookbuild.state import BuildState, InputCheck, QuickContext, UnitRecord, restat, write_state
+from bookbuild.write_html import make_site
+from bookbuild.zipwriter import replace_entries
+
+# more changed units than this, and the full build (with a worker per core) is as quick
+QUICK_LIMIT = 8
+
+
+class _Declined(Exception):
+    """A condition for a quick rebuild does not hold: the full build runs instead."""
+
+
+def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int,
+                  progress=None) -> list[Path] | None:
+    """Do a quick rebuild and return the outputs written; None when one does not apply
+    (nothing has been written then)."""
+    context = last.quick
+    if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
+        return None
+    where = {record.path: index for index, record in enumerate(context.units)}
+    if any(path not in where or data is None for path, data in check.changed.items()):
+        return None
+    changed = {where[path]: data for path, data in check.changed.items()}
+    rendered: dict[int, Future] = {index: Future() for index in changed}  # -> products.render_unit
+    # the EPUB and book.html are copied up to the first changed unit while it is parsed
+    targets = dict(last.targets)
+    big = []
+    if "epub" in targets:
+        big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered)))
+    if "html" in targets:
+        book = out / targets["html"] / "book.html"
+        big.append((book, _single_page_splice(book, context, rendered)))
+    staged = StagedFiles(big)
+    try:
+        records = _rerender(changed, context, last, Cache(cache_folder), rendered, progress)
+        if progress:
+            progress("write", 0, len(last.targets))
+        pages = [(out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
+                  rendered[index].result()[PAGE_PART]) for index in changed] if "html" in targets else []
+        staged.commit(pages)
+    except BaseException as exc:
+        for future in rendered.values():
+            if not future.done():
+                future.set_exception(_Declined())
+        staged.abort()
+        if isinstance(exc, _Declined):
+            return None
+        raise
+    replaced = [str(path.relative_to(out)) for path, _ in big + pages]
+    pages_now = dict(last.pages)
+    for record in records.values():
+        pages_now[f"{Path(record.path).stem}.html"] = record.render_key
+    units = tuple(records.get(index, record) for index, record in enumerate(context.units))
+    write_state(cache_folder, dataclasses.replace(
+        last, started_ns=started, inputs=check.inputs, outputs=restat(out, last.outputs, replaced),
+        fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
+        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
+    if progress:
+        progress("write", len(last.targets), len(last.targets))
+    return [out / name for _, name in last.targets]
+
+
+def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState, cache: Cache,
+              rendered: dict[int, Future], progress) -> dict[int, UnitRecord]:
+    """Parse the changed units (raising _Declined if the quick rebuild does not apply),
+    then render them into `rendered`; their new records."""
+    if progress:
+        progress("parse", 0, len(changed))
+    units = {index: _reparse(index, data, context, last, cache) for index, data in sorted(changed.items())}
+    if progress:
+        progress("render", 0, len(units))
+    site = make_site(context.metadata, pickle.loads(context.toc), (), list(context.site_units),
+                     tuple((name, "") for name in context.css))
+    records = {}
+    for index, resolved in units.items():
+        name = render_key(context.shared, resolved, site, context.links[index])
+        parts = [cache.get_part("render", name, part) for part in (EPUB_PART, PAGE_PART, SINGLE_PART)]
+        if any(part is None for part in parts):
+            parts = render_unit(resolved, context.metadata, context.css, site, context.links[index],
+                                fragment_of(resolved.unit, cache))
+            cache.put_parts("render", name, parts)
+        rendered[index].set_result(parts)
+        records[index] = dataclasses.replace(context.units[index], render_key=name,
+                                             single_size=len(parts[SINGLE_PART]))
+    return records
+
+
+def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, cache: Cache) -> ResolvedUnit:
+    """The changed unit, resolved as the last build resolved it, if that still holds."""
+    record = context.units[index]
+    source, found = read_unit(decode(data), record.path, Path(record.path).stem)
+    if source is None:
+        raise _Declined()
+    unit, parsed = parse_one(source, cache)
+    if unit is None or unit.interface != record.interface:
+        raise _Declined()
+    mine = list(suppressed(found + parsed, context.metadata.suppress))
+    before = [d for d in last.diagnostics if d.file == record.path]
+    if mine != before or any(record.path in d.message for d in last.diagnostics):
+        raise _Declined()  # its diagnostics would change, or another's names one of its lines
+    return ResolvedUnit(with_renamed_ids(unit, record.renamed_ids), record.hrefs)
+
+
+def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):
+    """The EPUB with the re-rendered units' entries in place of the old ones."""
+    entries = {f"EPUB/{context.units[index].doc_name}":
+               (lambda future=future: pickle.loads(future.result()[EPUB_PART]))
+               for index, future in rendered.items()}
+
+    def write(stream) -> None:
+        with path.open("rb") as source:
+            replace_entries(source, stream, entries, copy_range)
+    return write
+
+
+def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):
+    """book.html with the re-rendered units' sections in place of the old ones."""
+    starts, offset = [], context.frame_head
+    for record in context.units:
+        starts.append(offset)
+        offset += record.single_size
+
+    def write(stream) -> None:
+        with path.open("rb") as source:
+            size, position = os.fstat(source.fileno()).st_size, 0
+            for index in sorted(rendered):
+                copy_range(source, stream, position, starts[index] - position)
+                stream.write(rendered[index].result()[SINGLE_PART])
+                position = starts[index] + context.units[index].single_size
+            copy_range(source, stream, position, size - position)
+    return write

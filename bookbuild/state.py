@@ -1,0 +1,190 @@
+"""The build state: what the last build read and wrote, kept in OUT/.bookbuild-cache.
+
+A rebuild compares the inputs and outputs with it to find out what changed; a quick
+rebuild (bookbuild.quick) also finds there what it needs to re-render one unit without
+modelling the rest of the book. The state is written whole or not at all; one written by
+another version of bookbuild, or damaged, counts as none, and the next build is a full one.
+
+Inputs are compared the way git compares its index with the work tree: a file whose stat
+signature (size, mtime, ctime, inode) is as recorded has not changed, unless it was
+recorded so soon after it last changed that a further change might not show in its
+timestamps (a "racy" file); then, as for any other file, its bytes are digested and
+compared. ctime cannot be set back by hand, so restoring a file's mtime does not hide an
+edit.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from bookbuild.cache import code_version
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.fileio import file_digest, write_bytes_atomic
+from bookbuild.model import Metadata
+
+STATE_NAME = "state.pickle"
+# a change this close to the recorded time may not have moved the timestamps (file
+# systems with coarse timestamps count in up to 2 s steps)
+RACY_NS = 2_000_000_000
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def signature(path: Path) -> Signature | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # under the book's root, e.g. book/0005-chapter-5.md
+    digest: bytes  # fileio.file_digest of its bytes; b"" when it did not exist
+    signature: Signature | None
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """One unit of the last build, as a quick rebuild needs it."""
+
+    path: str
+    doc_name: str
+    interface: str  # ParsedUnit.interface
+    renamed_ids: tuple[tuple[str, str], ...]
+    hrefs: tuple[tuple[str, str], ...]  # ResolvedUnit.hrefs
+    render_key: str
+    single_size: int  # bytes of its section in book.html
+
+
+@dataclass(frozen=True)
+class QuickContext:
+    """What rendering one unit takes from the rest of the book."""
+
+    metadata: Metadata
+    css: tuple[str, ...]  # stylesheet names
+    toc: bytes  # the pickled contents: loaded only when a unit is rendered
+    site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
+    links: tuple[tuple, ...]  # (previous, next) page of each unit
+    shared: str  # products.shared_render_key
+    book_level: str
+    frame_head: int  # bytes of book.html before the first unit's section
+    units: tuple[UnitRecord, ...]
+
+
+@dataclass(frozen=True)
+class BuildState:
+    started_ns: int  # when the build began: what "racy" is measured against
+    formats: tuple[str, ...]
+    source_date_epoch: str | None
+    listings: tuple[tuple[str, ...], ...]  # the names in book/ and styles/
+    inputs: tuple[InputFile, ...]
+    targets: tuple[tuple[str, str], ...]  # (format, name under the output folder)
+    outputs: tuple[tuple[str, int, int], ...]  # every output file: (path, size, mtime_ns)
+    fingerprint: str  # of everything the outputs are made of
+    pages: tuple[tuple[str, str], ...]  # html/ unit page -> its render key
+    diagnostics: tuple[Diagnostic, ...]
+    quick: QuickContext | None = None
+
+
+def _header() -> bytes:
+    return f"bookbuild-state {code_version()}\n".encode("ascii")
+
+
+def read_state(folder: Path) -> BuildState | None:
+    try:
+        data = (folder / STATE_NAME).read_bytes()
+    except OSError:
+        return None
+    header = _header()
+    if not data.startswith(header):
+        return None
+    try:
+        state = pickle.loads(data[len(header):])
+    except Exception:  # noqa: BLE001 (a damaged state is no state: the build starts afresh)
+        return None
+    return state if isinstance(state, BuildState) else None
+
+
+def write_state(folder: Path, state: BuildState) -> None:
+    write_bytes_atomic(folder / STATE_NAME,
+                       _header() + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def listings(root: Path) -> tuple[tuple[str, ...], ...]:
+    """Which files a build reads is decided by these folder listings."""
+    return tuple(tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(suffix)))
+                 if folder.is_dir() else () for folder, suffix in
+                 ((root / "book", ".md"), (root / "styles", ".css")))
+
+
+def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int, int], ...]:
+    """Size and mtime of every file of the outputs, to notice one changed by hand."""
+    found = []
+    for _, name in targets:
+        target = out / name
+        if target.is_file():
+            stat = target.stat()
+            found.append((name, stat.st_size, stat.st_mtime_ns))
+            continue
+        base = str(target)
+        for folder, _, files in os.walk(base):
+            inside = name + folder[len(base):]
+            for file in files:
+                stat = os.stat(f"{folder}/{file}")
+                found.append((f"{inside}/{file}", stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+def restat(out: Path, outputs: tuple[tuple[str, int, int], ...], names: list[str]) -> tuple[tuple[str, int, int], ...]:
+    """`outputs` with the files `names` (replaced in place) as they are now."""
+    now = {name: (size, mtime) for name, size, mtime in outputs}
+    for name in names:
+        stat = (out / name).stat()
+        now[name] = (stat.st_size, stat.st_mtime_ns)
+    return tuple(sorted((name, *values) for name, values in now.items()))
+
+
+def record_inputs(root: Path, paths: list[str], known: dict[str, bytes]) -> tuple[InputFile, ...]:
+    """`known`: digests of the files the build has read already (see load)."""
+    records = []
+    for path in sorted(paths):
+        sig = signature(root / path)
+        digest = known.get(path)
+        if digest is None:
+            digest = file_digest((root / path).read_bytes()) if sig else b""
+        records.append(InputFile(path, digest, sig))
+    return tuple(records)
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    changed: dict[str, bytes | None]  # path -> its bytes now (None: gone)
+    inputs: tuple[InputFile, ...]  # every input as it is now
+
+
+def compare_inputs(root: Path, state: BuildState) -> InputCheck | None:
+    """Which inputs changed since `state` was recorded; None when the set of files a
+    build reads changed (a unit or stylesheet added or removed)."""
+    if listings(root) != state.listings:
+        return None
+    changed: dict[str, bytes | None] = {}
+    now = []
+    for record in state.inputs:
+        sig = signature(root / record.path)
+        if sig is not None and sig == record.signature and sig[2] < state.started_ns - RACY_NS:
+            now.append(record)
+            continue
+        try:
+            data = (root / record.path).read_bytes() if sig else None
+        except OSError:  # gone since the stat
+            data, sig = None, None
+        digest = file_digest(data) if data is not None else b""
+        if digest != record.digest:
+            changed[record.path] = data
+        now.append(InputFile(record.path, digest, sig))
+    return InputCheck(changed, tuple(now))

@@ -1,0 +1,255 @@
+"""Quick rebuilds (bookbuild.quick): an edit of a unit's text is spliced into the
+outputs without modelling the book, and the result is byte-identical to a clean build;
+every edit the splice cannot account for falls back to the full build."""
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import bookbuild.pipeline as pipeline
+from bookbuild.fileio import StagedFiles, copy_range, replace_files
+from bookbuild.pipeline import CACHE_FOLDER, build
+from bookbuild.state import STATE_NAME
+from bookbuild.zipwriter import deflate, replace_entries, stored, write_zip
+from conftest import ROOT
+from test_incremental import assert_same_as_clean, snapshot
+
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate_book  # noqa: E402
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    root = tmp_path / "book"
+    generate_book((12, 60_000), root)
+    return root
+
+
+@pytest.fixture
+def models(monkeypatch) -> list[Path]:
+    """The books the full pipeline modelled since the test began."""
+    calls = []
+    real = pipeline.model
+
+    def counting(root, *args, **kwargs):
+        calls.append(root)
+        return real(root, *args, **kwargs)
+    monkeypatch.setattr(pipeline, "model", counting)
+    return calls
+
+
+def edit(path: Path, change) -> None:
+    path.write_text(change(path.read_text("utf-8")), "utf-8")
+
+
+def chapter(root: Path, n: int) -> Path:
+    return root / "book" / f"{n:04d}-chapter-{n}.md"
+
+
+def test_a_text_edit_is_spliced_in_without_modelling_the_book(book, tmp_path, models):
+    out = tmp_path / "out"
+    build(book, out)
+    before = snapshot(out)
+    # a new paragraph in the middle: every later source line moves
+    edit(chapter(book, 5), lambda text: text.replace("\n\n", "\n\n新加的一段，带**强调**。\n\n", 3))
+    models.clear()
+    result = build(book, out)
+    assert models == [] and result.modelled is None
+    epub = next(out.glob("*.epub"))
+    assert result.written == [epub, out / "html"]
+    after = assert_same_as_clean(book, out, tmp_path)
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {epub.name, "html/0005-chapter-5.html", "html/book.html"}
+    assert "新加的一段".encode() in after["html/0005-chapter-5.html"]
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_several_edits_and_then_nothing(book, tmp_path, models):
+    out = tmp_path / "out"
+    build(book, out)
+    for n in (1, 7, 12):  # the first and the last unit too
+        edit(chapter(book, n), lambda text: text + "\n又一段。\n")
+    models.clear()
+    build(book, out)
+    assert models == []
+    assert_same_as_clean(book, out, tmp_path)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    assert build(book, out).written == []
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+    edit(chapter(book, 7), lambda text: text + "\n再一段。\n")  # a second quick one on top
+    models.clear()
+    build(book, out)
+    assert models == []
+    assert_same_as_clean(book, out, tmp_path)
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading text"),
+    pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="new link"),
+    pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
+    pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
+    pytest.param(lambda text: text.replace("{{page", "{{ page", 1), id="marker removed"),
+])
+def test_an_edit_that_others_can_see_takes_the_full_build(book, tmp_path, models, change):
+    out = tmp_path / "out"
+    build(book, out)
+    edit(chapter(book, 5), change)
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_diagnostics_stay_true(book, tmp_path, models):
+    out = tmp_path / "out"
+    edit(chapter(book, 3), lambda text: text + "\n# 一级标题\n\n正文。\n")  # S010 on its line
+    first = build(book, out)
+    assert [d.code for d in first.diagnostics] == ["S010"]
+    line = first.diagnostics[0].line
+    edit(chapter(book, 3), lambda text: text + "\n后加的一段。\n")  # after the warning: quick
+    models.clear()
+    assert build(book, out).diagnostics == first.diagnostics and models == []
+    edit(chapter(book, 3), lambda text: text.replace("\n\n", "\n\n插入的一段。\n\n", 1))  # moves it
+    models.clear()
+    result = build(book, out)
+    assert models == [book] and result.diagnostics[0].line == line + 2
+    assert result.diagnostics == build(book, tmp_path / "clean").diagnostics
+
+
+def test_outputs_changed_by_hand_take_the_full_build(book, tmp_path, models):
+    out = tmp_path / "out"
+    build(book, out)
+    (out / "html" / "book.html").write_bytes(b"edited")
+    edit(chapter(book, 2), lambda text: text + "\n一段。\n")
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_an_edit_hidden_from_mtime_is_found(book, tmp_path):
+    """Same size, mtime set back: ctime still shows the change."""
+    out = tmp_path / "out"
+    build(book, out)
+    path = chapter(book, 4)
+    stat = path.stat()
+    text = path.read_text("utf-8")
+    i = text.index("。")
+    path.write_text(text[:i] + "！" + text[i + 1:], "utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    build(book, out)
+    assert "！".encode() in (out / "html" / "0004-chapter-4.html").read_bytes()
+    assert_same_as_clean(book, out, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["empty", "another version", "cut short"])
+def test_a_damaged_state_means_a_full_build(book, tmp_path, damage, models):
+    out = tmp_path / "out"
+    build(book, out)
+    edit(chapter(book, 2), lambda text: text + "\n一段。\n")
+    state = out / CACHE_FOLDER / STATE_NAME
+    data = state.read_bytes()
+    header = data[:data.index(b"\n") + 1]
+    state.write_bytes({"empty": b"", "another version": b"bookbuild-state 0\n" + data[len(header):],
+                       "cut short": data[:len(header) + 100]}[damage])
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_epub_only_and_html_only(book, tmp_path, models):
+    for formats in (("epub",), ("html",)):
+        out = tmp_path / f"out-{formats[0]}"
+        build(book, out, formats)
+        edit(chapter(book, 6), lambda text, name=formats[0]: text + f"\n{name} 版的一段。\n")
+        models.clear()
+        build(book, out, formats)
+        assert models == []
+        clean = tmp_path / f"clean-{formats[0]}"
+        build(book, clean, formats)
+        assert snapshot(out) == snapshot(clean)
+
+
+# --- the pieces --------------------------------------------------------------------------
+
+
+def test_replace_entries_gives_what_write_zip_gives():
+    stamp = (0, 33)
+    entries = [stored("mimetype", b"application/epub+zip")] + [
+        deflate(f"EPUB/{n}.xhtml", f"<p>{n}</p>".encode() * 50) for n in range(6)]
+    old = io.BytesIO()
+    write_zip(old, entries, stamp)
+    for replaced in ({2}, {1, 5}, {0}, {6}, {0, 3, 6}):
+        new_entries = [deflate(e.name, b"new " * 90) if i in replaced else e for i, e in enumerate(entries)]
+        expected = io.BytesIO()
+        write_zip(expected, new_entries, stamp)
+        got = io.BytesIO()
+
+        def copy(source, target, offset, length):
+            target.write(source.getvalue()[offset:offset + length])
+        replace_entries(old, got, {new_entries[i].name: (lambda e=new_entries[i]: e) for i in replaced}, copy)
+        assert got.getvalue() == expected.getvalue()
+
+
+def test_copy_range_between_files(tmp_path):
+    source = tmp_path / "a"
+    source.write_bytes(bytes(range(256)) * 1000)
+    with source.open("rb") as a, (tmp_path / "b").open("wb") as b:
+        b.write(b"head")
+        copy_range(a, b, 10, 300)
+        b.write(b"tail")
+        copy_range(a, b, 0, 0)
+    assert (tmp_path / "b").read_bytes() == b"head" + (bytes(range(256)) * 2)[10:310] + b"tail"
+    with source.open("rb") as a, (tmp_path / "c").open("wb") as c, pytest.raises(OSError):
+        copy_range(a, c, 255_000, 2_000)  # past the end
+
+
+def test_staged_files_replace_all_or_nothing(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.write_bytes(b"old one")
+    two.write_bytes(b"old two")
+
+    def failing(stream):
+        stream.write(b"half")
+        raise OSError("disk full")
+    with pytest.raises(OSError):
+        replace_files([(one, b"new one"), (two, failing)])
+    assert one.read_bytes() == b"old one" and two.read_bytes() == b"old two"
+    staged = StagedFiles([(one, b"new one")])
+    with pytest.raises(OSError):
+        staged.commit([(two, failing)])
+    assert one.read_bytes() == b"old one" and two.read_bytes() == b"old two"
+    StagedFiles([(one, b"new one")]).abort()
+    assert one.read_bytes() == b"old one"
+    replace_files([(one, b"new one"), (two, b"new two")])
+    assert one.read_bytes() == b"new one" and two.read_bytes() == b"new two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+
+
+def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
+    """A change in the same timestamp tick as the recording leaves the signature as
+    recorded: such a "racy" file is digested, not trusted."""
+    import dataclasses
+    from bookbuild.state import read_state, signature, write_state
+    out = tmp_path / "out"
+    build(book, out)
+    path = chapter(book, 4)
+    edit(path, lambda text: text + "\n同一时刻的修改。\n")
+    folder = out / CACHE_FOLDER
+    state = read_state(folder)
+    # as if the last build had taken the file's signature just after this edit
+    inputs = tuple(dataclasses.replace(i, signature=signature(book / i.path)) if i.path.endswith(path.name)
+                   else i for i in state.inputs)
+    write_state(folder, dataclasses.replace(state, inputs=inputs))
+    build(book, out)
+    assert "同一时刻的修改".encode() in (out / "html" / "0004-chapter-4.html").read_bytes()
+    # once the file is older than the recording by more than the margin, it is trusted
+    started = signature(path)[2] + 3_000_000_000
+    write_state(folder, dataclasses.replace(read_state(folder), started_ns=started))
+    assert build(book, out).written == []
