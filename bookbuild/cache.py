@@ -70,14 +70,17 @@ class Cache:
     data (a process killed mid-write) is ignored.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, read_existing: bool = True):
+        """`read_existing=False`: see only what this process writes (no index read), for
+        a short run whose lookups would miss anyway."""
         self.folder = folder
         self.packs = folder / "packs"
         self._index: dict[tuple[str, str], tuple[str, int, int]] = {}
         self._read_indexes: dict[str, int] = {}  # index file -> bytes of it already read
         self._readers: dict[str, int] = {}  # pack name -> open descriptor
         self._writer: tuple[int, str, int, int] | None = None  # (pid, pack name, fd, idx fd)
-        self.refresh()
+        if read_existing:
+            self.refresh()
 
     # -- reading ---------------------------------------------------------------------------
     def refresh(self) -> None:

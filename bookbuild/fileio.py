@@ -29,7 +29,9 @@ def write_bytes_atomic(target: Path, data: Writer) -> None:
 def replace_files(files: list[tuple[Path, Writer]]) -> None:
     """Write each file beside its target, then rename them all into place: a failure
     while writing leaves every target as it was."""
-    StagedFiles(files).commit()
+    staged = StagedFiles(files)
+    staged.commit()
+    staged.wait()
 
 
 class StagedFiles:
@@ -43,8 +45,10 @@ class StagedFiles:
         self.pool = ThreadPoolExecutor(max(1, min(len(files), 2)))
         self.staged = [self.pool.submit(_stage, target, data) for target, data in files]
 
-    def commit(self, more: list[tuple[Path, Writer]] = ()) -> None:
-        """Write `more` here, wait for the others, and rename them all into place."""
+    def commit(self, more: list[tuple[Path, Writer]] = ()) -> dict[Path, os.stat_result]:
+        """Write `more` here and wait for the others; then rename them all into place in
+        a thread (replacing a big file frees the old one's pages, which takes a while: the
+        caller can go on meanwhile, and `wait`s for it). Each target's stat as it will be."""
         made: list[str] = []
         try:
             for target, data in more:
@@ -55,15 +59,14 @@ class StagedFiles:
                 Path(tmp).unlink(missing_ok=True)
             self.abort()
             raise
-        self.pool.shutdown()
         pairs = list(zip(staged, self.targets + [target for target, _ in more]))
-        for done, (tmp, target) in enumerate(pairs):
-            try:
-                os.replace(tmp, target)
-            except BaseException:
-                for left, _ in pairs[done:]:
-                    Path(left).unlink(missing_ok=True)
-                raise
+        stats = {target: os.stat(tmp) for tmp, target in pairs}
+        self.renaming = self.pool.submit(_rename_all, pairs)
+        return stats
+
+    def wait(self) -> None:
+        self.pool.shutdown()
+        self.renaming.result()
 
     def abort(self) -> None:
         """Throw away what was written; the writers must be able to finish (not wait for
@@ -72,6 +75,16 @@ class StagedFiles:
         for future in self.staged:
             if future.exception() is None:
                 Path(future.result()).unlink(missing_ok=True)
+
+
+def _rename_all(pairs: list[tuple[str, Path]]) -> None:
+    for done, (tmp, target) in enumerate(pairs):
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            for left, _ in pairs[done:]:
+                Path(left).unlink(missing_ok=True)
+            raise
 
 
 def _stage(target: Path, data: Writer) -> str:

@@ -15,7 +15,10 @@
 
 Everything is read, modelled and resolved before anything is written; a build with an
 error writes nothing. Work is keyed by content in OUT/.bookbuild-cache, so a rebuild
-redoes only what an edit changed, and a build with nothing changed writes nothing.
+redoes only what an edit changed, and a build with nothing changed writes nothing. The
+state of the last build (bookbuild.state) says what changed; when that is only the text
+of a few units, bookbuild.quick re-renders them and splices them into the outputs
+without modelling the rest of the book.
 """
 
 from __future__ import annotations

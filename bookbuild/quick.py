@@ -27,7 +27,7 @@ from bookbuild.load import decode, read_unit
 from bookbuild.model import ResolvedUnit
 from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
 from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
-from bookbuild.state import BuildState, InputCheck, QuickContext, UnitRecord, restat, write_state
+from bookbuild.state import BuildState, InputCheck, QuickContext, UnitRecord, write_state
 from bookbuild.write_html import make_site
 from bookbuild.zipwriter import replace_entries
 
@@ -61,12 +61,14 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
         big.append((book, _single_page_splice(book, context, rendered)))
     staged = StagedFiles(big)
     try:
-        records = _rerender(changed, context, last, Cache(cache_folder), rendered, progress)
+        # the changed units are new text: looking them up in the cache would only miss
+        records = _rerender(changed, context, last, Cache(cache_folder, read_existing=False), rendered,
+                            progress)
         if progress:
             progress("write", 0, len(last.targets))
         pages = [(out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
                   rendered[index].result()[PAGE_PART]) for index in changed] if "html" in targets else []
-        staged.commit(pages)
+        written = staged.commit(pages)
     except BaseException as exc:
         for future in rendered.values():
             if not future.done():
@@ -75,15 +77,23 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
         if isinstance(exc, _Declined):
             return None
         raise
-    replaced = [str(path.relative_to(out)) for path, _ in big + pages]
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[f"{Path(record.path).stem}.html"] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
-    write_state(cache_folder, dataclasses.replace(
-        last, started_ns=started, inputs=check.inputs, outputs=restat(out, last.outputs, replaced),
-        fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
-        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
+    # written while the outputs are renamed into place: should that fail, the outputs
+    # will not match the state, and the next build is a full one
+    outputs = dict((name, (size, mtime)) for name, size, mtime in last.outputs)
+    outputs.update((str(path.relative_to(out)), (stat.st_size, stat.st_mtime_ns))
+                   for path, stat in written.items())
+    try:
+        write_state(cache_folder, dataclasses.replace(
+            last, started_ns=started, inputs=check.inputs,
+            outputs=tuple(sorted((name, *values) for name, values in outputs.items())),
+            fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
+            pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
+    finally:
+        staged.wait()
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]

@@ -140,15 +140,6 @@ def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tupl
     return tuple(sorted(found))
 
 
-def restat(out: Path, outputs: tuple[tuple[str, int, int], ...], names: list[str]) -> tuple[tuple[str, int, int], ...]:
-    """`outputs` with the files `names` (replaced in place) as they are now."""
-    now = {name: (size, mtime) for name, size, mtime in outputs}
-    for name in names:
-        stat = (out / name).stat()
-        now[name] = (stat.st_size, stat.st_mtime_ns)
-    return tuple(sorted((name, *values) for name, values in now.items()))
-
-
 def record_inputs(root: Path, paths: list[str], known: dict[str, bytes]) -> tuple[InputFile, ...]:
     """`known`: digests of the files the build has read already (see load)."""
     records = []
