@@ -46,7 +46,9 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     context = last.quick
     if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
         return None
-    where = {record.path: index for index, record in enumerate(context.units)}
+    # units made from metadata.yaml (title page, copyright page) are not files of their own
+    where = {record.path: index for index, record in enumerate(context.units)
+             if record.path.startswith("book/")}
     if any(path not in where or data is None for path, data in check.changed.items()):
         return None
     changed = {where[path]: data for path, data in check.changed.items()}

@@ -253,3 +253,13 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     started = signature(path)[2] + 3_000_000_000
     write_state(folder, dataclasses.replace(read_state(folder), started_ns=started))
     assert build(book, out).written == []
+
+
+def test_a_metadata_edit_takes_the_full_build(book, tmp_path, models):
+    out = tmp_path / "out"
+    build(book, out)
+    edit(book / "metadata.yaml", lambda text: text.replace("测试出版社", "另一家出版社"))
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
