@@ -25,7 +25,9 @@ FRONT_KEYS = ("title", "kind", "page", "author", "author_note", "group", "inferr
 class LoadedBook:
     root: Path
     metadata: Metadata
-    units: tuple[UnitSource, ...]
+    # book/*.md names in reading order; parse reads them (in its workers, see
+    # parse.parse_unit_files) with read_unit
+    unit_files: tuple[str, ...]
     stylesheets: tuple[tuple[str, str], ...]
     diagnostics: tuple[Diagnostic, ...]
     digests: tuple[tuple[str, bytes], ...]  # (path under root, fileio.file_digest) of each file read
@@ -46,19 +48,20 @@ def load(root: Path) -> LoadedBook:
     else:
         metadata, _ = parse_metadata("{}", "metadata.yaml")
         diagnostics.append(Diagnostic("M001", f"no metadata.yaml in {root}", "metadata.yaml"))
-    units = []
     book = root / "book"
-    files = sorted(book.glob("*.md")) if book.is_dir() else []
+    files = tuple(sorted(path.name for path in book.glob("*.md"))) if book.is_dir() else ()
     if not files:
         diagnostics.append(Diagnostic("S009", f"no chapter files (book/NN-slug.md) in {root}", "book/"))
-    for path in files:
-        unit, found = read_unit(read_text(path), f"book/{path.name}", path.stem)
-        diagnostics += found
-        if unit:
-            units.append(unit)
     stylesheets = _stylesheets(root, read_text)
-    return LoadedBook(root, metadata, tuple(units), stylesheets, tuple(diagnostics),
+    return LoadedBook(root, metadata, files, stylesheets, tuple(diagnostics),
                       tuple(sorted(digests.items())))
+
+
+def read_unit_file(root: Path, name: str) -> tuple[UnitSource | None, list[Diagnostic], bytes]:
+    """book/NAME read: its source, the diagnostics of its front matter, the file's digest."""
+    data = (root / "book" / name).read_bytes()
+    source, found = read_unit(decode(data), f"book/{name}", name[:-3])
+    return source, found, file_digest(data)
 
 
 def decode(data: bytes) -> str:

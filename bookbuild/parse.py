@@ -8,6 +8,8 @@ import dataclasses
 import html.entities
 import pickle
 import re
+from pathlib import Path
+from typing import Callable
 
 import markdown
 from lxml import etree
@@ -15,6 +17,7 @@ from lxml import etree
 from bookbuild.cache import Cache
 from bookbuild.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.load import read_unit_file
 from bookbuild.markdown_ext import new_converter
 from bookbuild.parallel import map_units
 from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
@@ -252,33 +255,62 @@ def _unique(ident: str, used: set[str]) -> str:
 
 def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, workers: int = 1,
                 progress=None) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
-    """All units in reading order: from the cache where the file is unchanged, the rest
-    in parallel; then automatic heading ids made unique across the book. With a cache,
-    the units' fragments stay there (read back by `fragment_of`), not in memory."""
-    keys = [_parse_key(source) for source in sources]
-    results: list[tuple[ParsedUnit | None, list[Diagnostic]] | None] = [None] * len(sources)
-    todo = []
-    for index, name in enumerate(keys):
-        # the structure alone ("outline"): a rebuild does not read the book's text back
-        data = cache.get_part("parse", name, 0) if cache else None
-        if data is None:
-            todo.append(index)
-        else:
-            results[index] = pickle.loads(data)
-            if progress:
-                progress(1)
+    """Units already read (see parse_unit_files), in reading order."""
+    parsed = _parse_all(len(sources), lambda index: (sources[index], [], b""), cache, workers, progress)
+    return parsed.units, parsed.diagnostics
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedFiles:
+    units: tuple[ParsedUnit, ...]  # in reading order, automatic ids unique across the book
+    read_diagnostics: list[Diagnostic]  # from each file's front matter (load.read_unit)
+    diagnostics: list[Diagnostic]  # from parsing
+    digests: tuple[tuple[str, bytes], ...]  # (book/NAME, fileio.file_digest) of each file
+
+
+def parse_unit_files(root: Path, names: tuple[str, ...], cache: Cache | None = None, workers: int = 1,
+                     progress=None) -> ParsedFiles:
+    """Read and parse book/NAME for each name: from the cache where the file is unchanged,
+    the rest in parallel; then automatic heading ids made unique across the book. The
+    workers read the files too, so a cold build does not read the whole book in one
+    process first. With a cache, the units' fragments stay there (read back by
+    `fragment_of`), not in memory."""
+    return _parse_all(len(names), lambda index: read_unit_file(root, names[index]), cache, workers,
+                      progress, [f"book/{name}" for name in names])
+
+
+def _parse_all(count: int, read, cache: Cache | None, workers: int, progress,
+               paths: list[str] | None = None) -> ParsedFiles:
     global _JOB
-    _JOB = (sources, keys, cache)  # forked workers share it: only indices are sent
+    _JOB = (read, cache)  # forked workers share it: only indices are sent
     try:
-        for index, result in zip(todo, map_units(_parse_and_store, todo, workers, progress)):
-            results[index] = result
+        results = map_units(_read_and_parse, list(range(count)), workers, progress)
     finally:
         _JOB = None
-    if cache and todo:
+    if cache:
         cache.refresh()  # the entries the workers wrote
-    units = tuple(dataclasses.replace(unit, digest=name)
-                  for (unit, _), name in zip(results, keys) if unit)
-    return dedupe_auto_ids(units), [d for _, found in results for d in found]
+    units, read_diags, parse_diags = [], [], []
+    for outline, found_reading, digest, name in results:
+        unit, found = pickle.loads(outline) if isinstance(outline, bytes) else outline
+        read_diags += found_reading
+        parse_diags += found
+        if unit:
+            units.append(dataclasses.replace(unit, digest=name))
+    digests = tuple((path, digest) for path, (*_, digest, _) in zip(paths, results)) if paths else ()
+    return ParsedFiles(dedupe_auto_ids(tuple(units)), read_diags, parse_diags, digests)
+
+
+def _read_and_parse(index: int):
+    """In a worker: read one unit, and take its outline from the cache or parse it
+    (putting the result in the cache there). Only the structure travels back to the
+    parent, which never needs the text: a cached outline as the bytes the cache holds."""
+    read, cache = _JOB
+    source, found_reading, digest = read(index)
+    if source is None:
+        return (None, []), found_reading, digest, ""
+    name = _parse_key(source)
+    data = cache.get_part("parse", name, 0) if cache else None
+    return (data if data is not None else _parse_to_cache(source, name, cache)), found_reading, digest, name
 
 
 _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitSource) if f.name != "body")
@@ -296,14 +328,7 @@ def _without_fragment(unit: ParsedUnit | None) -> ParsedUnit | None:
     return dataclasses.replace(unit, fragment="") if unit else None
 
 
-_JOB: tuple[tuple[UnitSource, ...], list[str], Cache | None] | None = None
-
-
-def _parse_and_store(index: int):
-    """In a worker: parse one unit and put the result in the cache there; only its
-    structure travels back to the parent, which never needs the text."""
-    sources, keys, cache = _JOB
-    return _parse_to_cache(sources[index], keys[index], cache)
+_JOB: tuple[Callable, Cache | None] | None = None
 
 
 def _parse_to_cache(source: UnitSource, name: str, cache: Cache | None):

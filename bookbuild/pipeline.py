@@ -1,9 +1,10 @@
 """The build pipeline: its stages in run order, in one place.
 
     ingest (raw text -> book/ + metadata.yaml)    bookbuild.ingest, run on its own
-    load     root -> LoadedBook                   read metadata, units, styles
-    parse    LoadedBook -> Book                   Markdown -> model (per unit: cached,
-                                                  parallel), front matter generated
+    load     root -> LoadedBook                   read metadata and styles, list the units
+    parse    LoadedBook -> Book                   read each unit, Markdown -> model (per
+                                                  unit: cached, parallel), front matter
+                                                  generated
     resolve  Book -> ResolvedBook                 ids, links, page labels over the whole book
     nav      ResolvedBook -> Navigation           toc, landmarks, page-list
     render   -> cache                             per unit: XHTML, HTML page, book.html
@@ -39,7 +40,7 @@ from bookbuild.load import LoadedBook, load
 from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import worker_count
-from bookbuild.parse import parse_units
+from bookbuild.parse import parse_unit_files
 from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
 from bookbuild.quick import quick_rebuild
 from bookbuild.resolve import resolve
@@ -61,13 +62,16 @@ def _counter(progress: Progress | None, stage: str, total: int):
     return step if progress else None
 
 
-def parse(loaded: LoadedBook, cache: Cache | None = None, workers: int = 1,
-          progress: Progress | None = None) -> tuple[Book, list[Diagnostic]]:
-    units, diags = parse_units(loaded.units, cache, workers,
-                               _counter(progress, "parse", len(loaded.units)))
-    units = with_generated_front_matter(loaded.metadata, units)
+def parse(loaded: LoadedBook, cache: Cache | None = None, workers: int = 1, progress: Progress | None = None
+          ) -> tuple[Book, list[Diagnostic], tuple[tuple[str, bytes], ...]]:
+    """The book modelled, its diagnostics (front matter, parsing, images), and the digests
+    of the unit files read."""
+    parsed = parse_unit_files(loaded.root, loaded.unit_files, cache, workers,
+                              _counter(progress, "parse", len(loaded.unit_files)))
+    units = with_generated_front_matter(loaded.metadata, parsed.units)
     images, found = collect_images(loaded.root, units)
-    return Book(loaded.metadata, units, loaded.stylesheets, images), diags + found
+    return (Book(loaded.metadata, units, loaded.stylesheets, images),
+            parsed.read_diagnostics + parsed.diagnostics + found, parsed.digests)
 
 
 def model(root: Path, cache: Cache | None = None, workers: int = 1,
@@ -77,20 +81,19 @@ def model(root: Path, cache: Cache | None = None, workers: int = 1,
         progress("load", 0, 0)
     loaded = load(root)
     diagnostics = list(loaded.diagnostics)
-    book, found = parse(loaded, cache, workers, progress)
-    suppress, digests = loaded.metadata.suppress, loaded.digests
-    del loaded  # the sources' text: the parsed fragments stand for it from here on
+    book, found, unit_digests = parse(loaded, cache, workers, progress)
     diagnostics += found
     if progress:
         progress("resolve", 0, 0)
     resolved, found = resolve(book)
     diagnostics += found
-    diagnostics = list(suppressed(diagnostics, suppress))
+    diagnostics = list(suppressed(diagnostics, loaded.metadata.suppress))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise InputError(f"{len(errors)} error(s) in {root}; nothing was written", tuple(diagnostics))
     nav = build_nav(resolved)
-    return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics), digests)
+    return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics),
+                    tuple(sorted(loaded.digests + unit_digests)))
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:

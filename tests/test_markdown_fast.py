@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.load import load
+from bookbuild.load import load, read_unit_file
 from bookbuild.markdown_ext import new_converter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def test_snippet_is_the_same_with_and_without_the_fast_path(name):
 
 
 def _bodies(root: Path) -> list[str]:
-    return [unit.body for unit in load(root).units]
+    return [read_unit_file(root, name)[0].body for name in load(root).unit_files]
 
 
 def test_whole_books_are_the_same_with_and_without_the_fast_path(tmp_path):
