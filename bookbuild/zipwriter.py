@@ -12,6 +12,8 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable
 
+from isal import isal_zlib
+
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
@@ -27,12 +29,13 @@ class ZipEntry:
     deflated: bool
 
 
-# zlib level 4: on a book's XHTML 4% larger than the default 6, in a third of the time
-COMPRESSION_LEVEL = 4
+# ISA-L (Intel's deflate, via `isal`) at its level 3: on a book's XHTML six times as
+# fast as zlib at level 4, for output 4% larger; deflating was a fifth of rendering a unit
+COMPRESSION_LEVEL = 3
 
 
 def deflate(name: str, data: bytes, level: int = COMPRESSION_LEVEL) -> ZipEntry:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
     packed = compressor.compress(data) + compressor.flush()
     return ZipEntry(name, packed, zlib.crc32(data), len(data), True)
 
