@@ -173,6 +173,41 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
         paragraph.text = blocks.pop(0).lstrip()
 
 
+# Tree processors that walk the whole tree but can only change text with one of these
+# in the source: attribute lists need a '{' (other than a {{page N}} marker's), the
+# unescaping of backslash escapes needs a backslash (Python-Markdown strips the
+# placeholder characters it uses from the source first).
+_NEEDS = {"attr_list": "{", "unescape": "\\"}
+
+
+class _SourceCheck(markdown.preprocessors.Preprocessor):
+    """Notes which of the _NEEDS characters the source has, as written."""
+
+    def __init__(self, md, seen: dict):
+        super().__init__(md)
+        self.seen = seen
+
+    def run(self, lines):
+        text = "\n".join(lines)
+        self.seen["{"] = "{" in text and "{" in _PAGE_MARKER.sub("", text)
+        self.seen["\\"] = "\\" in text
+        return lines
+
+
+class _OnlyWhenNeeded(markdown.treeprocessors.Treeprocessor):
+    def __init__(self, md, inner: markdown.treeprocessors.Treeprocessor, seen: dict, needs: str):
+        super().__init__(md)
+        self.inner, self.seen, self.needs = inner, seen, needs
+
+    def run(self, root):
+        return self.inner.run(root) if self.seen.get(self.needs, True) else None
+
+    def __getattr__(self, name):
+        # others look the processor up by name for its parts (inline patterns use
+        # unescape's RE): they get the wrapped one's
+        return getattr(self.inner, name)
+
+
 class BookExtension(markdown.extensions.Extension):
     """`{{page N}}` markers, and (when `fast`) the block and inline fast paths."""
 
@@ -189,6 +224,13 @@ class BookExtension(markdown.extensions.Extension):
             # after 'footnote' (50), which adds the notes to the tree; around 'inline' (20)
             md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", 21)
             md.treeprocessors.register(_RestorePlainText(md, skipped), "restore_plain_text", 19)
+            seen: dict = {}
+            # first of all the preprocessors: it sees the source as written
+            md.preprocessors.register(_SourceCheck(md, seen), "source_check", 100)
+            for item in list(md.treeprocessors._priority):
+                if item.name in _NEEDS:
+                    md.treeprocessors.register(_OnlyWhenNeeded(md, md.treeprocessors[item.name], seen,
+                                                               _NEEDS[item.name]), item.name, item.priority)
 
 
 def new_converter(fast: bool = True) -> markdown.Markdown:

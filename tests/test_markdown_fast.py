@@ -52,6 +52,9 @@ SNIPPETS = {
     "html block between paragraphs": "段落\n\n<div>\n块\n</div>\n\n段落\n",
     "fenced code between paragraphs": "段落\n\n~~~\n代码\n~~~\n\n段落 `行内`\n",
     "attribute list line": "段落\n{: .note #n1 }\n\n另一段\n",
+    "attribute list after a page marker": "段落{{page 2}}\n{: .note }\n",
+    "backslash escapes": "\\*不是强调\\* 与 \\[方括号\\] 与 \\\\ 和 [链接](#a\\_b)\n",
+    "escaped brace": "\\{: .note } 不是属性 {{page 3}}\n",
     "abbreviation definition": "有 HTML。\n\n*[HTML]: 超文本\n",
 }
 
@@ -96,3 +99,5 @@ def test_the_fast_path_is_on_with_our_extensions():
     assert len(seen) == 1  # the plain paragraph skipped; the one with emphasis processed
     assert converter.parser.blockprocessors["plain_paragraph"]._known, \
         [p.name for p in converter.parser.blockprocessors._priority]
+    # the tree walks that only a '{' or a backslash in the source can give work to
+    assert all(hasattr(converter.treeprocessors[name], "inner") for name in ("attr_list", "unescape"))
