@@ -181,9 +181,6 @@ class ResolvedUnit:
     unit: ParsedUnit
     hrefs: tuple[tuple[str, str], ...]  # link as written -> resolved "doc#id"
 
-    def href_for(self, written: str) -> str:
-        return dict(self.hrefs).get(written, written)
-
 
 @dataclass(frozen=True)
 class ResolvedBook:

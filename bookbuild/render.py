@@ -71,10 +71,11 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
         ident = span.get("id") or ""
         if ident.startswith("page-") and span.get(EPUB_TYPE) is None:
             mark_pagebreak(span, ident[5:])
+    hrefs = dict(resolved.hrefs)
     for a in section.iter(f"{{{XHTML}}}a"):
         href = a.get("href")
         if href is not None:
-            a.set("href", resolved.href_for(href))
+            a.set("href", hrefs.get(href, href))
         classes = (a.get("class") or "").split()
         if "footnote-ref" in classes:
             a.set(EPUB_TYPE, "noteref")
@@ -82,7 +83,8 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
         if "footnote-backref" in classes:
             a.set("role", "doc-backlink")
     for img in section.iter(f"{{{XHTML}}}img"):
-        img.set("src", resolved.href_for(img.get("src", "")))
+        src = img.get("src", "")
+        img.set("src", hrefs.get(src, src))
     for div in section.iter(f"{{{XHTML}}}div"):
         if div.get("class") == "footnote":
             div.set(EPUB_TYPE, "endnotes")

@@ -23,6 +23,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOTE_ID = re.compile(r"^fn(ref)?-")
 _EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 _EPUB_ATTR = "{http://www.idpf.org/2007/ops}"
+_WITH_XML_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
 _SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
 
@@ -215,11 +216,11 @@ def plain_section(section: etree._Element, site: _Site) -> etree._Element:
         tag = node.tag
         if tag[0] == "{":
             node.tag = tag[tag.index("}") + 1:]
-        for name in [name for name in node.attrib if name[0] == "{"]:
-            if name == XML_LANG:
-                node.set("lang", node.attrib.pop(name))
-            elif name.startswith(_EPUB_ATTR):
-                del node.attrib[name]
+    # attributes through lxml's own tree walks: a Python loop over every element's
+    # attributes cost as much as the rest of this function
+    for node in _WITH_XML_LANG(element):
+        node.set("lang", node.attrib.pop(XML_LANG))
+    etree.strip_attributes(element, f"{_EPUB_ATTR}*")
     etree.cleanup_namespaces(element)
     for span in list(element.iter("span")):
         if span.get("role") == "doc-pagebreak":

@@ -166,3 +166,23 @@ def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
     assert html == ('<section role="doc-chapter" class="unit"><p id="p1" lang="en">English '
                     '<a href="#page-7" class="pagenum" id="page-7" aria-label="第 7 页">7</a>text</p>'
                     '<!-- a note --><a href="#fn-1">1</a></section>')
+
+
+def test_plain_section_drops_epub_markup_and_keeps_languages():
+    from lxml import etree
+
+    from bookbuild.metadata import parse_metadata
+    from bookbuild.write_html import make_site, plain_section
+    xhtml, epub = "http://www.w3.org/1999/xhtml", "http://www.idpf.org/2007/ops"
+    section = etree.fromstring(
+        f'<section xmlns="{xhtml}" xmlns:epub="{epub}" epub:type="chapter" class="unit">'
+        f'<p xml:lang="en" id="a" epub:prefix="x">Hi<!-- note --></p>'
+        f'<p lang="fr" xml:lang="de">Hallo</p>'
+        f'<span id="page-3" epub:type="pagebreak" role="doc-pagebreak" aria-label="3"/>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" epub:type="x"><g/></svg></section>')
+    meta, _ = parse_metadata("title: 书\nlanguage: zh-CN\n", "metadata.yaml")
+    plain = plain_section(section, make_site(meta, (), (), [], ()))
+    assert etree.tostring(plain, encoding="unicode") == (
+        '<section class="unit"><p id="a" lang="en">Hi<!-- note --></p><p lang="de">Hallo</p>'
+        '<a href="#page-3" class="pagenum" id="page-3" aria-label="第 3 页">3</a>'
+        '<svg><g/></svg></section>')
