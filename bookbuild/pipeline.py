@@ -39,7 +39,7 @@ from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
 from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
-from bookbuild.parallel import worker_count
+from bookbuild.parallel import no_gc, worker_count
 from bookbuild.parse import parse_unit_files
 from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
 from bookbuild.quick import quick_rebuild
@@ -146,7 +146,8 @@ class BuildResult:
 def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
           progress: Progress | None = None, workers: int | None = None) -> BuildResult:
     try:
-        return _build(root, out, formats, progress, worker_count(workers))
+        with no_gc():
+            return _build(root, out, formats, progress, worker_count(workers))
     except OSError as exc:
         raise write_error(exc, "each output is replaced whole or not at all") from exc
 
