@@ -289,28 +289,37 @@ def _parse_all(count: int, read, cache: Cache | None, workers: int, progress,
         _JOB = None
     if cache:
         cache.refresh()  # the entries the workers wrote
-    units, read_diags, parse_diags = [], [], []
-    for outline, found_reading, digest, name in results:
-        unit, found = pickle.loads(outline) if isinstance(outline, bytes) else outline
+    units, read_diags, parse_diags, digests = [], [], [], []
+    for (outline, name), found_reading, digest in results:
+        unit, found = _unit_of(outline, name)
         read_diags += found_reading
         parse_diags += found
         if unit:
-            units.append(dataclasses.replace(unit, digest=name))
-    digests = tuple((path, digest) for path, (*_, digest, _) in zip(paths, results)) if paths else ()
-    return ParsedFiles(dedupe_auto_ids(tuple(units)), read_diags, parse_diags, digests)
+            units.append(unit)
+        if paths:
+            digests.append((paths[len(digests)], digest))
+    return ParsedFiles(dedupe_auto_ids(tuple(units)), read_diags, parse_diags, tuple(digests))
 
 
 def _read_and_parse(index: int):
-    """In a worker: read one unit, and take its outline from the cache or parse it
-    (putting the result in the cache there). Only the structure travels back to the
-    parent, which never needs the text: a cached outline as the bytes the cache holds."""
+    """In a worker: read one unit and take its outline (see _outline). Only the
+    structure travels back to the parent, which never needs the text."""
     read, cache = _JOB
     source, found_reading, digest = read(index)
-    if source is None:
-        return (None, []), found_reading, digest, ""
+    return ((((None, []), "") if source is None else _outline(source, cache)), found_reading, digest)
+
+
+def _outline(source: UnitSource, cache: Cache | None):
+    """(outline, parse key): the outline as the bytes the cache holds for it, or parsed
+    now (and put in the cache) as (unit or None, diagnostics)."""
     name = _parse_key(source)
     data = cache.get_part("parse", name, 0) if cache else None
-    return (data if data is not None else _parse_to_cache(source, name, cache)), found_reading, digest, name
+    return (data if data is not None else _parse_to_cache(source, name, cache)), name
+
+
+def _unit_of(outline, name: str) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+    unit, found = pickle.loads(outline) if isinstance(outline, bytes) else outline
+    return (dataclasses.replace(unit, digest=name) if unit else None), found
 
 
 _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitSource) if f.name != "body")
@@ -344,10 +353,7 @@ def _parse_to_cache(source: UnitSource, name: str, cache: Cache | None):
 def parse_one(source: UnitSource, cache: Cache) -> tuple[ParsedUnit | None, list[Diagnostic]]:
     """One unit, from the cache or parsed (and cached), as parse_units gives it but
     before automatic ids are made unique across the book (see with_renamed_ids)."""
-    name = _parse_key(source)
-    data = cache.get_part("parse", name, 0)
-    unit, found = pickle.loads(data) if data is not None else _parse_to_cache(source, name, cache)
-    return (dataclasses.replace(unit, digest=name) if unit else None), found
+    return _unit_of(*_outline(source, cache))
 
 
 def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
