@@ -173,34 +173,51 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
         paragraph.text = blocks.pop(0).lstrip()
 
 
-# Tree processors that walk the whole tree but can only change text with one of these
-# in the source: attribute lists need a '{' (other than a {{page N}} marker's), the
-# unescaping of backslash escapes needs a backslash (Python-Markdown strips the
-# placeholder characters it uses from the source first).
-_NEEDS = {"attr_list": "{", "unescape": "\\"}
+# Processors that can change nothing unless the source, as written, has one of these.
+# Tree processors walk the whole tree: attribute lists need a '{' (other than a
+# {{page N}} marker's), the unescaping of backslash escapes a backslash. Preprocessors
+# scan the whole text: whitespace normalising needs a tab, a carriage return, a space
+# before a line end (its blank-lines regular expression was most of its time) or the
+# placeholder characters it removes; fenced code needs a fence; raw HTML needs a '<' or
+# an '&'. Skipped, each gives what it would have given: the tree unchanged, the lines
+# unchanged (normalising adds its two closing blank lines).
+_PLACEHOLDERS = ("\x02", "\x03")  # removed from the source first: could join a needle's parts
+_TREE_NEEDS = {"attr_list": ("{",), "unescape": ("\\",)}
+_PRE_NEEDS = {"normalize_whitespace": ("\t", "\r", " \n"), "fenced_code_block": ("```", "~~~"),
+              "html_block": ("<", "&")}
+_SKIPPED_GIVES = {"normalize_whitespace": lambda lines: lines + ["", ""]}
 
 
 class _SourceCheck(markdown.preprocessors.Preprocessor):
-    """Notes which of the _NEEDS characters the source has, as written."""
+    """Notes which of the needles above the source has, as written."""
 
     def __init__(self, md, seen: dict):
         super().__init__(md)
         self.seen = seen
 
     def run(self, lines):
-        text = "\n".join(lines)
-        self.seen["{"] = "{" in text and "{" in _PAGE_MARKER.sub("", text)
-        self.seen["\\"] = "\\" in text
+        # with a line end after the last line, as whitespace normalising sees it
+        text = "\n".join(lines) + "\n"
+        anything = any(p in text for p in _PLACEHOLDERS)
+        for needles in (*_TREE_NEEDS.values(), *_PRE_NEEDS.values()):
+            for needle in needles:
+                self.seen[needle] = anything or needle in text
+        if self.seen["{"]:
+            self.seen["{"] = anything or "{" in _PAGE_MARKER.sub("", text)
         return lines
 
 
-class _OnlyWhenNeeded(markdown.treeprocessors.Treeprocessor):
-    def __init__(self, md, inner: markdown.treeprocessors.Treeprocessor, seen: dict, needs: str):
-        super().__init__(md)
-        self.inner, self.seen, self.needs = inner, seen, needs
+class _OnlyWhenNeeded(markdown.util.Processor):
+    """A tree processor or preprocessor run only when the source has what it needs."""
 
-    def run(self, root):
-        return self.inner.run(root) if self.seen.get(self.needs, True) else None
+    def __init__(self, md, inner, seen: dict, needs: tuple[str, ...], skipped=lambda given: None):
+        super().__init__(md)
+        self.inner, self.seen, self.needs, self.skipped = inner, seen, needs, skipped
+
+    def run(self, given):
+        if any(self.seen.get(needle, True) for needle in self.needs):
+            return self.inner.run(given)
+        return self.skipped(given)
 
     def __getattr__(self, name):
         # others look the processor up by name for its parts (inline patterns use
@@ -228,9 +245,14 @@ class BookExtension(markdown.extensions.Extension):
             # first of all the preprocessors: it sees the source as written
             md.preprocessors.register(_SourceCheck(md, seen), "source_check", 100)
             for item in list(md.treeprocessors._priority):
-                if item.name in _NEEDS:
+                if item.name in _TREE_NEEDS:
                     md.treeprocessors.register(_OnlyWhenNeeded(md, md.treeprocessors[item.name], seen,
-                                                               _NEEDS[item.name]), item.name, item.priority)
+                                                               _TREE_NEEDS[item.name]), item.name, item.priority)
+            for item in list(md.preprocessors._priority):
+                if item.name in _PRE_NEEDS:
+                    md.preprocessors.register(_OnlyWhenNeeded(
+                        md, md.preprocessors[item.name], seen, _PRE_NEEDS[item.name],
+                        _SKIPPED_GIVES.get(item.name, lambda lines: lines)), item.name, item.priority)
 
 
 def new_converter(fast: bool = True) -> markdown.Markdown:

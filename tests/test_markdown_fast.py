@@ -55,6 +55,10 @@ SNIPPETS = {
     "attribute list after a page marker": "段落{{page 2}}\n{: .note }\n",
     "backslash escapes": "\\*不是强调\\* 与 \\[方括号\\] 与 \\\\ 和 [链接](#a\\_b)\n",
     "escaped brace": "\\{: .note } 不是属性 {{page 3}}\n",
+    "last line of spaces": "段落\n   ",
+    "blank line of spaces": "一段\n  \n二段\n",
+    "carriage returns and tabs": "一\r\n二\r\n\r\n\t代码\n\n三\t四\n",
+    "fence and html": "```\n代码\n```\n\n<div>块</div>\n\nA &amp; B\n",
     "abbreviation definition": "有 HTML。\n\n*[HTML]: 超文本\n",
 }
 
@@ -101,3 +105,5 @@ def test_the_fast_path_is_on_with_our_extensions():
         [p.name for p in converter.parser.blockprocessors._priority]
     # the tree walks that only a '{' or a backslash in the source can give work to
     assert all(hasattr(converter.treeprocessors[name], "inner") for name in ("attr_list", "unescape"))
+    assert all(hasattr(converter.preprocessors[name], "inner")
+               for name in ("normalize_whitespace", "fenced_code_block", "html_block"))
