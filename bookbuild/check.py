@@ -23,7 +23,8 @@ OPF = "http://www.idpf.org/2007/opf"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def run_check(root: Path) -> list[Diagnostic]:
+def run_check(root: Path, vnu: Path | None = None) -> list[Diagnostic]:
+    """`vnu`: the Nu checker's jar named on the command line (else the project's own)."""
     with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as tmp:
         out = Path(tmp)
         try:
@@ -38,7 +39,7 @@ def run_check(root: Path) -> list[Diagnostic]:
         found = list(modelled.diagnostics)
         found += run_epubcheck(epub, sources)
         html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
-        found += run_vnu(html, root, sources)
+        found += run_vnu(html, sources, vnu)
         found += book_checks(modelled, epub)
     suppress = modelled.resolved.book.metadata.suppress
     return sorted(suppressed(found, suppress), key=_order)

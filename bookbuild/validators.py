@@ -67,21 +67,30 @@ def run_epubcheck(epub: Path, sources: dict[str, str] | None = None) -> list[Dia
     return diags
 
 
-def vnu_jar(search_from: Path) -> Path | None:
-    for folder in [search_from, *search_from.parents]:
-        jar = folder / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-        if jar.exists():
-            return jar
-    return None
+# The project's own install: node_modules beside the bookbuild package's checkout (what
+# `npm ci` in this repository made). Never a folder of the book being checked, nor any
+# folder above it: a book could plant a jar there and choose the code `check` runs.
+_PROJECT_VNU = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
-def run_vnu(files: list[Path], root: Path, sources: dict[str, str] | None = None) -> list[Diagnostic]:
-    """The Nu HTML checker over HTML files; `root` is where to look for node_modules."""
+def vnu_jar(explicit: Path | None = None) -> Path:
+    """The Nu checker's jar: the one the person running check named (`--vnu-jar`), else
+    the project's own."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"--vnu-jar {explicit}: no such file")
+        return explicit
+    if not _PROJECT_VNU.is_file():
+        raise UsageError("the Nu HTML checker is not installed: run `npm ci` in the bookbuild "
+                         "project (it installs the npm package vnu-jar), or name a jar with --vnu-jar")
+    return _PROJECT_VNU
+
+
+def run_vnu(files: list[Path], sources: dict[str, str] | None = None,
+            jar: Path | None = None) -> list[Diagnostic]:
+    """The Nu HTML checker over HTML files and stylesheets; `jar`: see vnu_jar."""
     sources = sources or {}
-    jar = vnu_jar(root) or vnu_jar(Path(__file__).resolve().parent)
-    if jar is None:
-        raise UsageError("the Nu HTML checker is not installed: run `npm install` in the project "
-                         "(it installs the npm package vnu-jar)")
+    jar = vnu_jar(jar)
     proc = subprocess.run([java(), "-jar", str(jar), "--format", "json", "--exit-zero-always",
                            "--also-check-css", *map(str, files)],
                           capture_output=True, text=True, timeout=600)

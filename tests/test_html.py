@@ -118,7 +118,7 @@ def test_reproducible(tmp_path):
 @pytest.mark.parametrize("root", [ROOT, FIXTURES / "books" / "features"], ids=["sample", "features"])
 def test_nu_checker_reports_nothing(root, tmp_path):
     site = build_html(root, tmp_path)
-    findings = run_vnu(sorted(site.glob("*.html")) + sorted((site / "css").glob("*.css")), ROOT)
+    findings = run_vnu(sorted(site.glob("*.html")) + sorted((site / "css").glob("*.css")))
     assert findings == [], "\n".join(map(str, findings))
 
 
@@ -147,7 +147,7 @@ def test_long_book_sidebar_is_a_window_around_the_page(tmp_path):
         "0050-chapter-50.html#")
     first = doc(site, "0001-chapter-1.html").xpath("//nav[@class='sidebar']/ol/li/a")
     assert len(first) == 31 + 1 and first[-1].get("href") == "index.html"
-    assert run_vnu([site / "0050-chapter-50.html"], ROOT) == []
+    assert run_vnu([site / "0050-chapter-50.html"]) == []
 
 
 def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
