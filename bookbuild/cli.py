@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bookbuild import __version__
 from bookbuild.diagnostics import Diagnostic, Severity
-from bookbuild.errors import BookbuildError, UsageError, write_error
+from bookbuild.errors import BookbuildError, UsageError, WriteError, write_error
+from bookbuild.fileio import write_bytes_atomic
 
 SHOWN_PER_CODE = 5
 FORMATS = ("epub", "html")
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--vnu-jar", type=Path, default=None, help="the Nu HTML checker's jar "
+                       "(default: the one `npm ci` installed in this project; never one from "
+                       "the book's folder)")
     return parser
 
 
@@ -73,12 +77,15 @@ def _ingest(args) -> int:
     from bookbuild.ingest.write import write_result
 
     if not args.source.is_file():
-        raise UsageError(f"{args.source}: no such file")
+        raise UsageError(f"{args.source}: " + ("a folder; give the extracted text file" if args.source.is_dir()
+                                               else "no such file"))
+    if args.report and (args.report.is_dir() or not args.report.parent.is_dir()):
+        raise WriteError(f"--report {args.report}: name a file in an existing folder; nothing was written")
     result = ingest(args.source.read_bytes(), str(args.source), args.encoding)
     try:
         written = write_result(result, args.out, force=args.force)
         if args.report:
-            args.report.write_text(result.report, encoding="utf-8")
+            write_bytes_atomic(args.report, result.report.encode("utf-8"))
     except OSError as exc:
         raise write_error(exc, "book/ and metadata.yaml are replaced whole or not at all") from exc
     print("\n".join(line for line in result.report.splitlines()
@@ -111,7 +118,7 @@ def _build(args) -> int:
 def _check(args) -> int:
     from bookbuild.check import run_check
 
-    diagnostics = run_check(args.root)
+    diagnostics = run_check(args.root, args.vnu_jar)
     if args.json:
         print(json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2))
     else:

@@ -37,13 +37,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("M006", _W, "no CIP record found in the source"),
         CodeInfo("M007", _W, "an unknown key in metadata.yaml"),
         CodeInfo("M008", _W, "recommended metadata is missing (creators, publisher, date, ISBN)"),
+        CodeInfo("M009", _W, "`suppress:` names an unknown code or an error (errors cannot be suppressed)"),
         # structure
         CodeInfo("S001", _E, "front matter is missing or is not valid YAML"),
         CodeInfo("S002", _E, "unknown unit kind"),
         CodeInfo("S003", _E, "a required front-matter field is missing or has the wrong type"),
         CodeInfo("S004", _E, "raw HTML is not well-formed"),
-        CodeInfo("S005", _E, "raw HTML carries script, an event handler or a javascript: URL"),
-        CodeInfo("S006", _E, "a remote resource (image, stylesheet, media) is referenced"),
+        CodeInfo("S005", _E, "raw HTML, inline SVG or an SVG image carries script, an event handler, a javascript: URL, link-changing animation, a refresh or entity declarations"),
+        CodeInfo("S006", _E, "a remote resource (image, stylesheet, media, CSS url()) is referenced"),
         CodeInfo("S007", _E, "an image is missing or lies outside the book folder"),
         CodeInfo("S008", _W, "an image has no alt text"),
         CodeInfo("S009", _E, "no chapter files in book/"),
@@ -54,6 +55,11 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("S014", _W, "a print-contents entry present in the body is not in the navigation"),
         CodeInfo("S015", _W, "an unknown front-matter field"),
         CodeInfo("S016", _W, "text before the first heading that matches the printed contents"),
+        CodeInfo("S017", _E, "a file of the book is not UTF-8 text"),
+        CodeInfo("S018", _E, "a file of the book lies outside the book folder (a symbolic link)"),
+        CodeInfo("S019", _E, "two different images would share one name in the outputs"),
+        CodeInfo("S020", _E, "a unit's Markdown took too long to convert"),
+        CodeInfo("S021", _W, "ingest replaced a character the outputs cannot carry"),
         # cross-references
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),
@@ -82,6 +88,7 @@ class Diagnostic:
     file: str | None = None
     line: int | None = None
     severity: Severity | None = None  # None: the catalogue's severity
+    column: int | None = None  # 1-based, where a line alone is not precise enough
 
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:
@@ -94,7 +101,7 @@ class Diagnostic:
     @property
     def location(self) -> str:
         if self.file and self.line:
-            return f"{self.file}:{self.line}"
+            return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
         return self.file or ""
 
     def __str__(self) -> str:
@@ -108,9 +115,12 @@ class Diagnostic:
             "message": self.message,
             "file": self.file,
             "line": self.line,
+            "column": self.column,
         }
 
 
 def suppressed(diagnostics, codes: frozenset[str]) -> tuple[Diagnostic, ...]:
-    """Drop the diagnostics whose codes the book silences in metadata.yaml `suppress:`."""
-    return tuple(d for d in diagnostics if d.code not in codes)
+    """Drop the warnings and notes whose codes the book silences in metadata.yaml
+    `suppress:`. Errors are never dropped: a build that goes on past one would leave out
+    what it could not read (see metadata.suppress_codes for what is accepted there)."""
+    return tuple(d for d in diagnostics if d.code not in codes or d.severity is Severity.ERROR)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
+from bookbuild.active import svg_findings
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.model import ParsedUnit
 from bookbuild.resolve import image_path
@@ -14,6 +16,9 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tuple[str, bytes], ...], list[Diagnostic]]:
     book_root = root.resolve()
     found: dict[str, bytes] = {}
+    # package name folded as reading systems and file systems may fold it (case, Unicode
+    # normalisation) -> the file that took it, and where it was first used
+    taken: dict[str, tuple[Path, str, str, int]] = {}
     diags = []
     for unit in units:
         for image in unit.images:
@@ -28,5 +33,22 @@ def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tup
                 diags.append(Diagnostic("S007", f"image {image.src}: use PNG, JPEG, GIF, SVG or WebP",
                                         *where))
             else:
-                found[image_path(image.src)] = path.read_bytes()
+                name = image_path(image.src)
+                folded = unicodedata.normalize("NFC", name).casefold()
+                first = taken.setdefault(folded, (path, image.src, *where))
+                if first[0] != path:
+                    diags.append(Diagnostic("S019", f"images {first[1]} ({first[2]}:{first[3]}) and "
+                                            f"{image.src} would both be {name} in the outputs: "
+                                            "rename one of them", *where))
+                    continue
+                if name in found:
+                    continue
+                data = path.read_bytes()
+                if path.suffix.lower() == ".svg":
+                    problems = svg_findings(data)
+                    diags += [Diagnostic(code, f"image {image.src}: {message}", *where)
+                              for code, message in problems]
+                    if problems:
+                        continue
+                found[name] = data
     return tuple(sorted(found.items())), diags

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from bookbuild.active import css_findings
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest
 from bookbuild.kinds import KINDS
 from bookbuild.metadata import parse_metadata
 from bookbuild.model import Metadata, UnitSource
+from bookbuild.textfile import decode_utf8, load_yaml
 
-# libyaml's loader when PyYAML was built with it: ten times faster on a 1,000-file book
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NAME_RE = re.compile(r"^\d{2,4}-[a-z0-9][a-z0-9-]*$")
 FRONT_KEYS = ("title", "kind", "page", "author", "author_note", "group", "inferred_pages")
 
@@ -37,14 +36,22 @@ def load(root: Path) -> LoadedBook:
     diagnostics: list[Diagnostic] = []
     digests: dict[str, bytes] = {}
 
-    def read_text(path: Path) -> str:
+    def read_text(path: Path) -> str | None:
+        rel = path.relative_to(root).as_posix()
+        refused = outside_root(root, path, rel)
+        if refused:
+            diagnostics.append(refused)
+            return None
         data = path.read_bytes()
-        digests[path.relative_to(root).as_posix()] = file_digest(data)
-        return decode(data)
+        digests[rel] = file_digest(data)
+        text, found = decode_utf8(data, rel)
+        diagnostics.extend(found)
+        return text
     meta_path = root / "metadata.yaml"
     if meta_path.exists():
-        metadata, found = parse_metadata(read_text(meta_path), "metadata.yaml")
-        diagnostics += found
+        text = read_text(meta_path)
+        metadata, found = parse_metadata("{}" if text is None else text, "metadata.yaml")
+        diagnostics += found if text is not None else []
     else:
         metadata, _ = parse_metadata("{}", "metadata.yaml")
         diagnostics.append(Diagnostic("M001", f"no metadata.yaml in {root}", "metadata.yaml"))
@@ -53,22 +60,37 @@ def load(root: Path) -> LoadedBook:
     if not files:
         diagnostics.append(Diagnostic("S009", f"no chapter files (book/NN-slug.md) in {root}", "book/"))
     stylesheets = _stylesheets(root, read_text)
+    for name, css in stylesheets[1:]:
+        path = f"styles/{name.removeprefix('book-')}"
+        diagnostics += [Diagnostic(code, message, path, css.count("\n", 0, offset) + 1)
+                        for code, message, offset in css_findings(css)]
     return LoadedBook(root, metadata, files, stylesheets, tuple(diagnostics),
                       tuple(sorted(digests.items())))
 
 
+def outside_root(root: Path, path: Path, rel: str) -> Diagnostic | None:
+    """S018 when `path` (a symbolic link, or in a linked folder) leads out of the book
+    folder: a build reads nothing from outside the book."""
+    if path.resolve().is_relative_to(root.resolve()):
+        return None
+    return Diagnostic("S018", f"{rel} leads to {path.resolve()}, outside the book folder: copy "
+                      "the file into the book instead of linking it", rel, 1)
+
+
 def read_unit_file(root: Path, name: str) -> tuple[UnitSource | None, list[Diagnostic], bytes]:
     """book/NAME read: its source, the diagnostics of its front matter, the file's digest."""
-    data = (root / "book" / name).read_bytes()
-    source, found = read_unit(decode(data), f"book/{name}", name[:-3])
+    path, rel = root / "book" / name, f"book/{name}"
+    refused = outside_root(root, path, rel)
+    if refused:
+        return None, [refused], b""
+    data = path.read_bytes()
+    source, found = read_unit_bytes(data, rel, name[:-3])
     return source, found, file_digest(data)
 
 
-def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig").replace("\r\n", "\n")
-    except UnicodeDecodeError as exc:
-        return data[: exc.start].decode("utf-8", "replace") + "\ufffd"
+def read_unit_bytes(data: bytes, path: str, name: str) -> tuple[UnitSource | None, list[Diagnostic]]:
+    text, found = decode_utf8(data, path)
+    return read_unit(text, path, name) if text is not None else (None, found)
 
 
 def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[Diagnostic]]:
@@ -84,14 +106,10 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         end = len(text) - 4
     if end < 0:
         return None, diags + [Diagnostic("S001", "front matter is not closed by a '---' line", path, 1)]
-    try:
-        front = yaml.load(text[4:end + 1], Loader=_YAML_LOADER) or {}
-    except yaml.YAMLError as exc:
-        # where the broken construct starts (an unclosed '[') is where the fix goes
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        return None, diags + [Diagnostic("S001", f"front matter is not valid YAML: "
-                                         f"{getattr(exc, 'problem', exc)}", path,
-                                         (mark.line + 2) if mark else 1)]
+    front, _, found = load_yaml(text[4:end + 1], path, "S001", "S003", first_line=2)
+    if found:
+        return None, diags + [dataclasses.replace(d, message=f"front matter: {d.message}") for d in found]
+    front = front or {}
     if not isinstance(front, dict):
         return None, diags + [Diagnostic("S001", "front matter must be YAML fields", path, 2)]
     lines = {key: _key_line(text, key) for key in front}
@@ -102,7 +120,7 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     title, kind = front.get("title"), front.get("kind")
     if not isinstance(title, str) or not title.strip():
         diags.append(Diagnostic("S003", "front matter needs a `title`", path, lines.get("title", 2)))
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         diags.append(Diagnostic("S002", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}",
                                 path, lines.get("kind", 2)))
     for key in ("author", "author_note", "group"):
@@ -136,4 +154,5 @@ def _stylesheets(root: Path, read_text) -> tuple[tuple[str, str], ...]:
     """The package's CJK-first stylesheet, then the book's own styles/*.css, in name order."""
     default = resources.files("bookbuild").joinpath("styles/default.css").read_text("utf-8")
     own = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
-    return (("default.css", default),) + tuple((f"book-{p.name}", read_text(p)) for p in own)
+    read = [(f"book-{p.name}", read_text(p)) for p in own]
+    return (("default.css", default),) + tuple((name, text) for name, text in read if text is not None)

@@ -7,9 +7,10 @@ import re
 
 import yaml
 
-from bookbuild.diagnostics import Diagnostic
+from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 from bookbuild.isbn import isbn_is_valid
 from bookbuild.model import Cip, ContentsEntry, Creator, Metadata, PrintLine
+from bookbuild.textfile import load_yaml
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
 KNOWN_KEYS = ("title", "subtitle", "language", "creators", "publisher", "place", "date",
@@ -33,6 +34,9 @@ class _Reader:
             if required:
                 self.bad(key, f"`{key}` is required", "M002")
             return ""
+        if isinstance(value, bool):
+            self.bad(key, f"`{key}` must be text, not yes/no: put the value in quotes")
+            return ""
         if isinstance(value, (dt.date, int, float)):
             return str(value)
         if not isinstance(value, str):
@@ -44,31 +48,27 @@ class _Reader:
         value = data.get(key) or []
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                                  for v in value):
             self.bad(key, f"`{key}` must be a list of text")
             return ()
         return tuple(str(v) for v in value)
 
 
 def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, list[Diagnostic]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        return _empty(path), [Diagnostic("M001", f"not valid YAML: {problem}", path, line)]
+    data, node, found = load_yaml(text, path, "M001", "M005")
+    if found:
+        return _empty(path), found
     if not isinstance(data, dict):
         return _empty(path), [Diagnostic("M001", "metadata.yaml must be a mapping of fields", path, 1)]
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node else {}
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
     r = _Reader(path, lines)
     for key in data:
         if key not in KNOWN_KEYS:
             r.bad(key, f"unknown key `{key}` (known: {', '.join(KNOWN_KEYS)})", "M007")
     date = r.text(data, "date")
-    if date and not _DATE_RE.match(date):
-        r.bad("date", f"`date` must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+    if date and not _is_date(date):
+        r.bad("date", f"`date` must be a real date written YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
     isbn = r.text(data, "isbn")
     if isbn and not isbn_is_valid(isbn):
         r.bad("isbn", f"ISBN {isbn} has a wrong check digit (or is not 10 or 13 digits)", "M003")
@@ -87,12 +87,66 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         cip=_cip(data.get("cip"), r),
         print_lines=_print_lines(data.get("print"), r),
         contents=_contents(data.get("contents"), r),
-        modified=r.text(data, "modified"),
-        suppress=frozenset(r.text_list(data, "suppress")),
+        modified=_modified(data.get("modified"), r),
+        suppress=suppress_codes(r.text_list(data, "suppress"), r),
         path=path,
         lines=tuple(sorted(lines.items())),
     )
     return meta, r.diagnostics
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE_RE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
+def _modified(value, r: _Reader) -> str:
+    """`modified:` as the UTC timestamp dcterms:modified wants (YYYY-MM-DDThh:mm:ssZ),
+    whether YAML read it as a timestamp, a date or text."""
+    if value is None or value == "":
+        return ""
+    moment = None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if moment is None:
+        r.bad("modified", f"`modified` must be an ISO 8601 time such as 2015-07-01T00:00:00Z, not {value!r}")
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not 1980 <= moment.year <= 2107:  # what a zip entry's date can hold
+        r.bad("modified", f"`modified` must lie between 1980 and 2107, not {moment.year}")
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def suppress_codes(codes: tuple[str, ...], r: _Reader) -> frozenset[str]:
+    """The codes a book may silence: warnings and notes of the catalogue. Errors never:
+    a build that went on past one would leave out what it could not read."""
+    kept = set()
+    for code in codes:
+        info = CATALOGUE.get(code)
+        if info is None:
+            r.bad("suppress", f"`suppress:` names {code}, which is not a diagnostic code "
+                  "(see docs/DIAGNOSTICS.md)", "M009")
+        elif info.severity is Severity.ERROR:
+            r.bad("suppress", f"`suppress:` names {code}, an error: errors cannot be suppressed, "
+                  "fix what it reports", "M009")
+        else:
+            kept.add(code)
+    return frozenset(kept)
 
 
 def _empty(path: str) -> Metadata:
@@ -126,10 +180,12 @@ def _cip(value, r: _Reader) -> Cip:
         r.bad("cip", "`cip` must be a mapping")
         return Cip()
     points = value.get("access_points") or {}
+    if not isinstance(points, dict) or not all(isinstance(v, (list, type(None))) for v in points.values()):
+        r.bad("cip", "`cip.access_points` must map each point (I, II …) to a list of text")
+        points = {}
     return Cip(raw=str(value.get("raw") or "").strip(), number=str(value.get("number") or ""),
                agency=str(value.get("agency") or ""),
-               access_points=tuple((str(k), tuple(str(i) for i in (v or []))) for k, v in points.items())
-               if isinstance(points, dict) else ())
+               access_points=tuple((str(k), tuple(str(i) for i in (v or []))) for k, v in points.items()))
 
 
 def _print_lines(value, r: _Reader) -> tuple[PrintLine, ...]:
@@ -161,12 +217,19 @@ def _contents(value, r: _Reader) -> tuple[ContentsEntry, ...]:
         if not isinstance(item, dict) or "title" not in item:
             r.bad("contents", f"contents entry {item!r} needs a `title`")
             continue
-        page = item.get("page")
+        page, level, line = item.get("page"), item.get("level", 1), item.get("source_line", 0)
+        if not _is_count(level) or not _is_count(line) or not isinstance(item.get("author"), (str, type(None))):
+            r.bad("contents", f"contents entry {str(item['title'])[:40]!r}: `level` and `source_line` "
+                  "must be whole numbers and `author` text")
+            continue
         out.append(ContentsEntry(title=str(item["title"]), kind=str(item.get("kind", "chapter")),
-                                 level=int(item.get("level", 1)),
-                                 page=None if page is None else str(page),
-                                 author=item.get("author"), line=int(item.get("source_line", 0))))
+                                 level=level, page=None if page is None else str(page),
+                                 author=item.get("author"), line=line))
     return tuple(out)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1_000_000
 
 
 def dump_metadata(meta: Metadata, source: str = "") -> str:

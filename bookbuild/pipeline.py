@@ -33,7 +33,7 @@ from typing import Callable
 from bookbuild.a11y import accessibility
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
-from bookbuild.errors import InputError, write_error
+from bookbuild.errors import InputError, UsageError, write_error
 from bookbuild.frontmatter import with_generated_front_matter
 from bookbuild.images import collect_images
 from bookbuild.load import LoadedBook, load
@@ -143,8 +143,25 @@ class BuildResult:
     modelled: Modelled | None  # None when the inputs were unchanged and nothing was read
 
 
+# what a zip entry's date can hold: up to 2107-12-31T23:59:59Z
+_LAST_ZIP_SECOND = 4_354_819_199
+
+
+def check_source_date_epoch() -> None:
+    """SOURCE_DATE_EPOCH, when set, must be whole seconds since 1970 that a zip can date
+    (the reproducible-builds convention); every later reader takes it as valid."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return
+    if not value.isdigit() or int(value) > _LAST_ZIP_SECOND:
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r}: it must be whole seconds since "
+                         f"1970-01-01 UTC, from 0 to {_LAST_ZIP_SECOND} (2107), e.g. "
+                         "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
+
+
 def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
           progress: Progress | None = None, workers: int | None = None) -> BuildResult:
+    check_source_date_epoch()
     try:
         with no_gc():
             return _build(root, out, formats, progress, worker_count(workers))

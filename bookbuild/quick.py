@@ -23,7 +23,7 @@ from pathlib import Path
 from bookbuild.cache import Cache, key
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
-from bookbuild.load import decode, read_unit
+from bookbuild.load import read_unit_bytes
 from bookbuild.model import ResolvedUnit
 from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
 from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
@@ -129,7 +129,7 @@ def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState
 def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, cache: Cache) -> ResolvedUnit:
     """The changed unit, resolved as the last build resolved it, if that still holds."""
     record = context.units[index]
-    source, found = read_unit(decode(data), record.path, Path(record.path).stem)
+    source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
     if source is None:
         raise _Declined()
     unit, parsed = parse_one(source, cache)

@@ -170,6 +170,8 @@ def compare_inputs(root: Path, state: BuildState) -> InputCheck | None:
         if sig is not None and sig == record.signature and sig[2] < state.started_ns - RACY_NS:
             now.append(record)
             continue
+        if sig is not None and not (root / record.path).resolve().is_relative_to(root.resolve()):
+            sig = None  # now leads out of the book: the full build refuses it (load.outside_root)
         try:
             data = (root / record.path).read_bytes() if sig else None
         except OSError:  # gone since the stat

@@ -33,12 +33,12 @@ def test_broken_book_reports_the_exact_code_and_location(case, tmp_path, capsys)
     expected = (case / "expected.txt").read_text("utf-8").strip()
     location, _, rest = expected.rpartition(": ")
     want_code = rest.split()[0]
-    file, _, line = location.partition(":") if location.count(":") else (location, "", "")
+    file, line = (location.split(":") + [""])[:2]  # file[:line[:column]]
     assert code == 1
     matches = [d for d in found if d["code"] == want_code and d["file"] == file
                and (d["line"] == int(line) if line else True)]
     assert matches, found
-    assert set(found[0]) == {"code", "severity", "message", "file", "line"}
+    assert set(found[0]) == {"code", "severity", "message", "file", "line", "column"}
 
 
 def test_warnings_book(tmp_path, capsys):
@@ -80,7 +80,7 @@ def test_suppress_silences_codes_by_name(tmp_path, capsys, monkeypatch):
 def test_exit_codes(monkeypatch, capsys, severity, strict, exit_code):
     from bookbuild.diagnostics import Severity
     monkeypatch.setattr(check_module, "run_check",
-                        lambda root: [Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))])
+                        lambda root, vnu=None: [Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))])
     assert main(["check", *(["--strict"] if strict else [])]) == exit_code
     assert "book/01-a.md:3: S008" in capsys.readouterr().out
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import codecs
 
+from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
+from bookbuild.textfile import not_xml_char
 
 
-def decode_source(data: bytes, path: str, encoding: str | None = None) -> str:
+def decode_source(data: bytes, path: str, encoding: str | None = None) -> tuple[str, list[Diagnostic]]:
+    """The source's text, and an S021 warning for each line where a character the
+    outputs cannot carry (a control character, U+FFFE) was replaced by U+FFFD: kept
+    visible and reported, never dropped, never left to break the build."""
     if not data.strip():
         raise InputError(f"{path}: the source is empty")
-    if b"\x00" in data[:65536]:
+    # a named encoding first: UTF-16 text is full of NUL bytes
+    if not encoding and b"\x00" in data[:65536]:
         raise InputError(f"{path}: the source looks binary (it has NUL bytes); "
-                         "give a text file extracted from the book")
+                         "give a text file extracted from the book, or name its encoding with "
+                         "--encoding (utf-16?)")
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -27,7 +34,29 @@ def decode_source(data: bytes, path: str, encoding: str | None = None) -> str:
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > len(text) // 100 + 1:
         raise InputError(f"{path}: the source looks binary ({controls} control characters)")
-    return text
+    # a form feed (pdftotext's page break) is layout, not text; it starts the next
+    # page's first line, so taking it out leaves every line where it was
+    return _replace_non_xml(text.replace("\f", ""), path)
+
+
+def _replace_non_xml(text: str, path: str) -> tuple[str, list[Diagnostic]]:
+    if not not_xml_char(text):
+        return text, []
+    lines, found = text.split("\n"), []
+    for number, line in enumerate(lines, 1):
+        bad = sorted({f"U+{ord(m.group()):04X}" for m in _each_non_xml(line)})
+        if bad:
+            lines[number - 1] = "".join("\ufffd" if not_xml_char(ch) else ch for ch in line)
+            found.append(Diagnostic("S021", f"{', '.join(bad)} cannot be carried by the outputs: "
+                                    "replaced by U+FFFD (\ufffd); check the extraction here", path, number))
+    return "\n".join(lines), found
+
+
+def _each_non_xml(line: str):
+    position = 0
+    while (match := not_xml_char(line, position)) is not None:
+        yield match
+        position = match.end()
 
 
 def _detect(data: bytes, path: str) -> str:

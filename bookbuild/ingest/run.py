@@ -34,10 +34,9 @@ class IngestResult:
 
 
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
-    text = decode_source(data, source_path, encoding)
+    text, diagnostics = decode_source(data, source_path, encoding)
     lines: Lines = list(enumerate(text.split("\n"), 1))
     parts = segment(lines)
-    diagnostics: list[Diagnostic] = []
 
     record = _parse_record(parts, source_path, diagnostics)
     contents = ContentsResult(end=0)
