@@ -376,10 +376,7 @@ def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
     """The unit's fragment, from memory or from the parse cache."""
     if unit.fragment or cache is None:
         return unit.fragment
-    data = cache.get_part("parse", unit.digest, 1)
-    if data is None:
-        raise RuntimeError(f"{unit.source.path}: its parse result left the cache during the build")
-    return data.decode("utf-8")
+    return cache.need_part("parse", unit.digest, 1).decode("utf-8")
 
 
 def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:

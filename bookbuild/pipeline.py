@@ -25,13 +25,14 @@ without modelling the rest of the book.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from bookbuild.a11y import accessibility
-from bookbuild.cache import Cache, key
+from bookbuild.cache import Cache, CacheDamaged, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, UsageError, write_error
 from bookbuild.frontmatter import with_generated_front_matter
@@ -41,10 +42,12 @@ from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import no_gc, worker_count
 from bookbuild.parse import parse_unit_files
-from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
+from bookbuild.fileio import file_crc
+from bookbuild.products import PAGE_PART, live_entries, plan, quick_context, render, write_outputs
 from bookbuild.quick import quick_rebuild
 from bookbuild.resolve import resolve
 from bookbuild.state import (BuildState, compare_inputs, listings, outputs_state, read_state,
+                             splice_checksums,
                              record_inputs, write_state)
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
@@ -113,10 +116,11 @@ def _input_paths(root: Path, modelled: Modelled) -> list[str]:
     return sorted(files)
 
 
-def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -> dict[str, Path]:
-    """Unit pages in html/ that the last build made from the same render key and that
-    nobody has touched since (size and mtime as recorded): the new html/ links them
-    instead of writing them again."""
+def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path, cache: Cache) -> dict[str, Path]:
+    """Unit pages in html/ that the last build made from the same render key, that
+    nobody has touched since (size and mtime as recorded) and whose bytes are still those
+    the cache holds for them (their CRC-32): the new html/ links them instead of writing
+    them again."""
     if last is None:
         return {}
     recorded = {name: (size, mtime) for name, size, mtime in last.outputs}
@@ -131,7 +135,8 @@ def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) 
             stat = path.stat()
         except OSError:
             continue
-        if (stat.st_size, stat.st_mtime_ns) == was:
+        table = cache.parts_table("render", name)
+        if (stat.st_size, stat.st_mtime_ns) == was and table and file_crc(path) == table[PAGE_PART][1]:
             reuse[rel] = path
     return reuse
 
@@ -164,7 +169,12 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     check_source_date_epoch()
     try:
         with no_gc():
-            return _build(root, out, formats, progress, worker_count(workers))
+            try:
+                return _build(root, out, formats, progress, worker_count(workers))
+            except CacheDamaged:
+                # the cache only saves work: without it the build is the same, only slower
+                shutil.rmtree(out / CACHE_FOLDER, ignore_errors=True)
+                return _build(root, out, formats, progress, worker_count(workers))
     except OSError as exc:
         raise write_error(exc, "each output is replaced whole or not at all") from exc
 
@@ -173,6 +183,8 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
            workers: int) -> BuildResult:
     started = time.time_ns()
     folder = out / CACHE_FOLDER
+    if folder.is_symlink() or folder.exists() and not folder.is_dir():
+        folder.unlink()  # not a cache this code made: start one afresh
     last = read_state(folder)
     if last and last.formats == formats and last.source_date_epoch == os.environ.get("SOURCE_DATE_EPOCH"):
         check = compare_inputs(root, last)
@@ -199,12 +211,12 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
     if progress:
         progress("write", 0, len(targets))
     write_outputs(job, paths.get("epub"), paths.get("html"), workers,
-                  _reusable_pages(last, pages, paths["html"]) if "html" in paths else {})
+                  _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {})
     write_state(folder, BuildState(
         started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
         record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,
         outputs_state(out, targets), fingerprint, tuple(sorted(pages.items())), modelled.diagnostics,
-        quick_context(job)))
+        quick_context(job), splice_checksums(out, targets)))
     cache.prune(live_entries(job))
     if progress:
         progress("write", len(targets), len(targets))

@@ -214,12 +214,12 @@ def _write_epub(job: RenderPlan, target: Path) -> None:
     by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
     write_bytes_atomic(target, lambda stream: write_epub(
         stream, book.metadata, _book_file(job, "package"), _book_file(job, "spine"),
-        lambda doc: pickle.loads(job.cache.get_part("render", by_doc[doc], EPUB_PART)),
+        lambda doc: pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART)),
         book.stylesheets, book.images, os.environ.get("SOURCE_DATE_EPOCH")))
 
 
 def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
-    stream.write(cache.get_part("render", name, part))
+    stream.write(cache.need_part("render", name, part))
 
 
 def _html_files(job: RenderPlan, reuse: dict[str, Path]) -> dict[str, object]:
@@ -233,7 +233,7 @@ def _html_files(job: RenderPlan, reuse: dict[str, Path]) -> dict[str, object]:
     def single_page(stream) -> None:
         stream.write(head)
         for name in job.keys:
-            stream.write(job.cache.get_part("render", name, SINGLE_PART))
+            stream.write(job.cache.need_part("render", name, SINGLE_PART))
         stream.write(tail)
     files["book.html"] = single_page
     return files

@@ -27,7 +27,8 @@ from bookbuild.load import read_unit_bytes
 from bookbuild.model import ResolvedUnit
 from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
 from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
-from bookbuild.state import BuildState, InputCheck, QuickContext, UnitRecord, write_state
+from bookbuild.state import (BuildState, InputCheck, QuickContext, UnitRecord, splice_checksums,
+                             write_state)
 from bookbuild.write_html import make_site
 from bookbuild.zipwriter import replace_entries
 
@@ -46,6 +47,8 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     context = last.quick
     if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
         return None
+    if splice_checksums(out, last.targets) != last.spliced:
+        return None  # an output is not as the last build wrote it: nothing to splice from
     # units made from metadata.yaml (title page, copyright page) are not files of their own
     where = {record.path: index for index, record in enumerate(context.units)
              if record.path.startswith("book/")}
@@ -83,19 +86,16 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     for record in records.values():
         pages_now[f"{Path(record.path).stem}.html"] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
-    # written while the outputs are renamed into place: should that fail, the outputs
-    # will not match the state, and the next build is a full one
+    staged.wait()
     outputs = dict((name, (size, mtime)) for name, size, mtime in last.outputs)
     outputs.update((str(path.relative_to(out)), (stat.st_size, stat.st_mtime_ns))
                    for path, stat in written.items())
-    try:
-        write_state(cache_folder, dataclasses.replace(
-            last, started_ns=started, inputs=check.inputs,
-            outputs=tuple(sorted((name, *values) for name, values in outputs.items())),
-            fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
-            pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
-    finally:
-        staged.wait()
+    write_state(cache_folder, dataclasses.replace(
+        last, started_ns=started, inputs=check.inputs,
+        outputs=tuple(sorted((name, *values) for name, values in outputs.items())),
+        fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
+        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units),
+        spliced=splice_checksums(out, last.targets)))
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]

@@ -20,9 +20,11 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from isal.isal_zlib import crc32
+
 from bookbuild.cache import code_version
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.fileio import file_digest, write_bytes_atomic
+from bookbuild.fileio import file_crc, file_digest, write_bytes_atomic
 from bookbuild.model import Metadata
 
 STATE_NAME = "state.pickle"
@@ -89,10 +91,13 @@ class BuildState:
     pages: tuple[tuple[str, str], ...]  # html/ unit page -> its render key
     diagnostics: tuple[Diagnostic, ...]
     quick: QuickContext | None = None
+    # CRC-32 of the outputs a quick rebuild copies from (the EPUB, book.html) as written:
+    # a damaged file of the same size and mtime is not spliced into the next one
+    spliced: tuple[tuple[str, int | None], ...] = ()
 
 
-def _header() -> bytes:
-    return f"bookbuild-state {code_version()}\n".encode("ascii")
+def _header(body: bytes) -> bytes:
+    return f"bookbuild-state {code_version()} {crc32(body):08x}\n".encode("ascii")
 
 
 def read_state(folder: Path) -> BuildState | None:
@@ -100,19 +105,19 @@ def read_state(folder: Path) -> BuildState | None:
         data = (folder / STATE_NAME).read_bytes()
     except OSError:
         return None
-    header = _header()
-    if not data.startswith(header):
+    head, _, body = data.partition(b"\n")
+    if head + b"\n" != _header(body):  # another version's, or damaged: a full build
         return None
     try:
-        state = pickle.loads(data[len(header):])
+        state = pickle.loads(body)
     except Exception:  # noqa: BLE001 (a damaged state is no state: the build starts afresh)
         return None
     return state if isinstance(state, BuildState) else None
 
 
 def write_state(folder: Path, state: BuildState) -> None:
-    write_bytes_atomic(folder / STATE_NAME,
-                       _header() + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    write_bytes_atomic(folder / STATE_NAME, _header(body) + body)
 
 
 def listings(root: Path) -> tuple[tuple[str, ...], ...]:
@@ -120,6 +125,11 @@ def listings(root: Path) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(suffix)))
                  if folder.is_dir() else () for folder, suffix in
                  ((root / "book", ".md"), (root / "styles", ".css")))
+
+
+def splice_checksums(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int | None], ...]:
+    names = [name if fmt == "epub" else f"{name}/book.html" for fmt, name in targets]
+    return tuple((name, file_crc(out / name)) for name in names)
 
 
 def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int, int], ...]:

@@ -3,7 +3,9 @@ after refresh, torn writes are ignored, and pruning keeps exactly what is live."
 
 import os
 
-from bookbuild.cache import Cache
+import pytest
+
+from bookbuild.cache import Cache, CacheDamaged
 from bookbuild.parallel import map_units
 
 _SHARED: Cache | None = None
@@ -57,7 +59,8 @@ def test_prune_keeps_live_entries_and_drops_the_rest(tmp_path, monkeypatch):
     fresh = Cache(tmp_path)
     assert {n: fresh.get("unit", f"k{n}") for n in (2, 7)} == kept
     assert fresh.get("unit", "k3") is None
-    assert sum(p.stat().st_size for p in (tmp_path / "packs").glob("*.pack")) == 2000
+    # each entry: its part count, one (size, CRC-32) row, the 1,000 bytes
+    assert sum(p.stat().st_size for p in (tmp_path / "packs").glob("*.pack")) == 2 * (4 + 12 + 1000)
     assert not (tmp_path / "render").exists()
 
 
@@ -81,8 +84,26 @@ def test_entries_with_many_parts_and_short_entries(tmp_path):
     assert cache.get_part("one", "k", 0) == b"" and cache.get_part("one", "k", 1) is None
 
 
-def test_a_damaged_size_table_is_a_miss_not_the_next_entrys_bytes(tmp_path):
+def _damage(folder, edit) -> None:
+    for pack in (folder / "packs").glob("*.pack"):
+        pack.write_bytes(edit(pack.read_bytes()))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:4] + (10**6).to_bytes(8, "little") + data[12:],  # a size table that overruns
+    lambda data: data.replace("的".encode(), "地".encode()),  # same length, other text
+    lambda data: data[: len(data) // 2],  # truncated
+    lambda data: data[:20] + bytes(len(data) - 40) + data[-20:],  # zeroed
+], ids=["size-table", "same-length-swap", "truncated", "zeroed"])
+def test_damaged_entries_are_misses_never_wrong_bytes(tmp_path, damage):
     cache = Cache(tmp_path)
-    cache.put("render", "a", b"\x01\x00\x00\x00" + (100).to_bytes(8, "little") + b"short")
-    cache.put("render", "b", b"x" * 200)
-    assert cache.get_part("render", "a", 0) is None
+    cache.put_parts("render", "a", ["的确是的".encode() * 50, b"page"])
+    cache.put("render", "b", "目的".encode() * 100)
+    _damage(tmp_path, damage)
+    fresh = Cache(tmp_path)
+    assert fresh.get_part("render", "a", 0) in (None, "的确是的".encode() * 50)
+    assert fresh.get("render", "b") in (None, "目的".encode() * 100)
+    assert fresh.get_part("render", "a", 0) is None or fresh.get("render", "b") is None
+    with pytest.raises(CacheDamaged):
+        fresh.need_part("render", "a", 0) if fresh.get_part("render", "a", 0) is None \
+            else fresh.need_part("render", "b", 0)

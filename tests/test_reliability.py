@@ -190,3 +190,79 @@ def test_a_failed_build_leaves_the_outputs_as_they_were(tmp_path):
     assert build(root) == 1
     assert outputs(root / "dist") == before
     os.utime(root / "book" / "01-a.md")
+
+
+# --- the cache and the last outputs can be damaged without harm -------------------------
+
+def _chapters(count: int = 12) -> dict[str, str]:
+    return {f"{n:02d}-ch.md": f"---\ntitle: 第{n}章\nkind: chapter\n" + (f"page: {n}\n" if n == 1 else "")
+            + "---\n\n" + "的确是这样的目的。" * 40 + f"\n\n## 第{n}节\n\n" + "他的书。" * 30 + "\n"
+            for n in range(1, count + 1)}
+
+
+def _same_as_a_clean_build(root: Path, out: Path, tmp_path: Path) -> None:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    assert build(root, clean) == 0
+    assert outputs(out).keys() == {out / p.relative_to(clean) for p in outputs(clean)}
+    for path, data in outputs(clean).items():
+        assert outputs(out)[out / path.relative_to(clean)] == data, path
+
+
+def _edit(root: Path, name: str, old: str, new: str) -> None:
+    path = root / name
+    path.write_text(path.read_text("utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data.replace("的".encode(), "地".encode()),
+    lambda data: data[: len(data) // 2],
+    lambda data: bytes(b ^ 0x5A for b in data),
+    lambda data: b"",
+], ids=["same-length-swap", "truncated", "garbled", "emptied"])
+def test_a_damaged_cache_never_gives_wrong_outputs_or_a_traceback(tmp_path, damage):
+    root = write_book(tmp_path / "book", _chapters())
+    out = tmp_path / "out"
+    assert build(root, out) == 0
+    for pack in (out / ".bookbuild-cache" / "packs").glob("*.pack"):
+        pack.write_bytes(damage(pack.read_bytes()))
+    assert build(root, out) == 0  # unchanged: nothing to read from the cache
+    _edit(root, "book/03-ch.md", "他的书", "她的书")  # a text edit: the quick path
+    assert build(root, out) == 0
+    _same_as_a_clean_build(root, out, tmp_path)
+    _edit(root, "metadata.yaml", "title: 测试之书", "title: 测试之书 第二版")  # everything again
+    assert build(root, out) == 0
+    _same_as_a_clean_build(root, out, tmp_path)
+    assert build(root, out) == 0
+    _same_as_a_clean_build(root, out, tmp_path)
+
+
+def test_a_cache_folder_that_is_a_file_is_replaced(tmp_path):
+    root = write_book(tmp_path / "book", _chapters(2))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".bookbuild-cache").write_text("not a folder")
+    assert build(root, out) == 0 and build(root, out) == 0
+    _same_as_a_clean_build(root, out, tmp_path)
+
+
+@pytest.mark.parametrize("target", ["epub", "html/book.html", "html/05-ch.html"])
+def test_a_damaged_previous_output_of_the_same_size_and_mtime_is_never_copied(tmp_path, target):
+    root = write_book(tmp_path / "book", _chapters())
+    out = tmp_path / "out"
+    assert build(root, out) == 0
+    path = next(out.glob("*.epub")) if target == "epub" else out / target
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 3, len(data) // 3 + 64):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _edit(root, "book/03-ch.md", "他的书", "她的书")  # a text edit: the quick path would splice
+    assert build(root, out) == 0
+    if target == "html/05-ch.html":  # a full build (a heading edit) would carry the page over
+        _edit(root, "book/03-ch.md", "## 第3节", "## 第三节")
+        assert build(root, out) == 0
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
+        assert epub.testzip() is None
+    _same_as_a_clean_build(root, out, tmp_path)
