@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -131,7 +133,26 @@ def _check(args) -> int:
     return 1 if failed else 0
 
 
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so the build stops as on Ctrl-C: staged files
+    removed, workers killed, outputs left as they were."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    try:
+        return _main(argv)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "build"
     if args.command is None:
@@ -146,3 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("terminated; nothing was written", file=sys.stderr)
+        return 143

@@ -1,16 +1,28 @@
 """Writing outputs safely: build beside the target, then rename into place, so a failed
-run never leaves a half-written output and never replaces a good one."""
+run never leaves a half-written output and never replaces a good one.
+
+Outputs that belong together (the EPUB and html/; an edited unit's page, book.html and
+the EPUB) are renamed by `commit_together`: their data is flushed to disk first, then a
+journal naming every rename is written, then the renames are made, then the journal is
+removed. A process killed in between leaves the journal, and the next run finishes the
+renames (`recover`) before it does anything else, so the set is either all old or all
+new. Staging files and folders carry the process id in their names; `remove_leftovers`
+deletes those of processes that are gone.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import json
 import os
+import re
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable
 
 from isal.isal_zlib import crc32
 
@@ -28,11 +40,11 @@ def write_bytes_atomic(target: Path, data: Writer) -> None:
     replace_files([(target, data)])
 
 
-def replace_files(files: list[tuple[Path, Writer]]) -> None:
+def replace_files(files: list[tuple[Path, Writer]], journal: Path | None = None) -> None:
     """Write each file beside its target, then rename them all into place: a failure
-    while writing leaves every target as it was."""
+    while writing leaves every target as it was. Several files take a `journal`."""
     staged = StagedFiles(files)
-    staged.commit()
+    staged.commit(journal=journal)
     staged.wait()
 
 
@@ -47,23 +59,25 @@ class StagedFiles:
         self.pool = ThreadPoolExecutor(max(1, min(len(files), 2)))
         self.staged = [self.pool.submit(_stage, target, data) for target, data in files]
 
-    def commit(self, more: list[tuple[Path, Writer]] = ()) -> dict[Path, os.stat_result]:
+    def commit(self, more: list[tuple[Path, Writer]] = (), journal: Path | None = None
+               ) -> dict[Path, os.stat_result]:
         """Write `more` here and wait for the others; then rename them all into place in
         a thread (replacing a big file frees the old one's pages, which takes a while: the
-        caller can go on meanwhile, and `wait`s for it). Each target's stat as it will be."""
-        made: list[str] = []
+        caller can go on meanwhile, and `wait`s for it), through `journal` when there is
+        more than one. Each target's stat as it will be."""
+        made: list[Path] = []
         try:
             for target, data in more:
                 made.append(_stage(target, data))
             staged = [future.result() for future in self.staged] + made
         except BaseException:
             for tmp in made:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
             self.abort()
             raise
         pairs = list(zip(staged, self.targets + [target for target, _ in more]))
         stats = {target: os.stat(tmp) for tmp, target in pairs}
-        self.renaming = self.pool.submit(_rename_all, pairs)
+        self.renaming = self.pool.submit(commit_together, journal, pairs)
         return stats
 
     def wait(self) -> None:
@@ -76,67 +90,211 @@ class StagedFiles:
         self.pool.shutdown()
         for future in self.staged:
             if future.exception() is None:
-                Path(future.result()).unlink(missing_ok=True)
+                future.result().unlink(missing_ok=True)
 
 
-def _rename_all(pairs: list[tuple[str, Path]]) -> None:
-    for done, (tmp, target) in enumerate(pairs):
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            for left, _ in pairs[done:]:
-                Path(left).unlink(missing_ok=True)
-            raise
+def _staging_prefix(target: Path, kind: str) -> str:
+    return f".{target.name}.{kind}.{os.getpid()}."
 
 
-def _stage(target: Path, data: Writer) -> str:
-    """`data` written to a new file beside `target`; its name."""
+def new_staged_file(target: Path) -> Path:
+    """An empty file beside `target`, to be renamed onto it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_staging_prefix(target, "new"), suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+    return Path(tmp)
+
+
+def new_staged_folder(target: Path) -> Path:
+    """An empty folder beside `target`, to replace it whole. Several processes may fill
+    it (see fill_folder)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target, "new"), dir=target.parent))
+    os.chmod(staging, 0o777 & ~_umask())
+    return staging
+
+
+def discard(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _stage(target: Path, data: Writer) -> Path:
+    """`data` written to a new file beside `target`; its path."""
+    tmp = new_staged_file(target)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with tmp.open("wb") as handle:
             if isinstance(data, bytes):
                 handle.write(data)
             else:
                 data(handle)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+# --- renaming together ---------------------------------------------------------------------
+
+CRASH_ENV = "BOOKBUILD_CRASH_AT"  # fault tests only: kill this process at a named point
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def commit_together(journal: Path | None, moves: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file or folder onto its target (a folder replaces the old one
+    whole). With a journal, a crash part-way is finished by `recover`."""
+    _flush_to_disk([staged for staged, _ in moves])
+    entries = [(staged, target, target.with_name(staged.name.replace(".new.", ".old.", 1)))
+               for staged, target in moves]
+    _crash_point("before-journal")
+    if journal is not None:
+        base = journal.parent
+        text = json.dumps([[os.path.relpath(path, base) for path in entry] for entry in entries])
+        journal_tmp = new_staged_file(journal)
+        with journal_tmp.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(journal_tmp, journal)
+        _fsync_folder(journal.parent)
+    _crash_point("journal-written")
+    _apply(entries)
+    if journal is not None:
+        journal.unlink()
+        _fsync_folder(journal.parent)
+
+
+def _apply(entries: list[tuple[Path, Path, Path]]) -> None:
+    for staged, target, old in entries:
+        if not staged.exists():
+            continue  # done before a crash
+        if staged.is_dir():
+            if target.exists():
+                target.rename(old)
+            staged.rename(target)
+        else:
+            os.replace(staged, target)
+        _crash_point("renamed-one")
+    for folder in {target.parent for _, target, _ in entries}:
+        _fsync_folder(folder)
+    for _, _, old in entries:
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(journal: Path) -> None:
+    """Finish the renames a killed process had journaled (see commit_together)."""
+    try:
+        listed = json.loads(journal.read_text("utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):  # a journal is renamed into place whole: not one of ours
+        journal.unlink(missing_ok=True)
+        return
+    base = journal.parent
+    _apply([tuple(Path(os.path.normpath(base / path)) for path in entry) for entry in listed])
+    journal.unlink()
+
+
+_LEFTOVER = re.compile(r"^\..+\.(new|old)\.(\d+)\.[A-Za-z0-9_]{8}(\.tmp)?$")
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Staging files and folders in `folder` left by processes that are gone (killed
+    before they could commit or clean up)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = _LEFTOVER.match(name)
+        if match and not _alive(int(match.group(2))):
+            discard(folder / name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _flush_to_disk(paths: list[Path]) -> None:
+    """The data of everything staged on disk before any rename makes it visible: one
+    syncfs(2) per file system, not an fsync per file (html/ holds a file per unit)."""
+    done = set()
+    for path in paths:
+        try:
+            device = path.stat().st_dev
+        except OSError:
+            continue
+        if device in done:
+            continue
+        done.add(device)
+        fd = os.open(path if path.is_dir() else path.parent, os.O_RDONLY)
+        try:
+            if _LIBC is None or _LIBC.syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """A rename is durable once its folder is synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder
+    finally:
+        os.close(fd)
+
+
+def _libc():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syncfs.argtypes = [ctypes.c_int]
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _libc()
 
 
 FileContent = bytes | Path | Callable[[BinaryIO], None]
 
 
-def replace_tree(target: Path, files: dict[str, FileContent]) -> None:
-    """Make folder `target` hold exactly `files`, swapping it in whole; the old folder is
-    kept until the new one is in place. See fill_folder for the values."""
-    with staged_folder(target) as staging:
-        fill_folder(staging, files)
-
-
-@contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
-    """A new, empty folder beside `target`; when the block succeeds it replaces `target`
-    whole, when it fails it is removed and `target` is left as it was. Several processes
-    may fill it (see fill_folder)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
-    os.chmod(staging, 0o777 & ~_umask())
+def replace_tree(target: Path, files: dict[str, FileContent], more: list[tuple[Path, bytes]] = (),
+                 journal: Path | None = None) -> None:
+    """Make folder `target` hold exactly `files` (see fill_folder for the values),
+    swapping it in whole, together with the files `more` (through `journal`)."""
+    staging = new_staged_folder(target)
+    staged: list[tuple[Path, Path]] = [(staging, target)]
     try:
-        yield staging
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            old.rmdir()
-            target.rename(old)
-        staging.rename(target)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        fill_folder(staging, files)
+        for path, data in more:
+            staged.append((_stage(path, data), path))
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for path, _ in staged:
+            discard(path)
         raise
+    commit_together(journal, staged)
 
 
 def fill_folder(folder: Path, files: dict[str, FileContent]) -> None:

@@ -3,9 +3,11 @@ book model set up before the fork is shared with them rather than sent to each t
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, TypeVar
@@ -25,15 +27,42 @@ def worker_count(requested: int | None = None) -> int:
 def _forking_pool(workers: int):
     """A pool of forked workers. The objects that exist at the fork are frozen out of
     the garbage collector first: a collection in a worker would otherwise write to every
-    one of them and so copy the whole shared model into each worker, page by page."""
+    one of them and so copy the whole shared model into each worker, page by page.
+    Workers never outlive the build: they are killed when it stops on an error or a
+    signal, and die with it if it is killed (see _start_worker)."""
+    global _PARENT
+    _PARENT = os.getpid()
     gc.freeze()
     try:
-        # a worker collects its own garbage even while the parent does not (see no_gc)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=gc.enable) as pool:
-            yield pool
+                                 initializer=_start_worker) as pool:
+            try:
+                yield pool
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                for child in multiprocessing.active_children():
+                    child.kill()
+                raise
     finally:
         gc.unfreeze()
+
+
+_PARENT = 0
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_worker() -> None:
+    """In each worker: collect its own garbage even while the parent does not (see
+    no_gc), and be killed when the parent dies, however it dies (Linux's parent-death
+    signal), so that no orphan holds the caller's pipes open or writes after it."""
+    gc.enable()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        return
+    if os.getppid() != _PARENT:  # the parent died before the signal was asked for
+        os._exit(1)
 
 
 def map_units(function: Callable[[T], R], items: list[T], workers: int,

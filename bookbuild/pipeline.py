@@ -42,11 +42,11 @@ from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import no_gc, worker_count
 from bookbuild.parse import parse_unit_files
-from bookbuild.fileio import file_crc
+from bookbuild.fileio import file_crc, recover, remove_leftovers
 from bookbuild.products import PAGE_PART, live_entries, plan, quick_context, render, write_outputs
 from bookbuild.quick import quick_rebuild
 from bookbuild.resolve import resolve
-from bookbuild.state import (BuildState, compare_inputs, listings, outputs_state, read_state,
+from bookbuild.state import (JOURNAL_NAME, BuildState, compare_inputs, listings, outputs_state, read_state,
                              splice_checksums,
                              record_inputs, write_state)
 
@@ -185,6 +185,11 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
     folder = out / CACHE_FOLDER
     if folder.is_symlink() or folder.exists() and not folder.is_dir():
         folder.unlink()  # not a cache this code made: start one afresh
+    # a build killed while renaming its outputs into place: finish that first, then
+    # clear what killed builds left half-written
+    recover(folder / JOURNAL_NAME)
+    remove_leftovers(out)
+    remove_leftovers(folder)
     last = read_state(folder)
     if last and last.formats == formats and last.source_date_epoch == os.environ.get("SOURCE_DATE_EPOCH"):
         check = compare_inputs(root, last)
@@ -211,7 +216,8 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
     if progress:
         progress("write", 0, len(targets))
     write_outputs(job, paths.get("epub"), paths.get("html"), workers,
-                  _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {})
+                  _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {},
+                  folder / JOURNAL_NAME)
     write_state(folder, BuildState(
         started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
         record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,

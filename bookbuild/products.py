@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from bookbuild.cache import Cache, key
-from bookbuild.fileio import fill_folder, staged_folder, write_bytes_atomic
+from bookbuild.fileio import commit_together, discard, fill_folder, new_staged_file, new_staged_folder
 from bookbuild.labels import labels
 from bookbuild.model import Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.parallel import map_units, side_by_side
@@ -210,12 +210,13 @@ def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
 
 
 def _write_epub(job: RenderPlan, target: Path) -> None:
+    """The EPUB written to `target` (a staged file: see write_outputs)."""
     book = job.modelled.resolved.book
     by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
-    write_bytes_atomic(target, lambda stream: write_epub(
-        stream, book.metadata, _book_file(job, "package"), _book_file(job, "spine"),
-        lambda doc: pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART)),
-        book.stylesheets, book.images, os.environ.get("SOURCE_DATE_EPOCH")))
+    with target.open("wb") as stream:
+        write_epub(stream, book.metadata, _book_file(job, "package"), _book_file(job, "spine"),
+                   lambda doc: pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART)),
+                   book.stylesheets, book.images, os.environ.get("SOURCE_DATE_EPOCH"))
 
 
 def _copy_part(cache: Cache, name: str, part: int, stream) -> None:
@@ -240,27 +241,40 @@ def _html_files(job: RenderPlan, reuse: dict[str, Path]) -> dict[str, object]:
 
 
 def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers: int,
-                  reuse: dict[str, Path] | None = None) -> None:
-    """Assemble the EPUB and the html/ folder from the cache, side by side when there
-    are cores for both: the EPUB (quick: its entries are deflated already) in one
-    process along with a share of the unit pages, the rest of html/ in the other.
-    `reuse`: unit pages (html/ name -> file) known to hold what the cache holds for them,
-    to link rather than write."""
-    if not html:
-        _write_epub(job, epub)
-        return
-    files = _html_files(job, reuse or {})
-    from_cache = sorted(name for name, content in files.items() if isinstance(content, partial))
-    with_epub = set(from_cache[::_EPUB_WRITER_SHARE]) if epub and workers > 1 else set()
-    with staged_folder(html) as staging:
-        def epub_side() -> None:
-            _write_epub(job, epub)
-            fill_folder(staging, {name: files[name] for name in with_epub})
+                  reuse: dict[str, Path] | None, journal: Path) -> None:
+    """Assemble the EPUB and the html/ folder from the cache beside their targets, side
+    by side when there are cores for both: the EPUB (quick: its entries are deflated
+    already) in one process along with a share of the unit pages, the rest of html/ in
+    the other. Then rename both into place together (fileio.commit_together, through
+    `journal`). `reuse`: unit pages (html/ name -> file) known to hold what the cache
+    holds for them, to link rather than write."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        epub_file = new_staged_file(epub) if epub else None
+        if epub_file:
+            staged.append((epub_file, epub))
+        if not html:
+            _write_epub(job, epub_file)
+        else:
+            staging = new_staged_folder(html)
+            staged.append((staging, html))
+            files = _html_files(job, reuse or {})
+            from_cache = sorted(name for name, content in files.items() if isinstance(content, partial))
+            with_epub = set(from_cache[::_EPUB_WRITER_SHARE]) if epub and workers > 1 else set()
 
-        def html_side() -> None:
-            fill_folder(staging, {name: content for name, content in files.items()
-                                  if name not in with_epub})
-        side_by_side([epub_side, html_side] if epub else [html_side], workers)
+            def epub_side() -> None:
+                _write_epub(job, epub_file)
+                fill_folder(staging, {name: files[name] for name in with_epub})
+
+            def html_side() -> None:
+                fill_folder(staging, {name: content for name, content in files.items()
+                                      if name not in with_epub})
+            side_by_side([epub_side, html_side] if epub else [html_side], workers)
+    except BaseException:
+        for path, _ in staged:
+            discard(path)
+        raise
+    commit_together(journal, staged)
 
 
 def quick_context(job: RenderPlan) -> QuickContext | None:

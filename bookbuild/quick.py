@@ -27,7 +27,7 @@ from bookbuild.load import read_unit_bytes
 from bookbuild.model import ResolvedUnit
 from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
 from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
-from bookbuild.state import (BuildState, InputCheck, QuickContext, UnitRecord, splice_checksums,
+from bookbuild.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, splice_checksums,
                              write_state)
 from bookbuild.write_html import make_site
 from bookbuild.zipwriter import replace_entries
@@ -73,7 +73,7 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
             progress("write", 0, len(last.targets))
         pages = [(out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
                   rendered[index].result()[PAGE_PART]) for index in changed] if "html" in targets else []
-        written = staged.commit(pages)
+        written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
     except BaseException as exc:
         for future in rendered.values():
             if not future.done():

@@ -28,6 +28,7 @@ from bookbuild.fileio import file_crc, file_digest, write_bytes_atomic
 from bookbuild.model import Metadata
 
 STATE_NAME = "state.pickle"
+JOURNAL_NAME = "commit.journal"  # renames of the outputs in progress: see fileio.commit_together
 # a change this close to the recorded time may not have moved the timestamps (file
 # systems with coarse timestamps count in up to 2 s steps)
 RACY_NS = 2_000_000_000

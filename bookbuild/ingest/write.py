@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bookbuild.errors import InputError
-from bookbuild.fileio import replace_tree, sha256, write_bytes_atomic
+from bookbuild.fileio import recover, remove_leftovers, replace_tree, sha256
 from bookbuild.ingest.run import IngestResult
 
 MANIFEST = ".ingested"  # inside book/: what the last ingest wrote, to detect later edits
+JOURNAL = ".ingest.journal"  # book/ and metadata.yaml are replaced together (fileio.commit_together)
 
 
 def edited_since_ingest(out: Path) -> list[str]:
@@ -33,6 +34,8 @@ def edited_since_ingest(out: Path) -> list[str]:
 
 def write_result(result: IngestResult, out: Path, force: bool = False) -> list[str]:
     """Write book/ and metadata.yaml under `out`; returns the paths written."""
+    recover(out / JOURNAL)  # an ingest killed while renaming: finish it first
+    remove_leftovers(out)
     changed = edited_since_ingest(out)
     if changed and not force:
         raise InputError(
@@ -44,6 +47,5 @@ def write_result(result: IngestResult, out: Path, force: bool = False) -> list[s
     manifest = "".join(f"{sha256(data)}  book/{name}\n" for name, data in sorted(book_files.items()))
     manifest += f"{sha256(meta)}  metadata.yaml\n"
     book_files[MANIFEST] = manifest.encode("utf-8")
-    replace_tree(out / "book", book_files)
-    write_bytes_atomic(out / "metadata.yaml", meta)
+    replace_tree(out / "book", book_files, [(out / "metadata.yaml", meta)], out / JOURNAL)
     return [f"book/{name}" for name in sorted(book_files) if name != MANIFEST] + ["metadata.yaml"]
