@@ -6,7 +6,10 @@ set -euo pipefail
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-{ command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi "wqy\|noto sans cjk"; } || missing+=(fonts-wqy-microhei)
+# fc-list's output is taken whole before it is searched: `fc-list | grep -q` under pipefail
+# fails at random, when grep exits at its first match and fc-list dies of SIGPIPE
+fonts=$(fc-list 2>/dev/null || true)
+case "${fonts,,}" in *wqy*|*"noto sans cjk"*) ;; *) missing+=(fonts-wqy-microhei) ;; esac
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -109,3 +111,25 @@ def test_ingest_into_an_unwritable_place_is_a_message_not_a_traceback(tmp_path):
     result = run("ingest", str(ROOT / "source" / "internet-plus.raw.md"), "--out", str(blocked))
     assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
     assert str(blocked) in result.stderr
+
+
+def test_system_deps_sees_the_font_every_time_however_much_fc_list_prints(tmp_path):
+    """fc-list | grep -q under pipefail failed at random (grep stops at its first match,
+    fc-list dies of SIGPIPE): the font then looked missing and CI tried to install it."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "fc-list").write_text("#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Sans CJK SC:style=Regular'\n"
+                                  "seq 1 200000\n")
+    for tool in ("java", "npm"):
+        (fake / tool).write_text("#!/bin/sh\nexit 0\n")
+    (fake / "id").write_text("#!/bin/sh\necho 1000\n")  # as a user: a miss is reported, not installed
+    (fake / "apt-get").write_text("#!/bin/sh\nexit 1\n")
+    for path in fake.iterdir():
+        path.chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("chromium is not installed here, so the script would want to install it")
+    for _ in range(10):
+        result = subprocess.run(["bash", str(ROOT / "scripts" / "system-deps.sh")], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and not result.stderr, result.stderr
