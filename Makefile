@@ -6,15 +6,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: all build test test-deps system-deps clean
+.PHONY: all build test test-deps system-deps clean lock fuzz
 
 all: build
 
-$(STAMP): pyproject.toml
+# exact versions and hashes from requirements.lock (pip-compile --extra test
+# --generate-hashes from pyproject.toml: `make lock` remakes it), then the project itself
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock:
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra test --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -31,6 +39,12 @@ test-deps: system-deps $(STAMP) $(NODE_STAMP)
 
 test: test-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# each property of tests/test_properties.py for FUZZ_SECONDS (default 10 minutes each)
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	BOOKBUILD_FUZZ_SECONDS=$(FUZZ_SECONDS) BOOKBUILD_FUZZ_EXAMPLES=200 \
+		$(PY) -m pytest -q -s -p no:cacheprovider tests/test_properties.py
 
 clean:
 	rm -rf $(VENV) dist node_modules

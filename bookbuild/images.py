@@ -11,6 +11,10 @@ from bookbuild.model import ParsedUnit
 from bookbuild.resolve import image_path
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+# how each raster type's file starts: a reading system shows nothing (or fails) for a
+# file that is not what its name says
+_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+               ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
 
 
 def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tuple[str, bytes], ...], list[Diagnostic]]:
@@ -44,6 +48,11 @@ def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tup
                 if name in found:
                     continue
                 data = path.read_bytes()
+                signatures = _SIGNATURES.get(path.suffix.lower())
+                if signatures and not data.startswith(signatures):
+                    diags.append(Diagnostic("S007", f"image {image.src} is not a {path.suffix[1:].upper()} "
+                                            "file (empty, or another format under this name)", *where))
+                    continue
                 if path.suffix.lower() == ".svg":
                     problems = svg_findings(data)
                     diags += [Diagnostic(code, f"image {image.src}: {message}", *where)

@@ -39,7 +39,8 @@ def _forking_pool(workers: int):
             try:
                 yield pool
             except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
+                # the pool's shutdown then finds its workers gone and fails what they had
+                # left (cancelling those first trips a race in concurrent.futures)
                 for child in multiprocessing.active_children():
                     child.kill()
                 raise

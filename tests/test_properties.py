@@ -1,0 +1,179 @@
+"""Property tests of every parser of untrusted input, the three the reliability review
+fuzzed: front matter and metadata.yaml; Markdown to XHTML; raw text through ingest and
+then build. Whatever the input: an exit status of 0 or 1 (and on 1, coded diagnostics),
+never a traceback, never a hang.
+
+In the suite each property runs a bounded number of examples. `make fuzz` runs each one
+again and again for BOOKBUILD_FUZZ_SECONDS (README: Fuzzing) and prints how many
+examples it tried.
+"""
+
+import functools
+import os
+import signal
+import string
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookbuild import parse as parse_module
+from bookbuild.cli import main
+from bookbuild.load import FRONT_KEYS
+from conftest import ROOT, write_book
+
+FUZZ_SECONDS = float(os.environ.get("BOOKBUILD_FUZZ_SECONDS", "0"))
+EXAMPLES = int(os.environ.get("BOOKBUILD_FUZZ_EXAMPLES", "25"))
+HANG_SECONDS = 20  # an example that takes longer is a hang (Markdown alone is stopped at 5)
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+TRIED: dict[str, int] = {}
+
+
+class Hang(Exception):
+    pass
+
+
+def _hang(signum, frame):
+    raise Hang(f"an example ran over {HANG_SECONDS} s")
+
+
+def property_test(test):
+    """Run the Hypothesis test once (suite), or repeatedly for BOOKBUILD_FUZZ_SECONDS
+    (make fuzz); each example under an alarm, so a hang fails the test."""
+    @functools.wraps(test)
+    def run():
+        parse_module.MARKDOWN_SECONDS, limit = 5.0, parse_module.MARKDOWN_SECONDS
+        deadline = time.monotonic() + FUZZ_SECONDS
+        try:
+            while True:
+                test()
+                if time.monotonic() >= deadline:
+                    break
+        finally:
+            parse_module.MARKDOWN_SECONDS = limit
+            if FUZZ_SECONDS:
+                print(f"\n{test.__name__}: {TRIED.get(test.__name__, 0)} examples in "
+                      f"{FUZZ_SECONDS:g} s, no failure")
+    return run
+
+
+def example(name: str):
+    """Count an example and arm the hang alarm for it."""
+    TRIED[name] = TRIED.get(name, 0) + 1
+    signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(HANG_SECONDS)
+
+
+def _run(args: list[str]) -> int:
+    try:
+        code = main(args)
+    finally:
+        signal.alarm(0)
+    assert code in (0, 1), (args, code)
+    return code
+
+
+def _build(root: Path) -> int:
+    return _run(["build", "--root", str(root), "--out", str(root / "dist"), "-q", "--jobs", "1"])
+
+
+# --- front matter and metadata.yaml -------------------------------------------------------
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**20), st.floats(allow_nan=True),
+                     st.text(max_size=30), st.sampled_from(["no", "yes", "on", "2015-13", "2015-07-01T00:00:00Z",
+                                                            "chapter", "preface", "iv", "12", "\x01", "\ufffe"]),
+                     st.dates(), st.datetimes())
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                       max_leaves=12)
+_YAML_NOISE = st.lists(st.sampled_from(["[", "]", "{", "}", ":", "- ", "&a ", "*a", "!!python/name:os.system",
+                                        "\t", "\n", "  ", "'", '"', "? ", "|", ">", "---", "\x00", "\ufffe"]),
+                       max_size=8).map("".join)
+
+
+def _mutate(text: str, noise: str, at: float) -> str:
+    where = int(len(text) * at)
+    return text[:where] + noise + text[where:]
+
+
+@property_test
+@SETTINGS
+@given(fields=st.dictionaries(st.one_of(st.sampled_from(FRONT_KEYS), st.text(max_size=8)), _VALUES, max_size=7),
+       noise=_YAML_NOISE, at=st.floats(0, 1), meta_drop=st.sets(st.sampled_from(
+           ["title", "language", "creators", "date", "isbn", "contents", "cip", "print"])),
+       meta_fields=st.dictionaries(st.sampled_from(["title", "language", "date", "modified", "suppress", "contents",
+                                                    "creators", "cip", "print", "isbn", "subjects"]), _VALUES,
+                                   max_size=3),
+       meta_noise=_YAML_NOISE, meta_at=st.floats(0, 1))
+def test_front_matter_and_metadata_never_crash(fields, noise, at, meta_drop, meta_fields, meta_noise, meta_at):
+    example("test_front_matter_and_metadata_never_crash")
+    try:
+        front = yaml.safe_dump(fields, allow_unicode=True)
+    except yaml.YAMLError:
+        front = "title: x\n"
+    meta = yaml.safe_load((ROOT / "metadata.yaml").read_text("utf-8"))
+    for key in meta_drop:
+        meta.pop(key, None)
+    meta.update(meta_fields)
+    meta_text = _mutate(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), meta_noise, meta_at)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_book(Path(tmp), {"01-a.md": "---\n" + _mutate(front, noise, at) + "---\n\n正文。\n",
+                                      "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文。\n"}, meta_text)
+        _build(root)
+
+
+# --- Markdown to XHTML ----------------------------------------------------------------------
+
+_PIECES = st.one_of(
+    st.text(alphabet="互联网加的了是在和有。，、“”：（）《》abc 123", min_size=1, max_size=12),
+    st.sampled_from(["[", "]", "(", ")", "*", "**", "_", "`", "```", "#", "## ", "### ", "\n", "\n\n", "    ",
+                     "> ", "- ", "1. ", "|", "---", "\\", "<", ">", "&", "&nbsp;", "&#0;", "&foo;", "\x00", "\x05",
+                     "{{page 2}}", "{{page 3}}", "{{page x}}", "{{page iv}}", "[见](#page-2)", "[x](#nowhere)",
+                     "[^1]", "[^1]: 注", "![图](a.png)", "{#id}", "{: .c}", "<div>", "</div>", "<p>", "</p>",
+                     "<span>", "<svg>", "<br/>", "<!--", "-->", "<![CDATA[", "<script>", "<a href=\"x\">", "</a>",
+                     "<img src=\"a.png\" alt=\"\"/>", "$x$", "\ufffe", "\u200b", "*“互联网+”*"]),
+    st.text(alphabet=string.printable, max_size=6))
+
+
+@property_test
+@SETTINGS
+@given(body=st.lists(_PIECES, max_size=60).map("".join), repeat=st.sampled_from([1, 1, 1, 50, 400]),
+       piece=_PIECES)
+def test_markdown_to_xhtml_never_crashes_or_hangs(body, repeat, piece):
+    example("test_markdown_to_xhtml_never_crashes_or_hangs")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_book(Path(tmp), {
+            "01-a.md": "---\ntitle: 一\nkind: chapter\npage: 1\n---\n\n" + body + piece * repeat + "\n",
+            "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文{{page 2}}。\n"})
+        _build(root)
+
+
+# --- raw text through ingest, then build ---------------------------------------------------
+
+_RAW_LINES = st.one_of(
+    st.sampled_from(["图书在版编目（CIP）数据", "互联网+：国家战略行动路线图 / 马化腾等著. —北京：中信出版社，2015.7",
+                     "ISBN 978-7-5086-5178-1", "Ⅰ. ①互…  Ⅱ. ①马…  Ⅲ. ①互联网络－应用 Ⅳ. ①TP393.4",
+                     "中国版本图书馆CIP数据核字（2015）第144592号", "目录", "目 录", "Contents", "前言 / 1",
+                     "第一章 互联网+的时代 …… 3", "第二章 连接一切 ...... 17", "第一章 互联网+的时代",
+                     "第二章 连接一切", "# 第一章", "## 一、什么是互联网", "3", "17", "- 12 -", "互联网+ 5",
+                     "前言", "Preface", "Chapter 1 Beginnings 1", "Chapter 1", "Library of Congress Cataloging-in-"
+                     "Publication Data", "ISBN 978-0-13-468599-1 (paperback)", "", "", "\f", "\x05", "\ufffe",
+                     "<div>", "![](images/a.png)", "<table><tr><td>x", "$$x^2$$", "定价：68.00元"]),
+    st.text(alphabet="互联网加的了是在和有。，、：（）《》abcXYZ 0123456789-.·…", max_size=40))
+
+
+@property_test
+@SETTINGS
+@given(lines=st.lists(_RAW_LINES, min_size=1, max_size=80))
+def test_whatever_ingest_accepts_builds_without_a_traceback(lines):
+    example("test_whatever_ingest_accepts_builds_without_a_traceback")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "raw.md"
+        source.write_text("\n".join(lines), encoding="utf-8")
+        out = Path(tmp) / "out"
+        if _run(["ingest", str(source), "--out", str(out)]) == 0:
+            _build(out)
