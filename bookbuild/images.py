@@ -17,6 +17,19 @@ _SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jp
                ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
 
 
+def image_findings(suffix: str, data: bytes) -> list[tuple[str, str]]:
+    """(code, message) for what is wrong with an image file's bytes."""
+    signatures = _SIGNATURES.get(suffix)
+    if signatures and not data.startswith(signatures):
+        return [("S007", f"not a {suffix[1:].upper()} file (empty, or another format under this name)")]
+    return svg_findings(data) if suffix == ".svg" else []
+
+
+def image_problem(suffix: str, data: bytes) -> str | None:
+    found = image_findings(suffix, data)
+    return found[0][1] if found else None
+
+
 def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tuple[str, bytes], ...], list[Diagnostic]]:
     book_root = root.resolve()
     found: dict[str, bytes] = {}
@@ -48,16 +61,8 @@ def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tup
                 if name in found:
                     continue
                 data = path.read_bytes()
-                signatures = _SIGNATURES.get(path.suffix.lower())
-                if signatures and not data.startswith(signatures):
-                    diags.append(Diagnostic("S007", f"image {image.src} is not a {path.suffix[1:].upper()} "
-                                            "file (empty, or another format under this name)", *where))
-                    continue
-                if path.suffix.lower() == ".svg":
-                    problems = svg_findings(data)
-                    diags += [Diagnostic(code, f"image {image.src}: {message}", *where)
-                              for code, message in problems]
-                    if problems:
-                        continue
-                found[name] = data
+                problems = image_findings(path.suffix.lower(), data)
+                diags += [Diagnostic(code, f"image {image.src}: {message}", *where) for code, message in problems]
+                if not problems:
+                    found[name] = data
     return tuple(sorted(found.items())), diags

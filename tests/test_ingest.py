@@ -8,6 +8,7 @@ import pytest
 
 from bookbuild.cli import main
 from bookbuild.ingest import ingest
+from bookbuild.ingest.write import write_result
 from conftest import FIXTURES, ROOT
 
 SAMPLE = ROOT / "source" / "internet-plus.raw.md"
@@ -191,3 +192,34 @@ def test_english_running_heads_and_loc():
     assert "The first {{page 4}}tool was a decision" in chapter
     assert "{{page 5}}That decision" in chapter
     assert result.metadata.isbn == "9780306406157"
+
+
+def test_what_the_build_would_refuse_is_repaired_or_kept_visible_and_reported(tmp_path):
+    """Images beside the source are copied into book/images/, missing ones become a
+    placeholder; malformed or active raw HTML is repaired or kept as text; the result
+    builds (the pipeline closes)."""
+    from bookbuild.cli import main
+    source_dir = tmp_path / "extracted"
+    (source_dir / "images").mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "broken" / "srcset-remote" / "book" / "a.png",
+                source_dir / "images" / "fig 1.png")
+    raw = (ROOT / "source" / "internet-plus.raw.md").read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(raw) if line.startswith("现在包括BAT"))
+    raw[at:at] = ["![](images/fig 1.png)", "", "<div><img src=\"images/gone.png\"></div>", "",
+                  "<table><tr><td>一<td>二<script>alert(1)</script>", "", "价格 &yen; 与 &nosuch; 之间", ""]
+    source = source_dir / "raw.md"
+    source.write_text("\n".join(raw), encoding="utf-8")
+    out = tmp_path / "book"
+    result = ingest(source.read_bytes(), str(source))
+    write_result(result, out)
+    text = "".join(p.read_text("utf-8") for p in (out / "book").glob("*.md"))
+    assert (out / "book" / "images" / "fig-1.png").read_bytes() == (source_dir / "images" / "fig 1.png").read_bytes()
+    assert "![图：fig-1](images/fig-1.png)" in text
+    assert "［图片缺失：images/gone.png］" in text
+    assert "<table><tr><td>一</td><td>二</td></tr></table>" in text and "alert" not in text
+    assert "价格 &yen; 与 &amp;nosuch; 之间" in text
+    messages = [d.message for d in result.diagnostics if d.code == "S022"]
+    assert any("gone.png: not found beside the source" in m for m in messages)
+    assert any("raw HTML repaired" in m for m in messages)
+    assert "changed so that the book builds" in result.report
+    assert main(["build", "--root", str(out), "-q"]) == 0

@@ -14,6 +14,9 @@ from bookbuild.ingest.text import (HAN, heading_level, is_closed, join_text, mat
 from bookbuild.model import ContentsEntry
 
 _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)")
+# blocks that are not prose (raw HTML, an image, a pipe table, display math): never joined
+# with the paragraph before or after them, their lines kept as they are
+_NOT_PROSE_RE = re.compile(r"^\s*(?:<|!\[|\||\$\$)")
 _BYLINE_RE = re.compile(rf"^(?P<name>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)\s+(?P<note>\S.{{0,120}})$")
 _HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
                       re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
@@ -197,7 +200,8 @@ class _BodyParser:
                         "kept in a unit of its own", self.path, number))
             self.start_unit(strip_heading(block[0][1])[:20], "chapter", number, None)
         pieces: list[str] = []
-        keep_lines = any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
+        prose = not _NOT_PROSE_RE.match(block[0][1])
+        keep_lines = not prose or any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
         for line_number, text in block:
             if self.running_header(line_number, strip_heading(text)):
                 continue  # a running head cut into the paragraph: the marker goes at the seam
@@ -213,7 +217,7 @@ class _BodyParser:
             return
         previous = self.unit.blocks[-1] if self.unit.blocks else None
         if previous and not previous.heading and not keep_lines and not is_closed(previous.text) \
-                and not previous.text.startswith("{{page"):
+                and not previous.text.startswith("{{page") and not _NOT_PROSE_RE.match(previous.text):
             previous.text = join_text(previous.text, text)
         else:
             self.unit.blocks.append(Block(text, number))

@@ -11,6 +11,7 @@ import yaml
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.body import Block, BodyResult, DraftUnit, parse_body, split_blocks
 from bookbuild.ingest.cip import CipRecord, parse_cip
+from bookbuild.ingest.close import Closer
 from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
@@ -31,6 +32,7 @@ class IngestResult:
     metadata: Metadata
     report: str
     diagnostics: tuple[Diagnostic, ...]
+    images: tuple[tuple[str, bytes], ...] = ()  # (path under book/, bytes) copied from beside the source
 
 
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
@@ -72,9 +74,6 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         contents=tuple(contents.entries))
     units = front_units + body.units
     names = _file_names(units)
-    files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
-    files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
-
     missing = [e for i, e in enumerate(contents.entries)
                if i not in body.matched and e.kind != "group"]
     for entry in missing:
@@ -83,9 +82,15 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
                 "S011", f"contents entry {entry.title!r} (p. {entry.page}) is not in the source",
                 source_path, entry.line))
     _check_nothing_lost(lines, parts, contents, body, units, names, source_path)
-    report = _report(source_path, lines, parts, contents, body, names, units, missing)
+    # then made buildable, visibly and with a report of each change (see close.py)
+    closer = Closer(source_path, meta.language)
+    closer.close(units, title)
+    diagnostics.extend(closer.diagnostics)
+    files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
+    files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
+    report = _report(source_path, lines, parts, contents, body, names, units, missing, closer.diagnostics)
     return IngestResult(files=tuple(files), metadata=meta, report=report,
-                        diagnostics=tuple(diagnostics))
+                        diagnostics=tuple(diagnostics), images=tuple(sorted(closer.images.items())))
 
 
 def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
@@ -213,7 +218,7 @@ def _shortlist(names: list[str], shown: int = 8) -> str:
     return ", ".join(names[:shown - 1]) + f", … {names[-1]}"
 
 
-def _report(path, lines, parts, contents, body: BodyResult, names, units, missing) -> str:
+def _report(path, lines, parts, contents, body: BodyResult, names, units, missing, changed=()) -> str:
     removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts))
     known = sum(len(u.known_pages) + (1 if u.page else 0) for u in units)
     inferred = sum(len(u.inferred_pages) for u in units)
@@ -231,6 +236,9 @@ def _report(path, lines, parts, contents, body: BodyResult, names, units, missin
            f"to front matter: {len(body.to_front_matter)} lines (titles, group labels, bylines)",
            f"removed: {len(removed)} lines"]
     out += [f"  line {n}: {why}" for n, why in removed]
+    if changed:
+        out.append(f"changed so that the book builds: {len(changed)}")
+        out += [f"  line {d.line}: {d.message}" for d in changed]
     if missing:
         out.append("contents entries not in the source:")
         out += [f"  line {e.line}: {'  ' * (e.level - 1)}{e.title}" + (f" (p. {e.page})" if e.page else "")

@@ -15,7 +15,7 @@ JOURNAL = ".ingest.journal"  # book/ and metadata.yaml are replaced together (fi
 def edited_since_ingest(out: Path) -> list[str]:
     """Files under `out` that differ from what the last ingest wrote (or that it never wrote)."""
     book, meta = out / "book", out / "metadata.yaml"
-    present = sorted(p for p in book.glob("*") if p.is_file() and p.name != MANIFEST) \
+    present = sorted(p for p in book.rglob("*") if p.is_file() and p.name != MANIFEST) \
         if book.is_dir() else []
     if meta.exists():
         present.append(meta)
@@ -43,6 +43,7 @@ def write_result(result: IngestResult, out: Path, force: bool = False) -> list[s
             f"{', '.join(changed[:5])}); re-run with --force to overwrite them")
     book_files = {rel.removeprefix("book/"): text.encode("utf-8")
                   for rel, text in result.files if rel.startswith("book/")}
+    book_files.update(result.images)
     meta = dict(result.files)["metadata.yaml"].encode("utf-8")
     manifest = "".join(f"{sha256(data)}  book/{name}\n" for name, data in sorted(book_files.items()))
     manifest += f"{sha256(meta)}  metadata.yaml\n"

@@ -1,0 +1,183 @@
+"""The pipeline closes: whatever ingest writes, build accepts.
+
+Ingest passes what it does not understand through as Markdown, and raw extractions are
+full of what the build refuses: malformed or active raw HTML, entities HTML does not
+know, page markers with odd labels, images that were never extracted. Each block that
+could hold such things is put to the build's own parser (bookbuild.parse.parse_unit);
+what it refuses is repaired where that loses nothing (HTML re-parsed by lxml's forgiving
+HTML parser, script, styles and event handlers dropped) and otherwise kept as escaped,
+visible text. Images are found beside the source and copied into book/images/, or
+become a visible placeholder. Every change is reported (S022) with its source line.
+"""
+
+from __future__ import annotations
+
+import html
+import html.entities
+import re
+from pathlib import Path
+
+from bookbuild.diagnostics import Diagnostic, Severity
+from bookbuild.ingest.body import DraftUnit
+from bookbuild.model import UnitSource
+
+_SUSPECT = re.compile(r"[<&]|\{\{|!\[")
+_IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\(\s*<?(?P<src>[^)\n\"<>]+?)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_HTML_IMAGE_RE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["'](?P<src>[^"']+)["'][^>]*>""", re.I)
+_DROPPED = ("script", "style", "iframe", "object", "embed", "form", "frame", "frameset", "base",
+            "link", "meta", "applet")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#!|])")
+
+
+class Closer:
+    """Makes the units of one ingest buildable; collects the images to write."""
+
+    def __init__(self, source_path: str, language: str):
+        self.path = source_path
+        self.folder = Path(source_path).resolve().parent
+        self.chinese = language.startswith("zh")
+        self.images: dict[str, bytes] = {}  # path under book/ -> bytes
+        self.diagnostics: list[Diagnostic] = []
+
+    def close(self, units: list[DraftUnit], book_title: str) -> None:
+        for unit in units:
+            if not unit.title.strip():
+                unit.title = book_title if unit.kind in ("titlepage", "cover") else self._untitled()
+                self._report(unit.line, f"a {unit.kind} with no title: titled {unit.title!r}")
+            for block in unit.blocks:
+                # the page markers ingest itself placed are valid by construction
+                if not block.heading and _SUSPECT.search(_MARKER_RE.sub("", block.text)):
+                    block.text = self._block(block.text, block.line)
+
+    # -- one block ------------------------------------------------------------------------
+    def _block(self, text: str, line: int) -> str:
+        text = _IMAGE_RE.sub(lambda m: self._markdown_image(m, line), text)
+        text = _HTML_IMAGE_RE.sub(lambda m: self._html_image(m, line), text)
+        problems = self._refused(text)
+        if not problems:
+            return text
+        for repair, what in ((_repair_entities, "entities HTML does not know written as text"),
+                             (_repair_html, "raw HTML repaired")):
+            repaired = repair(text)
+            if repaired is not None and repaired != text and not self._refused(repaired):
+                self._report(line, f"{what} ({problems[0]}); check it against the source")
+                return repaired
+        self._report(line, f"kept as plain text: the build refuses it ({problems[0]})")
+        return _as_text(text)
+
+    def _refused(self, text: str) -> list[str]:
+        # imported here: most sources have no block to check, and the parser brings in
+        # Python-Markdown and lxml (a tenth of a second for ingest of 1,000 pages)
+        from bookbuild.parse import parse_unit
+        unit, found = parse_unit(UnitSource(path=self.path, name="x", title="x", kind="chapter",
+                                            body=text + "\n", body_line=1))
+        return [f"{d.code} {d.message}" for d in found if d.severity is Severity.ERROR]
+
+    def _markdown_image(self, match: re.Match, line: int) -> str:
+        name = self._image(match.group("src"), line)
+        if name is None:
+            return self._placeholder(match.group("src"))
+        return f"![{match.group('alt').strip() or self._alt(name)}](images/{name})"
+
+    def _html_image(self, match: re.Match, line: int) -> str:
+        name = self._image(match.group("src"), line)
+        if name is None:
+            return self._placeholder(match.group("src"))
+        tag = match.group(0)
+        start, end = match.span("src")
+        tag = tag[: start - match.start()] + f"images/{name}" + tag[end - match.start():]
+        return tag if re.search(r"\balt\s*=", tag, re.I) else tag.replace("<img", f'<img alt="{self._alt(name)}"', 1)
+
+    def _image(self, src: str, line: int) -> str | None:
+        """The image copied into book/images/: its name there; None (reported) when it
+        cannot be."""
+        from bookbuild.images import IMAGE_TYPES, image_problem  # the build's rules (see _refused)
+        problem, data = None, b""
+        local = "://" not in src and not src.startswith(("/", "data:"))
+        path = (self.folder / src).resolve() if local else None
+        if path is None or not path.is_relative_to(self.folder):
+            problem = "not a file beside the source"
+        elif not path.is_file():
+            problem = "not found beside the source"
+        elif path.suffix.lower() not in IMAGE_TYPES:
+            problem = "not a PNG, JPEG, GIF, SVG or WebP image"
+        else:
+            data = path.read_bytes()
+            problem = image_problem(path.suffix.lower(), data)
+        if problem:
+            self._report(line, f"image {src}: {problem}; a visible placeholder stands in its place")
+            return None
+        return self._image_name(path, data)
+
+    def _placeholder(self, src: str) -> str:
+        if self.chinese:
+            return f"［图片缺失：{_as_text(src)}］"
+        return f"［missing image: {_as_text(src)}］"
+
+    def _image_name(self, path: Path, data: bytes) -> str:
+        stem = re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).strip("-.") or "image"
+        name, n = f"{stem}{path.suffix.lower()}", 2
+        while f"images/{name}" in self.images and self.images[f"images/{name}"] != data:
+            name, n = f"{stem}-{n}{path.suffix.lower()}", n + 1
+        self.images[f"images/{name}"] = data
+        return name
+
+    def _alt(self, name: str) -> str:
+        stem = name.rsplit(".", 1)[0]
+        return f"图：{stem}" if self.chinese else f"Figure: {stem}"
+
+    def _untitled(self) -> str:
+        return "（无标题）" if self.chinese else "(untitled)"
+
+    def _report(self, line: int, message: str) -> None:
+        self.diagnostics.append(Diagnostic("S022", message, self.path, line))
+
+
+def _repair_entities(text: str) -> str:
+    """`&name;` that HTML does not know, and a bare `&`, written as text."""
+    def fix(match: re.Match) -> str:
+        name = match.group(1)
+        known = name is not None and (name.startswith("#") or f"{name};" in html.entities.html5)
+        return match.group(0) if known else "&amp;" + match.group(0)[1:]
+    return re.sub(r"&(#\d+(?=;)|#[xX][0-9A-Fa-f]+(?=;)|[A-Za-z][A-Za-z0-9]*(?=;))?", fix, text)
+
+
+def _repair_html(text: str) -> str | None:
+    """The block re-parsed by lxml's HTML parser (it closes what is open, drops what is
+    stray) and written as XML, without active or styling elements and event handlers."""
+    from lxml import etree
+    from lxml import html as lxml_html
+    try:
+        pieces = lxml_html.fragments_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+    out = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(html.escape(piece, quote=False))
+            continue
+        if not isinstance(piece.tag, str):  # a comment or processing instruction
+            continue
+        for element in list(piece.iter()):
+            if not isinstance(element.tag, str) or element.tag.lower() in _DROPPED:
+                if element is piece:
+                    break
+                element.drop_tree()
+                continue
+            for name in list(element.attrib):
+                if name.lower().startswith("on") or name.lower() == "style":
+                    del element.attrib[name]
+        else:
+            out.append(etree.tostring(piece, method="xml", encoding="unicode"))
+    return "".join(out) or None
+
+
+_MARKER_RE = re.compile(r"(\{\{page (?:\d+|[ivxlcdm]+)\}\})")
+
+
+def _as_text(text: str) -> str:
+    """Text shown as written: Markdown and HTML syntax escaped (odd page-marker braces
+    too), the page markers ingest placed kept."""
+    pieces = _MARKER_RE.split(text)
+    return "".join(piece if index % 2 else _MARKDOWN_SPECIALS.sub(r"\\\1", piece).replace("&", "&amp;")
+                   for index, piece in enumerate(pieces))
