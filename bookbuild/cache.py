@@ -249,7 +249,7 @@ class Cache:
                 kept[entry] = self._index[entry]
         for fd in self._readers.values():
             os.close(fd)
-        self._readers = {}
+        self._readers = {}  # the writer stays open: the copies are in its pack
         for path in old:
             path.unlink()
             path.with_suffix(".idx").unlink(missing_ok=True)
@@ -261,6 +261,20 @@ class Cache:
             os.close(self._writer[2])
             os.close(self._writer[3])
         self._writer = None
+
+    def close(self) -> None:
+        """Close the packs this process opened (a long-lived process, such as a test run
+        or a watcher, builds many times)."""
+        self._close_writer()
+        for fd in self._readers.values():
+            os.close(fd)
+        self._readers = {}
+
+    def __enter__(self) -> "Cache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -199,31 +199,31 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
             written = quick_rebuild(out, folder, last, check, started, progress)
             if written is not None:
                 return BuildResult(written, last.diagnostics, None)
-    cache = Cache(folder)
-    modelled = model(root, cache, workers, progress)
-    job = plan(modelled, cache)
-    render(job, workers, _counter(progress, "render", job.task_count))
-    slug = output_slug(root, modelled)
-    targets = tuple((f, f"{slug}.epub" if f == "epub" else "html") for f in ("epub", "html") if f in formats)
-    paths = {f: out / name for f, name in targets}
-    # everything the outputs are made of: the units (their render keys), and what the
-    # package files add (metadata, navigation, styles, images, the timestamp)
-    fingerprint = key("outputs", formats, job.keys, job.book_level)
-    pages = {f"{r.unit.source.name}.html": name for r, name in zip(modelled.resolved.units, job.keys)}
-    if last and last.fingerprint == fingerprint and last.targets == targets \
-            and outputs_state(out, targets) == last.outputs:
-        return BuildResult([], modelled.diagnostics, modelled)
-    if progress:
-        progress("write", 0, len(targets))
-    write_outputs(job, paths.get("epub"), paths.get("html"), workers,
-                  _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {},
-                  folder / JOURNAL_NAME)
-    write_state(folder, BuildState(
-        started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
-        record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,
-        outputs_state(out, targets), fingerprint, tuple(sorted(pages.items())), modelled.diagnostics,
-        quick_context(job), splice_checksums(out, targets)))
-    cache.prune(live_entries(job))
-    if progress:
-        progress("write", len(targets), len(targets))
-    return BuildResult(list(paths.values()), modelled.diagnostics, modelled)
+    with Cache(folder) as cache:  # its packs closed: a process may build many times
+        modelled = model(root, cache, workers, progress)
+        job = plan(modelled, cache)
+        render(job, workers, _counter(progress, "render", job.task_count))
+        slug = output_slug(root, modelled)
+        targets = tuple((f, f"{slug}.epub" if f == "epub" else "html") for f in ("epub", "html") if f in formats)
+        paths = {f: out / name for f, name in targets}
+        # everything the outputs are made of: the units (their render keys), and what the
+        # package files add (metadata, navigation, styles, images, the timestamp)
+        fingerprint = key("outputs", formats, job.keys, job.book_level)
+        pages = {f"{r.unit.source.name}.html": name for r, name in zip(modelled.resolved.units, job.keys)}
+        if last and last.fingerprint == fingerprint and last.targets == targets \
+                and outputs_state(out, targets) == last.outputs:
+            return BuildResult([], modelled.diagnostics, modelled)
+        if progress:
+            progress("write", 0, len(targets))
+        write_outputs(job, paths.get("epub"), paths.get("html"), workers,
+                      _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {},
+                      folder / JOURNAL_NAME)
+        write_state(folder, BuildState(
+            started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
+            record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,
+            outputs_state(out, targets), fingerprint, tuple(sorted(pages.items())), modelled.diagnostics,
+            quick_context(job), splice_checksums(out, targets)))
+        cache.prune(live_entries(job))
+        if progress:
+            progress("write", len(targets), len(targets))
+        return BuildResult(list(paths.values()), modelled.diagnostics, modelled)

@@ -67,8 +67,8 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     staged = StagedFiles(big)
     try:
         # the changed units are new text: looking them up in the cache would only miss
-        records = _rerender(changed, context, last, Cache(cache_folder, read_existing=False), rendered,
-                            progress)
+        with Cache(cache_folder, read_existing=False) as cache:
+            records = _rerender(changed, context, last, cache, rendered, progress)
         if progress:
             progress("write", 0, len(last.targets))
         pages = [(out / targets["html"] / f"{Path(context.units[index].path).stem}.html",

@@ -266,3 +266,19 @@ def test_a_damaged_previous_output_of_the_same_size_and_mtime_is_never_copied(tm
     with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
         assert epub.testzip() is None
     _same_as_a_clean_build(root, out, tmp_path)
+
+
+def test_builds_in_one_process_leave_no_file_open(tmp_path):
+    """A long-lived process (a test run, a fuzzer, a watcher) builds many times: each build
+    closes the cache packs it opened (the fuzzer ran out of descriptors before)."""
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+    root = write_book(tmp_path / "book", _chapters(3))
+    assert build(root) == 0
+    before = open_files()
+    for n in range(5):
+        _edit(root, "book/02-ch.md", "他的书", f"他的书{n}")  # the quick path
+        assert build(root) == 0
+        _edit(root, "metadata.yaml", "title: 测试之书", f"title: 测试之书{n}")  # the full build
+        assert build(root) == 0
+    assert open_files() == before
