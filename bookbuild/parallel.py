@@ -28,8 +28,8 @@ def _forking_pool(workers: int):
     """A pool of forked workers. The objects that exist at the fork are frozen out of
     the garbage collector first: a collection in a worker would otherwise write to every
     one of them and so copy the whole shared model into each worker, page by page.
-    Workers never outlive the build: they are killed when it stops on an error or a
-    signal, and die with it if it is killed (see _start_worker)."""
+    Workers never outlive the build: they stop with it on an error or a signal, and die
+    with it if it is killed (see _start_worker)."""
     global _PARENT
     _PARENT = os.getpid()
     gc.freeze()
@@ -39,10 +39,10 @@ def _forking_pool(workers: int):
             try:
                 yield pool
             except BaseException:
-                # the pool's shutdown then finds its workers gone and fails what they had
-                # left (cancelling those first trips a race in concurrent.futures)
-                for child in multiprocessing.active_children():
-                    child.kill()
+                # what has not started is dropped; the workers finish the task in hand and
+                # exit before the build does (killing them instead trips a race in
+                # concurrent.futures that prints a thread's traceback)
+                pool.shutdown(wait=True, cancel_futures=True)
                 raise
     finally:
         gc.unfreeze()
