@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -177,6 +178,9 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
                 return _build(root, out, formats, progress, worker_count(workers))
     except OSError as exc:
         raise write_error(exc, "each output is replaced whole or not at all") from exc
+    except BrokenProcessPool:
+        raise UsageError("a worker process died (killed, or out of memory?); nothing was written: "
+                         "build again, with --jobs 1 if memory is short") from None
 
 
 def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None,

@@ -128,3 +128,20 @@ def test_workers_die_with_the_build(tmp_path, how):
     assert not list(out.glob("*.epub")) and not (out / "html").exists()
     assert run_build(root, out).returncode == 0
     assert sorted(p.name for p in out.iterdir()) == [".bookbuild-cache", "9787508651781.epub", "html"]
+
+
+def test_a_worker_killed_from_outside_stops_the_build_with_a_message(tmp_path):
+    root = write_book(tmp_path / "book", _chapters(600))
+    out = tmp_path / "out"
+    process = start_build(root, out)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert workers, "the build never started its workers"
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2 and "a worker process died" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert not list(out.glob("*.epub"))
