@@ -91,21 +91,23 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         markers = "page_marker" in self.md.inlinePatterns
         for parent in list(root.iter()):  # a snapshot: spans are added on the way
             if parent.text and type(parent.text) is str:
-                self._take(parent, False, parent.text, trigger, markers, 0)
+                self._take(parent, False, parent.text, trigger, markers, parent, 0)
             for child in list(parent):
                 if child.tail and type(child.tail) is str:
-                    self._take(child, True, child.tail, trigger, markers,
-                               parent.index(child) + 1)
+                    # where the child is now (spans may have gone in before it); the
+                    # stdlib's Element has no index(): tails are rare at this stage
+                    self._take(child, True, child.tail, trigger, markers, parent,
+                               list(parent).index(child) + 1)
         return None
 
-    def _take(self, owner, is_tail: bool, text: str, trigger, markers: bool, at: int) -> None:
+    def _take(self, owner, is_tail: bool, text: str, trigger, markers: bool, parent, at: int) -> None:
         """Leave `text` (owner's text or tail) to the inline stage, or, when the inline
-        stage could only turn its {{page N}} markers into spans, do that here."""
+        stage could only turn its {{page N}} markers into spans, do that here (as
+        children of `parent`, from position `at`)."""
         if trigger(text):
             if not markers or trigger(_PAGE_MARKER.sub("", text)):
                 return
             pieces = _PAGE_MARKER.split(text)  # text, label, text, label, … text
-            parent = owner.getparent() if is_tail else owner
             for label, after in reversed(list(zip(pieces[1::2], pieces[2::2]))):
                 span = ET.Element("span")
                 span.set("data-page", label)

@@ -181,7 +181,12 @@ def test_overrun_page_count_is_a_diagnostic():
     text = ("# 目录\n\n第一章 甲 1\n第二章 乙 2\n\n## 第一章 甲\n\n正文一。\n\n## 第一章 甲\n\n正文二。\n\n"
             "## 第一章 甲\n\n正文三。\n\n## 第二章 乙\n\n正文四。\n")
     result = ingest(text.encode(), "book.md")
-    assert [(d.code, d.line) for d in result.diagnostics if d.code == "P004"] == [("P004", 14)]
+    # line 14: the count overruns; line 18: so 第二章 cannot have page 2 as well (the
+    # build would refuse a page marked twice), and says so
+    assert [(d.code, d.line) for d in result.diagnostics if d.code == "P004"] == [("P004", 14), ("P004", 18)]
+    pages = re.findall(r"\{\{page (\w+)\}\}|^page: (\w+)$", "".join(text for _, text in result.files), re.M)
+    labels = [a or b for a, b in pages]
+    assert len(labels) == len(set(labels)), labels
 
 
 def test_english_running_heads_and_loc():
@@ -223,3 +228,13 @@ def test_what_the_build_would_refuse_is_repaired_or_kept_visible_and_reported(tm
     assert any("raw HTML repaired" in m for m in messages)
     assert "changed so that the book builds" in result.report
     assert main(["build", "--root", str(out), "-q"]) == 0
+
+
+def test_a_running_head_that_repeats_a_page_gives_no_second_marker(tmp_path):
+    """Found by the ingest-then-build property: a line read as a running head with page 1
+    put a second {{page 1}} in the unit, and the build refused the page marked twice."""
+    source = tmp_path / "raw.md"
+    source.write_text("Chapter 1 Beginnings 1\n互联网+：国家战略行动路线图 / 马化腾等著. —北京：中信出版社，2015.7\n"
+                      "# 第一章\nChapter 1 Beginnings 1", encoding="utf-8")
+    write_result(ingest(source.read_bytes(), str(source)), tmp_path / "out")
+    assert main(["build", "--root", str(tmp_path / "out"), "-q"]) == 0

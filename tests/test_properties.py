@@ -48,16 +48,18 @@ def property_test(test):
     def run():
         parse_module.MARKDOWN_SECONDS, limit = 5.0, parse_module.MARKDOWN_SECONDS
         deadline = time.monotonic() + FUZZ_SECONDS
+        outcome = "a failure (below)"
         try:
             while True:
                 test()
                 if time.monotonic() >= deadline:
                     break
+            outcome = "no failure"
         finally:
             parse_module.MARKDOWN_SECONDS = limit
             if FUZZ_SECONDS:
                 print(f"\n{test.__name__}: {TRIED.get(test.__name__, 0)} examples in "
-                      f"{FUZZ_SECONDS:g} s, no failure")
+                      f"{FUZZ_SECONDS:g} s, {outcome}")
     return run
 
 

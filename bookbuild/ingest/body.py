@@ -83,6 +83,7 @@ class _BodyParser:
         self.unit: DraftUnit | None = None
         self.page: str | None = None
         self.pending_marker: str | None = None
+        self.marked: set[str] = set()  # page labels given a marker (or a unit's start page)
 
     # -- entry points ---------------------------------------------------------------
     def run(self, lines: list[tuple[int, str]]) -> BodyResult:
@@ -144,6 +145,13 @@ class _BodyParser:
         return True
 
     def break_page(self, number: int, label: str, known: bool) -> None:
+        if label in self.marked:
+            # a page already marked: the evidence (a number beside a repeated line) was not
+            # a page break after all; the line is still removed, and no marker goes in
+            self.result.diagnostics.append(Diagnostic(
+                "P004", f"page {label} is marked already: no second marker put here", self.path, number))
+            return
+        self.marked.add(label)
         self.page = label
         (self.unit.known_pages if known else self.unit.inferred_pages).append(label)
         self.pending_marker = f"{{{{page {label}}}}}"
@@ -188,7 +196,14 @@ class _BodyParser:
         group = self.groups.get(self.entries.index(entry)) if entry else None
         self.unit = DraftUnit(title=title, kind=kind, line=number, page=entry.page if entry else None,
                               group=group, entry=entry)
+        if self.unit.page in self.marked:
+            self.result.diagnostics.append(Diagnostic(
+                "P004", f"{title!r} starts on page {self.unit.page} by the contents, but a page "
+                        "break counted before it was marked so: no second marker put here", self.path, number))
+            self.unit.page = None
         self.page = self.unit.page
+        if self.page:
+            self.marked.add(self.page)
         self.result.units.append(self.unit)
 
     # -- paragraphs -------------------------------------------------------------------
