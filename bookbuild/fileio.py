@@ -24,8 +24,6 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Callable
 
-from isal.isal_zlib import crc32
-
 
 def _umask() -> int:
     current = os.umask(0)
@@ -353,18 +351,6 @@ def _kernel_copy(source: BinaryIO, target: BinaryIO, offset: int, length: int) -
     except (AttributeError, OSError):  # no copy_file_range here, or not between these files
         pass
     return done
-
-
-def file_crc(path: Path) -> int | None:
-    """CRC-32 of a file's bytes (ISA-L's, about 9 GB/s), None when it cannot be read."""
-    crc = 0
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 22):
-                crc = crc32(chunk, crc)
-    except OSError:
-        return None
-    return crc
 
 
 def file_digest(data: bytes) -> bytes:

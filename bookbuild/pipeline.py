@@ -43,12 +43,12 @@ from bookbuild.model import Book, Modelled
 from bookbuild.nav import build_nav
 from bookbuild.parallel import no_gc, worker_count
 from bookbuild.parse import parse_unit_files
-from bookbuild.fileio import file_crc, recover, remove_leftovers
-from bookbuild.products import PAGE_PART, live_entries, plan, quick_context, render, write_outputs
+from bookbuild.fileio import recover, remove_leftovers
+from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
 from bookbuild.quick import quick_rebuild
 from bookbuild.resolve import resolve
 from bookbuild.state import (JOURNAL_NAME, BuildState, compare_inputs, listings, outputs_state, read_state,
-                             splice_checksums,
+                             output_record,
                              record_inputs, write_state)
 
 STAGES = ("load", "parse", "resolve", "nav", "render", "write")
@@ -117,14 +117,13 @@ def _input_paths(root: Path, modelled: Modelled) -> list[str]:
     return sorted(files)
 
 
-def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path, cache: Cache) -> dict[str, Path]:
-    """Unit pages in html/ that the last build made from the same render key, that
-    nobody has touched since (size and mtime as recorded) and whose bytes are still those
-    the cache holds for them (their CRC-32): the new html/ links them instead of writing
-    them again."""
+def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -> dict[str, Path]:
+    """Unit pages in html/ that the last build made from the same render key and that
+    nobody has touched since (their stat signature as recorded, ctime included): the new
+    html/ links them instead of writing them again."""
     if last is None:
         return {}
-    recorded = {name: (size, mtime) for name, size, mtime in last.outputs}
+    recorded = {record[0]: record for record in last.outputs}
     before = dict(last.pages)
     reuse = {}
     for rel, name in pages.items():
@@ -136,8 +135,7 @@ def _reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path, 
             stat = path.stat()
         except OSError:
             continue
-        table = cache.parts_table("render", name)
-        if (stat.st_size, stat.st_mtime_ns) == was and table and file_crc(path) == table[PAGE_PART][1]:
+        if output_record(was[0], stat) == was:
             reuse[rel] = path
     return reuse
 
@@ -220,13 +218,13 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
         if progress:
             progress("write", 0, len(targets))
         write_outputs(job, paths.get("epub"), paths.get("html"), workers,
-                      _reusable_pages(last, pages, paths["html"], cache) if "html" in paths else {},
+                      _reusable_pages(last, pages, paths["html"]) if "html" in paths else {},
                       folder / JOURNAL_NAME)
         write_state(folder, BuildState(
             started, formats, os.environ.get("SOURCE_DATE_EPOCH"), listings(root),
             record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)), targets,
             outputs_state(out, targets), fingerprint, tuple(sorted(pages.items())), modelled.diagnostics,
-            quick_context(job), splice_checksums(out, targets)))
+            quick_context(job)))
         cache.prune(live_entries(job))
         if progress:
             progress("write", len(targets), len(targets))

@@ -27,7 +27,7 @@ from bookbuild.load import read_unit_bytes
 from bookbuild.model import ResolvedUnit
 from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
 from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
-from bookbuild.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, splice_checksums,
+from bookbuild.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, output_record,
                              write_state)
 from bookbuild.write_html import make_site
 from bookbuild.zipwriter import replace_entries
@@ -47,8 +47,6 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     context = last.quick
     if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
         return None
-    if splice_checksums(out, last.targets) != last.spliced:
-        return None  # an output is not as the last build wrote it: nothing to splice from
     # units made from metadata.yaml (title page, copyright page) are not files of their own
     where = {record.path: index for index, record in enumerate(context.units)
              if record.path.startswith("book/")}
@@ -87,15 +85,14 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
         pages_now[f"{Path(record.path).stem}.html"] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
     staged.wait()
-    outputs = dict((name, (size, mtime)) for name, size, mtime in last.outputs)
-    outputs.update((str(path.relative_to(out)), (stat.st_size, stat.st_mtime_ns))
-                   for path, stat in written.items())
+    # stat after the renames: a rename moves a file's ctime
+    outputs = {record[0]: record for record in last.outputs}
+    outputs.update((name, output_record(name, (out / name).stat()))
+                   for name in (str(path.relative_to(out)) for path in written))
     write_state(cache_folder, dataclasses.replace(
-        last, started_ns=started, inputs=check.inputs,
-        outputs=tuple(sorted((name, *values) for name, values in outputs.items())),
+        last, started_ns=started, inputs=check.inputs, outputs=tuple(sorted(outputs.values())),
         fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
-        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units),
-        spliced=splice_checksums(out, last.targets)))
+        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]

@@ -24,7 +24,7 @@ from isal.isal_zlib import crc32
 
 from bookbuild.cache import code_version
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.fileio import file_crc, file_digest, write_bytes_atomic
+from bookbuild.fileio import file_digest, write_bytes_atomic
 from bookbuild.model import Metadata
 
 STATE_NAME = "state.pickle"
@@ -34,6 +34,13 @@ JOURNAL_NAME = "commit.journal"  # renames of the outputs in progress: see filei
 RACY_NS = 2_000_000_000
 
 Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+OutputRecord = tuple[str, int, int, int, int]  # path under the output folder, size, mtime_ns, ctime_ns, inode
+
+
+def output_record(name: str, stat: os.stat_result) -> OutputRecord:
+    return name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 def signature(path: Path) -> Signature | None:
@@ -87,14 +94,11 @@ class BuildState:
     listings: tuple[tuple[str, ...], ...]  # the names in book/ and styles/
     inputs: tuple[InputFile, ...]
     targets: tuple[tuple[str, str], ...]  # (format, name under the output folder)
-    outputs: tuple[tuple[str, int, int], ...]  # every output file: (path, size, mtime_ns)
+    outputs: tuple[OutputRecord, ...]  # every output file, as outputs_state gives it
     fingerprint: str  # of everything the outputs are made of
     pages: tuple[tuple[str, str], ...]  # html/ unit page -> its render key
     diagnostics: tuple[Diagnostic, ...]
     quick: QuickContext | None = None
-    # CRC-32 of the outputs a quick rebuild copies from (the EPUB, book.html) as written:
-    # a damaged file of the same size and mtime is not spliced into the next one
-    spliced: tuple[tuple[str, int | None], ...] = ()
 
 
 def _header(body: bytes) -> bytes:
@@ -128,26 +132,22 @@ def listings(root: Path) -> tuple[tuple[str, ...], ...]:
                  ((root / "book", ".md"), (root / "styles", ".css")))
 
 
-def splice_checksums(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int | None], ...]:
-    names = [name if fmt == "epub" else f"{name}/book.html" for fmt, name in targets]
-    return tuple((name, file_crc(out / name)) for name in names)
-
-
-def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int, int], ...]:
-    """Size and mtime of every file of the outputs, to notice one changed by hand."""
+def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[OutputRecord, ...]:
+    """The stat signature of every file of the outputs, to notice one changed since the
+    last build wrote it: any write moves a file's ctime, which cannot be set back by hand
+    (a file damaged with its size and mtime restored is noticed), so nothing is carried
+    over or spliced from an output that is not as the last build left it."""
     found = []
     for _, name in targets:
         target = out / name
         if target.is_file():
-            stat = target.stat()
-            found.append((name, stat.st_size, stat.st_mtime_ns))
+            found.append(output_record(name, target.stat()))
             continue
         base = str(target)
         for folder, _, files in os.walk(base):
             inside = name + folder[len(base):]
             for file in files:
-                stat = os.stat(f"{folder}/{file}")
-                found.append((f"{inside}/{file}", stat.st_size, stat.st_mtime_ns))
+                found.append(output_record(f"{inside}/{file}", os.stat(f"{folder}/{file}")))
     return tuple(sorted(found))
 
 
