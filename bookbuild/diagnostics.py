@@ -45,7 +45,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("S004", _E, "raw HTML is not well-formed"),
         CodeInfo("S005", _E, "raw HTML, inline SVG or an SVG image carries script, an event handler, a javascript: URL, link-changing animation, a refresh or entity declarations"),
         CodeInfo("S006", _E, "a remote resource (image, stylesheet, media, CSS url()) is referenced"),
-        CodeInfo("S007", _E, "an image is missing or lies outside the book folder"),
+        CodeInfo("S007", _E, "an image is missing, lies outside the book folder, or is not what its name says"),
         CodeInfo("S008", _W, "an image has no alt text"),
         CodeInfo("S009", _E, "no chapter files in book/"),
         CodeInfo("S010", _W, "a heading level is skipped or a body heading uses #"),
