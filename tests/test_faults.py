@@ -97,6 +97,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _workers_of(process: subprocess.Popen) -> list[int]:
+    """The build's worker processes, once it has started them."""
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert workers, "the build never started its workers"
+    return workers
+
+
 def _gone(pids: list[int], within: float = 10.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -113,12 +124,7 @@ def test_workers_die_with_the_build(tmp_path, how):
     root = write_book(tmp_path / "book", _chapters(600))
     out = tmp_path / "out"
     process = start_build(root, out)
-    workers: list[int] = []
-    deadline = time.monotonic() + 60
-    while not workers and time.monotonic() < deadline and process.poll() is None:
-        workers = _children(process.pid)
-        time.sleep(0.02)
-    assert workers, "the build never started its workers"
+    workers = _workers_of(process)
     process.send_signal(how)
     _, stderr = process.communicate(timeout=60)  # returns: no worker holds the pipe open
     assert process.returncode in (-how, 128 + how, 143), stderr
@@ -134,12 +140,7 @@ def test_a_worker_killed_from_outside_stops_the_build_with_a_message(tmp_path):
     root = write_book(tmp_path / "book", _chapters(600))
     out = tmp_path / "out"
     process = start_build(root, out)
-    workers: list[int] = []
-    deadline = time.monotonic() + 60
-    while not workers and time.monotonic() < deadline and process.poll() is None:
-        workers = _children(process.pid)
-        time.sleep(0.02)
-    assert workers, "the build never started its workers"
+    workers = _workers_of(process)
     os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 2 and "a worker process died" in stderr, stderr
