@@ -38,11 +38,11 @@ def write_bytes_atomic(target: Path, data: Writer) -> None:
     replace_files([(target, data)])
 
 
-def replace_files(files: list[tuple[Path, Writer]], journal: Path | None = None) -> None:
+def replace_files(files: list[tuple[Path, Writer]]) -> None:
     """Write each file beside its target, then rename them all into place: a failure
-    while writing leaves every target as it was. Several files take a `journal`."""
+    while writing leaves every target as it was."""
     staged = StagedFiles(files)
-    staged.commit(journal=journal)
+    staged.commit()
     staged.wait()
 
 
