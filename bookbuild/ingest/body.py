@@ -9,11 +9,13 @@ import re
 from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.ingest.text import (HAN, heading_level, is_closed, join_text, match_key,
+from bookbuild.ingest.text import (HAN, escape_plain, heading_level, is_closed, join_text, match_key,
                                    next_label, page_label, page_order, strip_heading, tidy_title)
 from bookbuild.model import ContentsEntry
 
-_LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)")
+_LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")
+_BULLET_RE = re.compile(r"^\s*[-*+•●▪]\s")
+_PRINTED_BULLET_RE = re.compile(r"^(\s*)[•●▪]\s*")
 # blocks that are not prose (raw HTML, an image, a pipe table, display math): never joined
 # with the paragraph before or after them, their lines kept as they are
 _NOT_PROSE_RE = re.compile(r"^\s*(?:<|!\[|\||\$\$)")
@@ -73,8 +75,13 @@ def split_blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
 
 
 class _BodyParser:
-    def __init__(self, entries: list[ContentsEntry], book_title: str, path: str):
+    def __init__(self, entries: list[ContentsEntry], book_title: str, path: str,
+                 breaks: dict[int, tuple[str, bool]] | None = None, plain: bool = False):
         self.entries = entries
+        self.plain = plain  # plain text, not Markdown: what looks like markup is escaped
+        # exact page breaks from the source's evidence (form feeds): line -> (label, known)
+        self.breaks = sorted((breaks or {}).items())
+        self.exact_pages = bool(self.breaks)
         self.path = path
         self.book_key = match_key(book_title)
         self.groups = _group_of_each_entry(entries)
@@ -95,9 +102,26 @@ class _BodyParser:
         return self.result
 
     def block(self, block: list[tuple[int, str]]) -> None:
+        # plain text sets a heading on the line above its first paragraph, with no blank
+        # line between: a first line that matches the contents is a heading of its own
+        while len(block) > 1 and self.is_entry(block[0][1]):
+            self.single_line(*block[0])
+            block = block[1:]
+        # ... or below the last line of the paragraph before it
+        inner = next((i for i in range(1, len(block)) if self.is_entry(block[i][1])), None)
+        if inner is not None:
+            self.block(block[:inner])
+            self.block(block[inner:])
+            return
         number, first = block[0]
         if len(block) == 1 and self.single_line(number, first):
             return
+        # a list needs a blank line before it to be a list: the lines above it are a
+        # paragraph of their own
+        start = next((i for i, (_, t) in enumerate(block) if i and _BULLET_RE.match(t)), None)
+        if start and not any(_BULLET_RE.match(t) for _, t in block[:start]):
+            self.paragraph(block[:start])
+            block = block[start:]
         self.paragraph(block)
 
     # -- one-line blocks: headings, running headers, page numbers -------------------
@@ -120,7 +144,8 @@ class _BodyParser:
                 self.start_unit(tidy_title(title), "chapter", number, None)
                 self.result.to_front_matter.append((number, "unit title"))
             else:
-                self.unit.blocks.append(Block(tidy_title(title), number, heading=2))
+                self.marker_before(number)
+                self.unit.blocks.append(Block(self.as_text(tidy_title(title)), number, heading=2))
             return True
         return False
 
@@ -144,6 +169,24 @@ class _BodyParser:
             self.break_page(number, next_label(self.page), known=False)
         return True
 
+    def take_breaks(self, number: int, before_only: bool = False) -> tuple[str, bool] | None:
+        """Put in the page breaks the source's evidence places at or before this line;
+        one at exactly this line is returned instead when `before_only` (a unit starts
+        here, and the page is its start page)."""
+        while self.breaks and self.breaks[0][0] <= number:
+            line, (label, known) = self.breaks.pop(0)
+            if before_only and line == number:
+                return label, known
+            if self.unit:
+                self.break_page(line, label, known)
+        return None
+
+    def marker_before(self, number: int) -> None:
+        """A page that begins with a heading: its marker goes before the heading."""
+        self.take_breaks(number)
+        if self.pending_marker:
+            self.unit.blocks.append(Block(self.take_marker(), number))
+
     def break_page(self, number: int, label: str, known: bool) -> None:
         if label in self.marked:
             # a page already marked: the evidence (a number beside a repeated line) was not
@@ -163,6 +206,10 @@ class _BodyParser:
                         f"contents page number is wrong", self.path, number))
 
     # -- contents entries ---------------------------------------------------------------
+    def is_entry(self, line: str) -> bool:
+        title = strip_heading(line)
+        return len(title) <= _MAX_TITLE_CHARS and self.find_entry(title) is not None
+
     def find_entry(self, text: str) -> int | None:
         key = match_key(text)
         if not key:
@@ -181,7 +228,8 @@ class _BodyParser:
             return
         if entry.kind == "section" and self.unit:
             level = max(2, min(3, entry.level - (self.unit.entry.level if self.unit.entry else 1) + 1))
-            self.unit.blocks.append(Block(tidy_title(text), number, heading=level))
+            self.marker_before(number)
+            self.unit.blocks.append(Block(self.as_text(tidy_title(text)), number, heading=level))
             if entry.page and self.page and page_order(entry.page) > page_order(self.page):
                 self.page = entry.page  # the contents knows better than a lost header
             return
@@ -193,15 +241,21 @@ class _BodyParser:
         if self.unit and self.pending_marker:
             self.unit.blocks.append(Block(self.pending_marker, number))
         self.pending_marker = None
+        start = self.take_breaks(number, before_only=True)
+        if self.unit and self.pending_marker:
+            self.unit.blocks.append(Block(self.take_marker(), number))
         group = self.groups.get(self.entries.index(entry)) if entry else None
-        self.unit = DraftUnit(title=title, kind=kind, line=number, page=entry.page if entry else None,
-                              group=group, entry=entry)
+        page = start[0] if start else (entry.page if entry else None)  # the page's own number first
+        self.unit = DraftUnit(title=title, kind=kind, line=number, page=page, group=group, entry=entry)
         if self.unit.page in self.marked:
-            self.result.diagnostics.append(Diagnostic(
-                "P004", f"{title!r} starts on page {self.unit.page} by the contents, but a page "
-                        "break counted before it was marked so: no second marker put here", self.path, number))
+            if not self.exact_pages:  # with form feeds, a unit that begins mid-page is normal
+                self.result.diagnostics.append(Diagnostic(
+                    "P004", f"{title!r} starts on page {self.unit.page} by the contents, but a page "
+                            "break counted before it was marked so: no second marker put here",
+                    self.path, number))
             self.unit.page = None
-        self.page = self.unit.page
+        if self.unit.page or not self.exact_pages:
+            self.page = self.unit.page
         if self.page:
             self.marked.add(self.page)
         self.result.units.append(self.unit)
@@ -218,10 +272,18 @@ class _BodyParser:
         prose = not _NOT_PROSE_RE.match(block[0][1])
         keep_lines = not prose or any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
         for line_number, text in block:
+            self.take_breaks(line_number)
             if self.running_header(line_number, strip_heading(text)):
                 continue  # a running head cut into the paragraph: the marker goes at the seam
+            text = self.as_text(text)
             if keep_lines:
-                pieces.append(self.take_marker() + text.rstrip("\n"))
+                text = _PRINTED_BULLET_RE.sub(r"\1- ", text).rstrip("\n")  # a printed bullet is a list item
+                if pieces and _ends_list(pieces) and not _BULLET_RE.match(text) and \
+                        text[:1].isupper() and is_closed(pieces[-1]):
+                    pieces.append("")  # a sentence after the last item: a paragraph again
+                item = _LIST_OR_QUOTE_RE.match(text)
+                cut = item.end() if item else 0  # a page marker goes inside the item
+                pieces.append(text[:cut] + self.take_marker() + text[cut:])
             else:
                 marker = self.take_marker()
                 pieces = [join_text(pieces[0], text.strip(), marker)] if pieces else [marker + text.strip()]
@@ -236,6 +298,9 @@ class _BodyParser:
             previous.text = join_text(previous.text, text)
         else:
             self.unit.blocks.append(Block(text, number))
+
+    def as_text(self, text: str) -> str:
+        return escape_plain(text) if self.plain else text
 
     def take_marker(self) -> str:
         marker, self.pending_marker = self.pending_marker or "", None
@@ -257,6 +322,16 @@ class _BodyParser:
         return True
 
 
+def _ends_list(pieces: list[str]) -> bool:
+    """True when the lines so far end inside a list (its last item may run over lines)."""
+    for piece in reversed(pieces):
+        if not piece:
+            return False
+        if _BULLET_RE.match(piece):
+            return True
+    return False
+
+
 def _group_of_each_entry(entries: list[ContentsEntry]) -> dict[int, str]:
     """Entry index -> the label of the front/back-matter group it is printed under."""
     out: dict[int, str] = {}
@@ -272,5 +347,6 @@ def _group_of_each_entry(entries: list[ContentsEntry]) -> dict[int, str]:
 
 
 def parse_body(lines: list[tuple[int, str]], entries: list[ContentsEntry], book_title: str,
-               path: str) -> BodyResult:
-    return _BodyParser(entries, book_title, path).run(lines)
+               path: str, breaks: dict[int, tuple[str, bool]] | None = None,
+               plain: bool = False) -> BodyResult:
+    return _BodyParser(entries, book_title, path, breaks, plain).run(lines)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import (HAN, match_key, page_label, strip_heading, strip_leaders,
-                                   tidy_title)
+from bookbuild.ingest.text import (HAN, has_leaders, match_key, page_label, strip_heading,
+                                   strip_leaders, tidy_title)
 from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.model import ContentsEntry
 
@@ -19,6 +19,10 @@ _NUM = r"[一二三四五六七八九十百零〇两\d]+"
 _PART_RE = re.compile(rf"^(?:第{_NUM}(?:篇|部分|部|卷|编)|Part\s+(?:[IVXLC]+|\d+|[A-Z][a-z]+)\b)")
 _CHAPTER_RE = re.compile(rf"^(?:第{_NUM}章|Chapter\s+\w+|\d{{1,2}}\.?(?=\s))")
 _PAGE_RE = re.compile(r"^(?P<title>.*?\S)\s*(?:\s|/)\s*(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s*$")
+# a numbering label printed in a column of its own ("2.1", "A.1", "3", "Appendix A")
+_NUMBER_ONLY_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})+|Appendix\s+[A-Z])$")
+_NUMBERED_HEADING_RE = re.compile(
+    r"^(?P<number>\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})*|Appendix\s+[A-Z])\s+(?P<title>\S.{0,80})$")
 _AUTHOR_RE = re.compile(rf"^(?P<title>.+\S)\s+(?P<author>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)$")
 
 
@@ -48,6 +52,7 @@ def is_contents_heading(line: str) -> bool:
 
 def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
     """`lines[start]` is the first line after the contents heading."""
+    lines = lines[:start] + _rejoin_number_column(lines[start:])
     result = ContentsResult(end=len(lines))
     state = _State()
     pending: tuple[int, str] | None = None
@@ -74,6 +79,10 @@ def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
                                                     page_only, last.author, last.line))
             continue
         m = _PAGE_RE.match(text)
+        if not (m and page_label(m.group("page"))) and pending is None and has_leaders(raw) \
+                and len(text) <= 80:
+            state.add(result, number, text, None)  # dot leaders to a page number that was lost
+            continue
         if m and page_label(m.group("page")):
             title = m.group("title")
             if pending:
@@ -93,6 +102,41 @@ def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
     if pending:
         state.add(result, pending[0], pending[1], None)
     return result
+
+
+def _rejoin_number_column(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """pdftotext can print a contents page's numbering column apart from its titles
+    ("2.1 / 2.2 / … / Utilities . . . 5 / ASN.1 syntax . . . 2"), in an order that does not
+    pair them. The body prints each heading with its number ("2.1 ASN.1 syntax"): each
+    title gets its number back from there, and the number column goes."""
+    region = []
+    for index, (number, raw) in enumerate(lines):
+        text = " ".join(strip_heading(raw).split())
+        if text and not (_NUMBER_ONLY_RE.match(text) or has_leaders(text) or len(text) <= 60):
+            break
+        region.append(index)
+    bare = [i for i in region if _NUMBER_ONLY_RE.match(lines[i][1].strip())]
+    if sum(1 for i in bare if "." in lines[i][1]) < 3:
+        return lines
+    numbered: dict[str, str] = {}
+    for _, raw in lines:
+        m = not has_leaders(raw) and _NUMBERED_HEADING_RE.match(" ".join(strip_heading(raw).split()))
+        if m:
+            numbered.setdefault(match_key(m.group("title")), m.group("number"))
+    out = list(lines)
+    for i in bare:
+        out[i] = (lines[i][0], "")
+    for i in region:
+        number, raw = lines[i]
+        text = " ".join(strip_heading(raw).split())
+        if not text or i in bare or not has_leaders(text):
+            continue
+        plain = " ".join(strip_leaders(text).split())
+        m = _PAGE_RE.match(plain)
+        label = numbered.get(match_key(m.group("title") if m else plain))
+        if label:
+            out[i] = (number, f"{label} {text}")
+    return out
 
 
 def _join_entry(first: str, second: str) -> str:

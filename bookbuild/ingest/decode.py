@@ -9,8 +9,10 @@ from bookbuild.errors import InputError
 from bookbuild.textfile import not_xml_char
 
 
-def decode_source(data: bytes, path: str, encoding: str | None = None) -> tuple[str, list[Diagnostic]]:
-    """The source's text, and an S021 warning for each line where a character the
+def decode_source(data: bytes, path: str,
+                  encoding: str | None = None) -> tuple[str, list[Diagnostic], list[int]]:
+    """The source's text, the numbers of the lines that began after a form feed
+    (pdftotext's page break, kept as page evidence), and an S021 warning for each line where a character the
     outputs cannot carry (a control character, U+FFFE) was replaced by U+FFFD: kept
     visible and reported, never dropped, never left to break the build."""
     if not data.strip():
@@ -36,7 +38,9 @@ def decode_source(data: bytes, path: str, encoding: str | None = None) -> tuple[
         raise InputError(f"{path}: the source looks binary ({controls} control characters)")
     # a form feed (pdftotext's page break) is layout, not text; it starts the next
     # page's first line, so taking it out leaves every line where it was
-    return _replace_non_xml(text.replace("\f", ""), path)
+    page_starts = [number for number, line in enumerate(text.split("\n"), 1) if "\f" in line]
+    text, found = _replace_non_xml(text.replace("\f", ""), path)
+    return text, found, page_starts
 
 
 def _replace_non_xml(text: str, path: str) -> tuple[str, list[Diagnostic]]:

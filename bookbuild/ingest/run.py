@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,16 @@ from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
 from bookbuild.ingest.loc import parse_loc
+from bookbuild.ingest.pages import page_evidence
 from bookbuild.ingest.segment import Lines, segment
-from bookbuild.ingest.text import (cn_number, has_han, heading_level, match_key, roman_value,
+from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
                                    strip_heading, tidy_title)
 from bookbuild.errors import InputError
 from bookbuild.metadata import dump_metadata
 from bookbuild.model import Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
+_ESCAPE_RE = re.compile(r"\\(.)")
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,15 @@ class IngestResult:
 
 
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
-    text, diagnostics = decode_source(data, source_path, encoding)
-    lines: Lines = list(enumerate(text.split("\n"), 1))
-    parts = segment(lines)
+    text, diagnostics, page_starts = decode_source(data, source_path, encoding)
+    source_lines: Lines = list(enumerate(text.split("\n"), 1))
+    evidence = page_evidence(source_lines, page_starts)
+    # page numbers and running heads are furniture, not text: they go (and are reported),
+    # their lines kept blank so that every other line keeps its number
+    lines = [(n, "" if n in evidence.furniture else t) for n, t in source_lines]
+    parts = segment(lines, page_starts)
+    # pdftotext's output is plain text, not Markdown: its '*', '_', '<' are text
+    plain = bool(page_starts) or source_path.lower().endswith(".txt")
 
     record = _parse_record(parts, source_path, diagnostics)
     contents = ContentsResult(end=0)
@@ -51,14 +60,15 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
             not any(heading_level(t) for _, t in lines):
         raise InputError(f"{source_path}: no book structure found (no CIP record, no contents "
                          "page, no headings); is this text extracted from a book?")
-    front_units = _front_units(parts.front, record.title)
+    front_units = _front_units(parts.front, record.title, plain)
     title = record.title or (front_units[-1].title if front_units else "")
     if not title:
         title = Path(source_path).stem.split(".")[0]
         diagnostics.append(Diagnostic("M002", f"no title found (no CIP record, no title page); "
                                       f"using {title!r}: correct it in metadata.yaml", source_path, 1))
     body_start = contents.end if parts.contents_heading is not None else _after(parts, lines)
-    body = parse_body(lines[body_start:], contents.entries, title, source_path)
+    body = parse_body(lines[body_start:], contents.entries, title, source_path, evidence.breaks,
+                      plain)
     diagnostics.extend(record.diagnostics + body.diagnostics)
     if not body.units and not front_units:
         raise InputError(f"{source_path}: no book structure found: no heading matched a "
@@ -88,7 +98,8 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     diagnostics.extend(closer.diagnostics)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
-    report = _report(source_path, lines, parts, contents, body, names, units, missing, closer.diagnostics)
+    report = _report(source_path, source_lines, parts, contents, body, names, units, missing,
+                     closer.diagnostics, evidence.furniture)
     return IngestResult(files=tuple(files), metadata=meta, report=report,
                         diagnostics=tuple(diagnostics), images=tuple(sorted(closer.images.items())))
 
@@ -109,7 +120,7 @@ def _after(parts, lines: Lines) -> int:
     return last  # lines are numbered from 1, so line N sits at index N-1; N is the next
 
 
-def _front_units(blocks, book_title: str) -> list[DraftUnit]:
+def _front_units(blocks, book_title: str, plain: bool = False) -> list[DraftUnit]:
     """Pages before the CIP record: the last is the title page, those before it the cover."""
     if not blocks:
         return []
@@ -122,14 +133,15 @@ def _front_units(blocks, book_title: str) -> list[DraftUnit]:
         title = tidy_title(strip_heading(dict(lines)[title_line])) if title_line else book_title
         unit = DraftUnit(title=title or book_title, kind=kind, line=lines[0][0])
         for piece in split_blocks([(n, t) for n, t in lines if n != title_line]):
-            unit.blocks.append(Block("\n".join(_front_line(t) for _, t in piece), piece[0][0]))
+            unit.blocks.append(Block("\n".join(_front_line(t, plain) for _, t in piece), piece[0][0]))
         units.append(unit)
     return units
 
 
-def _front_line(text: str) -> str:
+def _front_line(text: str, plain: bool = False) -> str:
     hard_break = "  " if text.endswith("  ") else ""
-    return tidy_title(strip_heading(text)) + hard_break
+    line = tidy_title(strip_heading(text))
+    return (escape_plain(line) if plain else line) + hard_break
 
 
 def _file_names(units: list[DraftUnit]) -> list[str]:
@@ -195,7 +207,9 @@ def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, 
     placed |= {n for n, _ in body.to_front_matter} | {parts.cip_heading}
     if parts.contents_heading is not None:
         placed |= {n for n, _ in lines[parts.contents_heading: contents.end]}
-    texts = {id(u): _MARKER_RE.sub("", unit_markdown(u)) for u in units}
+    # compared as written and as text (what a plain-text source escaped, unescaped)
+    written = {id(u): _MARKER_RE.sub("", unit_markdown(u)) for u in units}
+    texts = {uid: md + "\n" + html.unescape(_ESCAPE_RE.sub(r"\1", md)) for uid, md in written.items()}
     flat = {id(u): re.sub(r"\s", "", texts[id(u)]) for u in units}
     keys = {id(u): match_key(texts[id(u)]) for u in units}
     starts = sorted((u.line, id(u)) for u in units)
@@ -218,8 +232,10 @@ def _shortlist(names: list[str], shown: int = 8) -> str:
     return ", ".join(names[:shown - 1]) + f", … {names[-1]}"
 
 
-def _report(path, lines, parts, contents, body: BodyResult, names, units, missing, changed=()) -> str:
-    removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts))
+def _report(path, lines, parts, contents, body: BodyResult, names, units, missing, changed=(),
+            furniture: dict[int, str] | None = None) -> str:
+    removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts)
+                     + list((furniture or {}).items()))
     known = sum(len(u.known_pages) + (1 if u.page else 0) for u in units)
     inferred = sum(len(u.inferred_pages) for u in units)
     entries = [e for e in contents.entries if e.kind != "group"]

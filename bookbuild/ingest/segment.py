@@ -26,7 +26,7 @@ class Segments:
     lines: Lines
 
 
-def segment(lines: Lines) -> Segments:
+def segment(lines: Lines, page_starts: list[int] | tuple[int, ...] = ()) -> Segments:
     cip_at, style = _find_cip(lines)
     contents_at = next((i for i, (_, t) in enumerate(lines)
                         if (heading_level(t) or len(t.strip()) <= 20) and t.strip()
@@ -34,7 +34,7 @@ def segment(lines: Lines) -> Segments:
     front_end = cip_at if cip_at is not None else (contents_at if contents_at is not None else 0)
     front: list[Lines] = []
     colophon: Lines = []
-    for block in _blocks_split_by_gaps(lines[:front_end]):
+    for block in _blocks_split_by_gaps(lines[:front_end], set(page_starts)):
         if any(_COPYRIGHT_RE.search(t) for _, t in block):
             colophon.extend((n, t) for n, t in block if t.strip())  # a copyright notice printed before the CIP record
         else:
@@ -82,22 +82,25 @@ def _cip_end(lines: Lines, start: int, stop: int, style: str) -> int:
     return stop
 
 
-def _blocks_split_by_gaps(lines: Lines) -> list[Lines]:
-    """Blocks separated by two or more blank lines (how extraction separates pages);
-    single blank lines stay inside a block, where they separate paragraphs."""
+def _blocks_split_by_gaps(lines: Lines, page_starts: set[int] = frozenset()) -> list[Lines]:
+    """Blocks separated by a form feed, or by two or more blank lines (how extraction
+    separates pages); single blank lines stay inside a block, where they separate
+    paragraphs."""
     blocks: list[Lines] = []
     current: Lines = []
     blank_run = 0
+    new_page = False  # a form feed since the last line with text (its own line may be blank)
     for number, text in lines:
+        new_page = new_page or number in page_starts
         if not text.strip():
             blank_run += 1
             if current:
                 current.append((number, text))
             continue
-        if blank_run >= 2 and current:
+        if (blank_run >= 2 or new_page) and current:
             blocks.append(current)
             current = []
-        blank_run = 0
+        blank_run, new_page = 0, False
         current.append((number, text))
     if current:
         blocks.append(current)

@@ -9,7 +9,9 @@ HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{HAN}]")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*")
 _TAG_RE = re.compile(r"</?(?:b|strong|i|em|u|span|font)\b[^>]*>", re.I)
-_LEADER_RE = re.compile(r"(?:…{2,}|…|·{3,}|\.{3,}|．{2,}|-{3,}|_{3,})")
+# dot leaders, also as pdftotext spaces them (". . . .")
+_LEADER_RE = re.compile(r"(?:…{2,}|…|·{3,}|\.{3,}|(?:\s?\.){3,}|．{2,}|-{3,}|_{3,})")
+_LINE_END_HYPHEN_RE = re.compile(r"(?<![A-Za-z])[a-z]{2,}-$|[A-Za-z][a-z]+-$")
 # A sentence (or block) is complete when it ends with one of these, optionally followed
 # by closing quotes/brackets.
 _CLOSED_RE = re.compile(r"[。！？!?…；;.:：][”’」』）)》〉\]\"']*$|[”」』]$")
@@ -65,6 +67,10 @@ def match_key(text: str) -> str:
     """A key that ignores spacing, width and punctuation: for matching titles."""
     text = unicodedata.normalize("NFKC", strip_heading(text))
     return "".join(ch for ch in text if ch.isalnum() or ch == "+").lower()
+
+
+def has_leaders(text: str) -> bool:
+    return _LEADER_RE.search(text) is not None
 
 
 def strip_leaders(text: str) -> str:
@@ -142,12 +148,28 @@ def page_order(label: str) -> tuple[int, int]:
     return (0, roman_value(label) or 0)
 
 
+_PLAIN_SPECIAL_RE = re.compile(r"[\\`*_\[\]{}#|]")
+_PLAIN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape_plain(text: str) -> str:
+    """Plain text (pdftotext's) as Markdown that says exactly that text: the characters
+    Markdown would read as markup are escaped ("<object definition>" is text, not a tag)."""
+    text = "".join(_PLAIN_ENTITIES.get(ch, ch) for ch in text)
+    return _PLAIN_SPECIAL_RE.sub(lambda m: "\\" + m.group(), text)
+
+
 def join_text(left: str, right: str, marker: str = "") -> str:
     """Join two pieces of one paragraph, `marker` at the seam: no space between CJK,
-    one space between Latin words (before the marker, so no word is glued)."""
+    one space between Latin words (before the marker, so no word is glued), and a word
+    hyphenated at the end of a line made whole again ("manip-" + "ulation")."""
     left, right = left.rstrip(), right.lstrip()
-    space = ""
-    if left and right and left[-1].isascii() and right[0].isascii() and \
-            (left[-1].isalnum() or left[-1] in ",.;:!?)") and right[0].isalnum():
-        space = " "
+    if _LINE_END_HYPHEN_RE.search(left) and right[:1].islower():
+        return f"{left[:-1]}{marker}{right}"
+    # a space between two pieces of Latin text; none where either side is CJK
+    space = " " if left and right and not _is_cjk(left[-1]) and not _is_cjk(right[0]) else ""
     return f"{left}{space}{marker}{right}"
+
+
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) >= 0x2E80 and ch not in "“”‘’"

@@ -1,0 +1,65 @@
+"""Page evidence in plain text as pdftotext writes it: a form feed at every page break,
+page numbers and running heads at the edges of pages, a contents page whose numbering
+column came out apart from its titles."""
+
+from __future__ import annotations
+
+from bookbuild.ingest.pages import page_evidence
+from bookbuild.ingest.run import ingest
+
+TITLE_PAGE = "A Small Manual\nfor testing\n\nJane Writer\n"
+CONTENTS = ("\fi\n\nTable of Contents\n1\n\nIntroduction . . . . . . . . . 1\n\n2\n\n"
+            "Using it . . . . . . . . . 2\n2.1\n2.2\n2.3\n\nFirst steps . . . . . . . 2\n"
+            "Next steps . . . . . . . 3\nLast steps . . . . . . . 3\n")
+BODY = ("\f1\n\n1 Introduction\nThis manual says how to use <the tool> and *why*; it is\n"
+        "short.\n\n\f2\n\n2 Using it\n2.1 First steps\nStart here. Then the text runs on to\n"
+        "\fChapter 2: Using it\n\n3\n\nthe next page, where a sentence ends.\n"
+        "2.2 Next steps\nMore.\n\n2.3 Last steps\nDone.\n\n"
+        "\fChapter 2: Using it\n\n4\n\nThe end of the manual.\n")
+
+
+def lines_of(text: str) -> list[tuple[int, str]]:
+    return list(enumerate(text.replace("\f", "").split("\n"), 1))
+
+
+def starts_of(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.split("\n"), 1) if "\f" in line]
+
+
+def test_form_feeds_give_exact_breaks_and_edges_are_furniture():
+    text = TITLE_PAGE + CONTENTS + BODY
+    evidence = page_evidence(lines_of(text), starts_of(text))
+    lines = dict(lines_of(text))
+    assert sorted(lines[n] for n in evidence.furniture) == \
+        ["1", "2", "3", "4", "Chapter 2: Using it", "Chapter 2: Using it", "i"]
+    assert {lines[n]: label for n, (label, _) in evidence.breaks.items()} == {
+        "Table of Contents": "i", "1 Introduction": "1", "2 Using it": "2",
+        "the next page, where a sentence ends.": "3", "The end of the manual.": "4"}
+    assert all(known for _, known in evidence.breaks.values())
+
+
+def test_a_page_without_a_printed_number_is_counted_and_says_so():
+    text = "Title\n\fOne\n1\n\fTwo, with no number\n\fThree\n3\n"
+    evidence = page_evidence(lines_of(text), starts_of(text))
+    assert sorted(evidence.breaks.values()) == [("1", True), ("2", False), ("3", True)]
+
+
+def test_pdftotext_book_ingests_with_markers_at_the_page_breaks():
+    text = TITLE_PAGE + CONTENTS + BODY
+    result = ingest(text.encode(), "manual.txt")
+    files = dict(result.files)
+    chapter_two = files["book/03-chapter-2.md"]
+    assert "page: 2" in chapter_two
+    # the marker sits where page 3 begins, inside the sentence the page break cut
+    assert "Then the text runs on to {{page 3}}the next page, where a sentence ends." in chapter_two
+    assert "## 2.2 Next steps" in chapter_two and "{{page 4}}The end of the manual." in chapter_two
+    assert "Chapter 2: Using it" not in chapter_two.split("---")[2]
+    # plain text: what looks like markup is text
+    chapter_one = files["book/02-chapter-1.md"]
+    assert "use &lt;the tool&gt; and \\*why\\*; it is short." in chapter_one
+    # the numbering column is put back with its titles
+    titles = [(e.title, e.level, e.page) for e in result.metadata.contents]
+    assert titles == [("1 Introduction", 1, "1"), ("2 Using it", 1, "2"), ("2.1 First steps", 2, "2"),
+                      ("2.2 Next steps", 2, "3"), ("2.3 Last steps", 2, "3")]
+    assert "line 7: running head" not in result.report
+    assert "running head" in result.report and "page number" in result.report
