@@ -93,6 +93,10 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
                 return n
         return first_line
 
+    # an old record can open with a bare book number ("2065/0") before the title
+    # statement: it is kept in the raw record, not read as the title
+    while len(texts) > 1 and re.fullmatch(r"[\d\s/.\-]+", texts[0][1]):
+        texts = texts[1:]
     joined = " ".join(t for _, t in texts)
     number = CIP_NUMBER_RE.search(joined)
     if number:

@@ -27,6 +27,10 @@ _HTML_IMAGE_RE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["'](?P<src>[^"']+)["'][
 _DROPPED = ("script", "style", "iframe", "object", "embed", "form", "frame", "frameset", "base",
             "link", "meta", "applet")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#!|])")
+# TeX math as extractors write it: $$…$$, $…$ (on one line), \[…\], \(…\)
+_MATH_RE = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\[.+?\\\]|\\\(.+?\\\)", re.S)
+_ID_RE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']|\{#([^\s}]+)\}""")
+_LOCAL_LINK_RE = re.compile(r"\[(?P<text>[^\]\n]*)\]\(#(?P<target>[^)\s]+)\)")
 
 
 class Closer:
@@ -45,9 +49,28 @@ class Closer:
                 unit.title = book_title if unit.kind in ("titlepage", "cover") else self._untitled()
                 self._report(unit.line, f"a {unit.kind} with no title: titled {unit.title!r}")
             for block in unit.blocks:
+                if not block.heading and _MATH_RE.search(block.text):
+                    block.text = _MATH_RE.sub(lambda m: _math_as_written(m.group()), block.text)
                 # the page markers ingest itself placed are valid by construction
                 if not block.heading and _SUSPECT.search(_MARKER_RE.sub("", block.text)):
                     block.text = self._block(block.text, block.line)
+        self._unlink_missing_targets(units)
+
+    def _unlink_missing_targets(self, units: list[DraftUnit]) -> None:
+        """An extractor links to anchors of pages it did not keep ("[11.10](#page-132-0)"):
+        such a link keeps its text and loses its target, so no link leads nowhere."""
+        ids = {m.group(1) or m.group(2) for unit in units for block in unit.blocks
+               for m in _ID_RE.finditer(block.text)}
+        for unit in units:
+            for block in unit.blocks:
+                def unlink(m: re.Match, line: int = block.line) -> str:
+                    if m.group("target") in ids:
+                        return m.group()
+                    self._report(line, f"link to #{m.group('target')} has no target in the book: "
+                                       "kept as text")
+                    return m.group("text")
+                if "](#" in block.text:
+                    block.text = _LOCAL_LINK_RE.sub(unlink, block.text)
 
     # -- one block ------------------------------------------------------------------------
     def _block(self, text: str, line: int) -> str:
@@ -173,6 +196,13 @@ def _repair_html(text: str) -> str | None:
 
 
 _MARKER_RE = re.compile(r"(\{\{page (?:\d+|[ivxlcdm]+)\}\})")
+
+
+def _math_as_written(math: str) -> str:
+    """Math stays as the extractor wrote it: every character Markdown would read as
+    markup is escaped, so the outputs show the TeX source (MathML is for later)."""
+    return _MARKDOWN_SPECIALS.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(), "\\" + m.group()),
+                                  math.replace("&", "&amp;"))
 
 
 def _as_text(text: str) -> str:

@@ -62,6 +62,13 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
                          "page, no headings); is this text extracted from a book?")
     front_units = _front_units(parts.front, record.title, plain)
     title = record.title or (front_units[-1].title if front_units else "")
+    subtitle = record.subtitle
+    if not title:
+        title, subtitle = _title_from_headings(lines)
+    if not title and parts.front:  # plain text: the title page's first line is the title
+        first = [tidy_title(strip_heading(t)) for _, t in parts.front[0] if t.strip()]
+        if first and len(first[0]) <= 80:
+            title, subtitle = first[0], (first[1] if len(first) > 1 and len(first[1]) <= 80 else "")
     if not title:
         title = Path(source_path).stem.split(".")[0]
         diagnostics.append(Diagnostic("M002", f"no title found (no CIP record, no title page); "
@@ -75,7 +82,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
                          "contents entry and there is no title page")
 
     meta = Metadata(
-        title=title, subtitle=record.subtitle,
+        title=title, subtitle=subtitle,
         language="zh-Hans" if has_han(text) else "en",
         creators=tuple(record.creators), publisher=record.publisher, place=record.place,
         date=record.date, edition=record.edition, isbn=record.isbn,
@@ -112,6 +119,24 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
     diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
                                   "Congress Cataloging-in-Publication Data) found", path, 1))
     return CipRecord()
+
+
+def _title_from_headings(lines: Lines) -> tuple[str, str]:
+    """No CIP record and no title page: the book's title is the first top-level heading
+    near the start, its subtitle the second-level heading right below it. A title an
+    extractor repeated (cover, then title page) is preferred."""
+    opening = [(n, t) for n, t in lines[:80] if heading_level(t)]
+    level_one = [tidy_title(strip_heading(t)) for _, t in opening if heading_level(t) == 1]
+    repeated = next((t for t in level_one if level_one.count(t) > 1), None)
+    title = repeated or (level_one[0] if level_one else "")
+    if not title or len(title) > 120:
+        return "", ""
+    at = next(i for i, (_, t) in enumerate(opening) if tidy_title(strip_heading(t)) == title)
+    below = opening[at + 1] if at + 1 < len(opening) else None
+    subtitle = ""
+    if below and heading_level(below[1]) == 2 and below[0] - opening[at][0] <= 3:
+        subtitle = tidy_title(strip_heading(below[1]))
+    return title, subtitle
 
 
 def _after(parts, lines: Lines) -> int:
