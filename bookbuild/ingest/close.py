@@ -27,6 +27,7 @@ _HTML_IMAGE_RE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["'](?P<src>[^"']+)["'][
 _DROPPED = ("script", "style", "iframe", "object", "embed", "form", "frame", "frameset", "base",
             "link", "meta", "applet")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#!|])")
+_ACTIVE_BLOCK_RE = re.compile(r"<(style|script)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 # TeX math as extractors write it: $$…$$, $…$ (on one line), \[…\], \(…\)
 _MATH_RE = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\[.+?\\\]|\\\(.+?\\\)", re.S)
 _ID_RE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']|\{#([^\s}]+)\}""")
@@ -49,11 +50,18 @@ class Closer:
                 unit.title = book_title if unit.kind in ("titlepage", "cover") else self._untitled()
                 self._report(unit.line, f"a {unit.kind} with no title: titled {unit.title!r}")
             for block in unit.blocks:
+                if not block.heading and _ACTIVE_BLOCK_RE.search(block.text):
+                    for found in _ACTIVE_BLOCK_RE.finditer(block.text):
+                        self._report(block.line, f"<{found.group(1).lower()}> block removed "
+                                                 f"({found.group().count(chr(10)) + 1} lines): a book "
+                                                 "styles itself from styles/, and runs nothing")
+                    block.text = _ACTIVE_BLOCK_RE.sub("", block.text).strip()
                 if not block.heading and _MATH_RE.search(block.text):
                     block.text = _MATH_RE.sub(lambda m: _math_as_written(m.group()), block.text)
                 # the page markers ingest itself placed are valid by construction
                 if not block.heading and _SUSPECT.search(_MARKER_RE.sub("", block.text)):
                     block.text = self._block(block.text, block.line)
+            unit.blocks = [b for b in unit.blocks if b.heading or b.text.strip()]
         self._unlink_missing_targets(units)
 
     def _unlink_missing_targets(self, units: list[DraftUnit]) -> None:
