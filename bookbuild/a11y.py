@@ -26,7 +26,7 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
     if zh:
         parts.append("本书为文字内容，可由朗读软件完整朗读；提供目录与标题层级导航")
         if nav.page_list:
-            parts.append(f"含与纸书（ISBN {book.book.metadata.isbn or '未知'}）对应的页码导航，"
+            parts.append(f"含与纸书（ISBN {book.book.metadata.print_isbn or book.book.metadata.isbn or '未知'}）对应的页码导航，"
                          f"共 {len(nav.page_list)} 个页码标记")
         if images:
             parts.append("所有图片均有替代文字" if all_alt else "部分图片缺少替代文字")

@@ -9,12 +9,12 @@ import yaml
 
 from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 from bookbuild.isbn import isbn_is_valid
-from bookbuild.model import Cip, ContentsEntry, Creator, Metadata, PrintLine
+from bookbuild.model import Cip, ContentsEntry, Creator, IsbnEntry, Metadata, PrintLine
 from bookbuild.textfile import load_yaml
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
 KNOWN_KEYS = ("title", "subtitle", "language", "creators", "publisher", "place", "date",
-              "edition", "isbn", "subjects", "classification", "cip", "print", "contents",
+              "edition", "isbn", "print_isbn", "isbns", "subjects", "classification", "cip", "print", "contents",
               "modified", "suppress", "source")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -69,9 +69,10 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
     date = r.text(data, "date")
     if date and not _is_date(date):
         r.bad("date", f"`date` must be a real date written YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
-    isbn = r.text(data, "isbn")
-    if isbn and not isbn_is_valid(isbn):
-        r.bad("isbn", f"ISBN {isbn} has a wrong check digit (or is not 10 or 13 digits)", "M003")
+    isbn, print_isbn = r.text(data, "isbn"), r.text(data, "print_isbn")
+    for key, value in (("isbn", isbn), ("print_isbn", print_isbn)):
+        if value and not isbn_is_valid(value):
+            r.bad(key, f"ISBN {value} has a wrong check digit (or is not 10 or 13 digits)", "M003")
     meta = Metadata(
         title=r.text(data, "title", required=True),
         subtitle=r.text(data, "subtitle"),
@@ -82,6 +83,8 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         date=date,
         edition=r.text(data, "edition"),
         isbn=isbn,
+        print_isbn=print_isbn,
+        isbns=_isbns(data.get("isbns"), r),
         subjects=r.text_list(data, "subjects"),
         classification=r.text_list(data, "classification"),
         cip=_cip(data.get("cip"), r),
@@ -93,6 +96,21 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         lines=tuple(sorted(lines.items())),
     )
     return meta, r.diagnostics
+
+
+def _isbns(value, r: _Reader) -> tuple[IsbnEntry, ...]:
+    """`isbns:` — every ISBN the book prints: a list of {isbn, qualifier, medium}."""
+    if value is None:
+        return ()
+    entries = []
+    for item in value if isinstance(value, list) else [None]:
+        if not isinstance(item, dict) or not isinstance(item.get("isbn"), str) or \
+                not all(isinstance(item.get(k, ""), str) for k in ("qualifier", "medium")) or \
+                item.get("medium", "") not in ("", "print", "ebook"):
+            r.bad("isbns", "`isbns` must be a list of {isbn: …, qualifier: …, medium: print | ebook}")
+            return ()
+        entries.append(IsbnEntry(item["isbn"], item.get("qualifier", ""), item.get("medium", "")))
+    return tuple(entries)
 
 
 def _is_date(text: str) -> bool:
@@ -238,9 +256,12 @@ def dump_metadata(meta: Metadata, source: str = "") -> str:
         data["subtitle"] = meta.subtitle
     data["language"] = meta.language
     data["creators"] = [_creator_dict(c) for c in meta.creators]
-    for key in ("publisher", "place", "date", "edition", "isbn"):
+    for key in ("publisher", "place", "date", "edition", "isbn", "print_isbn"):
         if getattr(meta, key):
             data[key] = getattr(meta, key)
+    if meta.isbns:
+        data["isbns"] = [{"isbn": e.isbn, **({"qualifier": e.qualifier} if e.qualifier else {}),
+                          **({"medium": e.medium} if e.medium else {})} for e in meta.isbns]
     if meta.subjects:
         data["subjects"] = list(meta.subjects)
     if meta.classification:

@@ -18,6 +18,15 @@ class Creator:
 
 
 @dataclass(frozen=True)
+class IsbnEntry:
+    """An ISBN as the copyright page prints it, with its qualifier ("paperback", "eBook",
+    "平装"); medium says which edition it names: "print", "ebook" or "" (not said)."""
+    isbn: str
+    qualifier: str = ""
+    medium: str = ""
+
+
+@dataclass(frozen=True)
 class PrintLine:
     """One line of the colophon (版权页) in print order; label None is a free note."""
 
@@ -56,7 +65,9 @@ class Metadata:
     place: str = ""
     date: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
     edition: str = ""
-    isbn: str = ""
+    isbn: str = ""  # the EPUB's identifier: the e-book's own ISBN when it has one
+    print_isbn: str = ""  # the print edition the page markers follow (dc:source), when not `isbn`
+    isbns: tuple[IsbnEntry, ...] = ()  # every ISBN the book prints, as printed
     subjects: tuple[str, ...] = ()
     classification: tuple[str, ...] = ()
     cip: Cip = field(default_factory=Cip)

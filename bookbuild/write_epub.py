@@ -39,11 +39,15 @@ CONTAINER = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
 def book_identifier(meta: Metadata) -> str:
     """urn:isbn:… when there is an ISBN (what calibre and stores recognise); otherwise a
     UUID derived from the title and creators, so it is stable across builds."""
-    digits = re.sub(r"[^0-9X]", "", meta.isbn.upper())
+    digits = _digits(meta.isbn)
     if digits:
         return f"urn:isbn:{digits}"
     seed = "|".join([meta.title, meta.subtitle] + [c.name for c in meta.creators])
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + seed)}"
+
+
+def _digits(isbn: str) -> str:
+    return re.sub(r"[^0-9X]", "", isbn.upper())
 
 
 def modified_timestamp(meta: Metadata, source_date_epoch: str | None) -> str:
@@ -90,8 +94,10 @@ def package_metadata(meta: Metadata, a11y: Accessibility, modified: str, has_pag
         md.append(DC.date(meta.date))
     for subject in meta.subjects + meta.classification:
         md.append(DC.subject(subject))
-    if meta.isbn and has_pages:
-        md.append(DC.source(identifier, id="print-source"))
+    if (meta.isbn or meta.print_isbn) and has_pages:
+        # the print edition the page markers follow: its own ISBN when the e-book has another
+        source = f"urn:isbn:{_digits(meta.print_isbn)}" if meta.print_isbn else identifier
+        md.append(DC.source(source, id="print-source"))
         md.append(_meta("source-of", "pagination", "print-source"))
     md.append(_meta("dcterms:modified", modified))
     for mode in a11y.access_modes:

@@ -1,11 +1,10 @@
 """Real extractions of real books and documents (tests/corpus/README.md says where each
 comes from): whatever ingest accepts builds and passes `check`; what it refuses, it
 refuses with a message, never a traceback. Each ingest report and metadata.yaml is a
-golden file (BOOKBUILD_UPDATE_GOLDEN=1 writes them anew; review the diff)."""
+golden file (`pytest --update-golden` writes them anew; review the diff)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -28,8 +27,8 @@ REFUSED = {
 }
 
 
-def golden(path: Path, text: str) -> None:
-    if os.environ.get("BOOKBUILD_UPDATE_GOLDEN"):
+def golden(path: Path, text: str, update: bool) -> None:
+    if update:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), f"{path.name} changed (see the test's docstring)"
@@ -40,7 +39,7 @@ def relative(text: str) -> str:
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
-def test_corpus_source_ingests_builds_and_checks(source, tmp_path, capsys):
+def test_corpus_source_ingests_builds_and_checks(source, tmp_path, capsys, update_golden):
     if source.name in REFUSED:
         with pytest.raises(InputError, match=REFUSED[source.name]):
             ingest(source.read_bytes(), str(source))
@@ -49,8 +48,8 @@ def test_corpus_source_ingests_builds_and_checks(source, tmp_path, capsys):
     copy.parent.mkdir()
     shutil.copy(source, copy)
     result = ingest(copy.read_bytes(), str(source))
-    golden(CORPUS / "golden" / f"{source.name}.report.txt", relative(result.report))
-    golden(CORPUS / "golden" / f"{source.name}.metadata.yaml", relative(dict(result.files)["metadata.yaml"]))
+    golden(CORPUS / "golden" / f"{source.name}.report.txt", relative(result.report), update_golden)
+    golden(CORPUS / "golden" / f"{source.name}.metadata.yaml", relative(dict(result.files)["metadata.yaml"]), update_golden)
     book = tmp_path / "book"
     write_result(result, book)
     assert main(["build", "--root", str(book), "-q"]) == 0, capsys.readouterr().out

@@ -163,6 +163,8 @@ class _BodyParser:
             else:
                 return False
         self.result.removed.append((number, "running header"))
+        if self.exact_pages:
+            return True  # form feeds gave the page breaks: a head is not a second one
         if page:
             self.break_page(number, page, known=True)
         elif self.page:

@@ -15,7 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import match_key, next_label, page_label, page_order, roman_value
+from bookbuild.ingest.text import (has_leaders, match_key, next_label, page_label, page_order,
+                                   roman_value)
 
 Lines = list[tuple[int, str]]
 _EDGE_LINES = 3  # how far into a page from the top and from the bottom furniture is looked for
@@ -40,11 +41,20 @@ def page_evidence(lines: Lines, page_starts: list[int]) -> PageEvidence:
     repeated = _repeated_edges(pages)
     furniture: dict[int, str] = {}
     printed: list[str | None] = []
+    seen: set[str] = set()
     for index, page in enumerate(pages):
         label = None
         for end in _from_each_end(page):
-            for number, text in end:  # from the edge inwards, up to the first line of text
+            for position, (number, text) in enumerate(end):  # from the edge inwards, up to the first line of text
                 why, found = _furniture(text, repeated, index)
+                key = _text_key(text)
+                inward = end[position + 1][1] if position + 1 < len(end) else ""
+                if why == "running head" and key not in seen and not page_label(inward.strip()):
+                    # the first time a chapter's title stands at the top of a page, with
+                    # no page number next to it, it is the chapter's heading (an opening
+                    # page prints no running head); after that it is the running head
+                    seen.add(key)
+                    break
                 if not why or number in furniture:
                     break
                 furniture[number] = why
@@ -105,7 +115,8 @@ def _repeated_edges(pages: list[Lines]) -> set[str]:
     page, a title page, never counts: its lines are the title, not a running head)."""
     seen: Counter[str] = Counter()
     for page in pages[1:]:
-        keys = {_text_key(t) for _, t in _edges(page) if len(t.strip()) <= _MAX_FURNITURE_CHARS}
+        keys = {_text_key(t) for _, t in _edges(page)
+                if len(t.strip()) <= _MAX_FURNITURE_CHARS and not has_leaders(t)}  # not a contents line
         seen.update(k for k in keys if k and not k.isdigit())
     return {key for key, count in seen.items() if count >= 2}
 

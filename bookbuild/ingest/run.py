@@ -16,6 +16,7 @@ from bookbuild.ingest.close import Closer
 from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
+from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.pages import page_evidence
 from bookbuild.ingest.segment import Lines, segment
@@ -61,8 +62,11 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         raise InputError(f"{source_path}: no book structure found (no CIP record, no contents "
                          "page, no headings); is this text extracted from a book?")
     front_units = _front_units(parts.front, record.title, plain)
-    title = record.title or (front_units[-1].title if front_units else "")
-    subtitle = record.subtitle
+    title, subtitle = record.title, record.subtitle
+    if not title and front_units:  # the title page's heading, and the one below it
+        title = front_units[-1].title
+        page_title, page_subtitle = _title_from_headings(parts.front[-1])
+        subtitle = page_subtitle if page_title == title else ""
     if not title:
         title, subtitle = _title_from_headings(lines)
     if not title and parts.front:  # plain text: the title page's first line is the title
@@ -81,11 +85,16 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         raise InputError(f"{source_path}: no book structure found: no heading matched a "
                          "contents entry and there is no title page")
 
+    # every ISBN the record, the copyright page and the title pages print; an e-book's own
+    # ISBN identifies the EPUB and the print one goes to dc:source (isbns.choose)
+    isbns = _all_isbns(parts)
+    isbn, print_isbn = choose(isbns) if isbns else (record.isbn, "")
     meta = Metadata(
         title=title, subtitle=subtitle,
         language="zh-Hans" if has_han(text) else "en",
         creators=tuple(record.creators), publisher=record.publisher, place=record.place,
-        date=record.date, edition=record.edition, isbn=record.isbn,
+        date=record.date, edition=record.edition, isbn=isbn, print_isbn=print_isbn,
+        isbns=tuple(isbns) if len(isbns) > 1 or any(e.qualifier for e in isbns) else (),
         subjects=tuple(record.subjects), classification=tuple(record.classification),
         cip=record.cip, print_lines=tuple(parse_colophon(parts.colophon)),
         contents=tuple(contents.entries))
@@ -119,6 +128,13 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
     diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
                                   "Congress Cataloging-in-Publication Data) found", path, 1))
     return CipRecord()
+
+
+def _all_isbns(parts) -> list:
+    found: list = []
+    for _, text in list(parts.cip) + list(parts.colophon) + [line for block in parts.front for line in block]:
+        found += [e for e in find_isbns(text) if all(e.isbn != f.isbn for f in found)]
+    return found
 
 
 def _title_from_headings(lines: Lines) -> tuple[str, str]:

@@ -75,6 +75,9 @@ def _cip_end(lines: Lines, start: int, stop: int, style: str) -> int:
             return index + 1
         if style == "loc" and re.match(r"\s*LC (record|ebook record)", text):
             return index + 1
+        if style == "loc" and re.search(r"(?:^|\s)(?:19|20)\d{2}-?\d{5,6}\s*$", text) and \
+                not any(re.match(r"\s*LC (record|ebook record)", t) for _, t in lines[index + 1: stop]):
+            return index + 1  # the classic card ends with its LCCN
     # no closing line: the record runs to the first colophon-like line or blank gap
     for index in range(start, stop):
         if re.match(r"^[\u4e00-\u9fff](\s?[\u4e00-\u9fff]){1,5}\s*[：:]", lines[index][1]):
