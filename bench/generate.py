@@ -2,6 +2,7 @@
 
     python bench/generate.py S|M|L OUT_DIR          a book: metadata.yaml + book/*.md
     python bench/generate.py raw PAGES OUT_FILE     a raw extraction for `ingest`
+    python bench/generate.py pdftotext PAGES OUT_FILE   the same as pdftotext writes an English book
 
 Sizes: S = 20 chapters / 0.3M characters, M = 200 / 3M, L = 1,000 / 15M. Chapters have
 front matter, ## and ### sections, lists, quotes, footnotes, a {{page N}} marker about
@@ -148,9 +149,44 @@ def generate_raw(pages: int, out: Path) -> None:
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
+_WORDS = ("the tool shape system small large hand stone lever river argument rain world "
+          "decision object people machine edition chapter page reader printer").split()
+
+
+def generate_pdftotext(pages: int, out: Path) -> None:
+    """A `pages`-page English book as pdftotext writes it: a form feed before every page,
+    the page number and a running head at the top of each, a contents page with dot
+    leaders, paragraphs cut by page breaks, words hyphenated at line ends, and now and
+    then a character Markdown would read as markup (`*`, `_`, `<`)."""
+    rng = random.Random(11)
+    chapters = max(1, pages // 20)
+    out_lines = ["THE SYNTHETIC BOOK", "A Benchmark", "", "B. Mark", "",
+                 "\fCopyright © 2026 B. Mark. All rights reserved.",
+                 "ISBN 978-0-306-40615-7 (paperback)", "ISBN 978-1-4028-9462-6 (ebook)", "",
+                 "\fi", "", "Contents"]
+    titles = [f"{n} {' '.join(rng.choice(_WORDS) for _ in range(3)).title()}" for n in range(1, chapters + 1)]
+    out_lines += [f"{title} . . . . . . . . . . . . {n * 20 + 1}" for n, title in enumerate(titles)]
+    page = 1
+    for title in titles:
+        for in_chapter in range(20):
+            head = ["The Synthetic Book", "", str(page), ""] if in_chapter else [str(page), "", title]
+            out_lines.append("\f" + head[0])
+            out_lines += head[1:]
+            for _ in range(38):
+                words = [rng.choice(_WORDS) for _ in range(12)]
+                if rng.random() < 0.05:
+                    words[3] = rng.choice(["*note*", "a_b", "<tag>"])
+                line = " ".join(words)
+                out_lines.append(line + (" inter-" if rng.random() < 0.1 else "."))
+            page += 1
+    out.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "raw":
         generate_raw(int(sys.argv[2]), Path(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "pdftotext":
+        generate_pdftotext(int(sys.argv[2]), Path(sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] in SIZES:
         generate_book(sys.argv[1], Path(sys.argv[2]))
     else:

@@ -23,6 +23,7 @@ _BYLINE_RE = re.compile(rf"^(?P<name>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)\s+(?P<no
 _HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
                       re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
 _MAX_TITLE_CHARS = 40
+_MAX_HEAD_CHARS = 90
 
 
 @dataclass
@@ -78,6 +79,7 @@ class _BodyParser:
     def __init__(self, entries: list[ContentsEntry], book_title: str, path: str,
                  breaks: dict[int, tuple[str, bool]] | None = None, plain: bool = False):
         self.entries = entries
+        self.entry_keys = [match_key(e.title) for e in entries]
         self.plain = plain  # plain text, not Markdown: what looks like markup is escaped
         # exact page breaks from the source's evidence (form feeds): line -> (label, known)
         self.breaks = sorted((breaks or {}).items())
@@ -90,6 +92,7 @@ class _BodyParser:
         self.unit: DraftUnit | None = None
         self.page: str | None = None
         self.pending_marker: str | None = None
+        self.cached_keys: tuple[DraftUnit | None, set[str], int] = (None, set(), 0)
         self.marked: set[str] = set()  # page labels given a marker (or a unit's start page)
 
     # -- entry points ---------------------------------------------------------------
@@ -150,9 +153,11 @@ class _BodyParser:
         return False
 
     def running_header(self, number: int, text: str) -> bool:
-        keys = {self.book_key, match_key(self.unit.title)}
-        if self.unit.group:
-            keys.add(match_key(self.unit.group))
+        if len(text) > _MAX_HEAD_CHARS:
+            return False  # a line of prose, not a head
+        keys = self.head_keys()
+        if len(text) > 3 * self.cached_keys[2] + 12:
+            return False  # longer than any head of this unit could print (spaced letters, a number)
         page = None
         if match_key(text) not in keys:
             for pattern in _HEAD_WITH_PAGE_RE:
@@ -189,6 +194,14 @@ class _BodyParser:
         if self.pending_marker:
             self.unit.blocks.append(Block(self.take_marker(), number))
 
+    def head_keys(self) -> set[str]:
+        """What a running head of the current unit says: the book's title, the unit's, its group's."""
+        unit = self.unit
+        if self.cached_keys[0] is not unit:
+            keys = {self.book_key, match_key(unit.title)} | ({match_key(unit.group)} if unit.group else set())
+            self.cached_keys = (unit, keys, max(len(k) for k in keys))
+        return self.cached_keys[1]
+
     def break_page(self, number: int, label: str, known: bool) -> None:
         if label in self.marked:
             # a page already marked: the evidence (a number beside a repeated line) was not
@@ -217,7 +230,7 @@ class _BodyParser:
         if not key:
             return None
         for index in range(self.pointer, len(self.entries)):
-            if match_key(self.entries[index].title) == key:
+            if self.entry_keys[index] == key:
                 return index
         return None
 

@@ -37,10 +37,13 @@ _LOCAL_LINK_RE = re.compile(r"\[(?P<text>[^\]\n]*)\]\(#(?P<target>[^)\s]+)\)")
 class Closer:
     """Makes the units of one ingest buildable; collects the images to write."""
 
-    def __init__(self, source_path: str, language: str):
+    def __init__(self, source_path: str, language: str, plain: bool = False):
         self.path = source_path
         self.folder = Path(source_path).resolve().parent
         self.chinese = language.startswith("zh")
+        # plain text was escaped as it was read (body.escape_plain): valid by construction,
+        # and its '$' are dollars, not math
+        self.plain = plain
         self.images: dict[str, bytes] = {}  # path under book/ -> bytes
         self.diagnostics: list[Diagnostic] = []
 
@@ -56,10 +59,12 @@ class Closer:
                                                  f"({found.group().count(chr(10)) + 1} lines): a book "
                                                  "styles itself from styles/, and runs nothing")
                     block.text = _ACTIVE_BLOCK_RE.sub("", block.text).strip()
-                if not block.heading and _MATH_RE.search(block.text):
+                if self.plain or block.heading:
+                    continue
+                if _MATH_RE.search(block.text):
                     block.text = _MATH_RE.sub(lambda m: _math_as_written(m.group()), block.text)
                 # the page markers ingest itself placed are valid by construction
-                if not block.heading and _SUSPECT.search(_MARKER_RE.sub("", block.text)):
+                if _SUSPECT.search(_MARKER_RE.sub("", block.text)):
                     block.text = self._block(block.text, block.line)
             unit.blocks = [b for b in unit.blocks if b.heading or b.text.strip()]
         self._unlink_missing_targets(units)

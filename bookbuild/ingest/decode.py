@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
 from bookbuild.textfile import not_xml_char
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # not tab, newline, form feed (nor CR: gone by then)
 
 
 def decode_source(data: bytes, path: str,
@@ -33,7 +37,7 @@ def decode_source(data: bytes, path: str,
     else:
         text = _detect(data, path)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f")
+    controls = len(_CONTROL_RE.findall(text))
     if controls > len(text) // 100 + 1:
         raise InputError(f"{path}: the source looks binary ({controls} control characters)")
     # a form feed (pdftotext's page break) is layout, not text; it starts the next

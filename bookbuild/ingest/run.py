@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
                 source_path, entry.line))
     _check_nothing_lost(lines, parts, contents, body, units, names, source_path)
     # then made buildable, visibly and with a report of each change (see close.py)
-    closer = Closer(source_path, meta.language)
+    closer = Closer(source_path, meta.language, plain)
     closer.close(units, title)
     diagnostics.extend(closer.diagnostics)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
@@ -250,17 +251,27 @@ def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, 
         placed |= {n for n, _ in lines[parts.contents_heading: contents.end]}
     # compared as written and as text (what a plain-text source escaped, unescaped)
     written = {id(u): _MARKER_RE.sub("", unit_markdown(u)) for u in units}
-    texts = {uid: md + "\n" + html.unescape(_ESCAPE_RE.sub(r"\1", md)) for uid, md in written.items()}
-    flat = {id(u): re.sub(r"\s", "", texts[id(u)]) for u in units}
-    keys = {id(u): match_key(texts[id(u)]) for u in units}
+    texts = {uid: md + "\n" + html.unescape(_ESCAPE_RE.sub(r"\1", md)) if "\\" in md or "&" in md else md
+             for uid, md in written.items()}
+    flat = {uid: "".join(text.split()) for uid, text in texts.items()}
+    keys: dict[int, str] = {}  # made when a line is not found as it is (most are)
     starts = sorted((u.line, id(u)) for u in units)
+    first_lines = [start for start, _ in starts]
     lost = []
     for number, text in lines:
         if not text.strip() or number in placed:
             continue
-        owner = next((uid for start, uid in reversed(starts) if start <= number), None)
-        plain = re.sub(r"\s", "", strip_heading(text))
-        if owner is None or not (plain in flat[owner] or match_key(text) in keys[owner]):
+        at = bisect.bisect_right(first_lines, number) - 1
+        owner = starts[at][1] if at >= 0 else None
+        plain = "".join(strip_heading(text).split())
+        if owner is None:
+            lost.append(number)
+            continue
+        if plain in flat[owner] or plain.endswith("-") and plain[:-1] in flat[owner]:
+            continue  # (a word hyphenated at the line's end was joined)
+        if owner not in keys:
+            keys[owner] = match_key(texts[owner])
+        if match_key(text) not in keys[owner]:
             lost.append(number)
     if lost:
         raise InputError(f"{path}:{lost[0]}: ingest would lose {len(lost)} source line(s) "

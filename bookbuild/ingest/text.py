@@ -31,6 +31,8 @@ def has_han(text: str) -> bool:
 
 def strip_heading(line: str) -> str:
     """'## 前 言' -> '前 言'; also drops <b> tags and trailing spaces."""
+    if "<" not in line and "#" not in line[:10]:
+        return line.strip()  # most lines: nothing to strip but spaces
     return _TAG_RE.sub("", _HEADING_RE.sub("", line)).strip()
 
 
@@ -63,10 +65,14 @@ def tidy_title(text: str) -> str:
                   lambda m: _HALF_TO_FULL[m.group(1)], text)
 
 
+# what a key leaves out: all but letters, digits (\w less '_', as str.isalnum()) and '+'
+_KEY_DROP_RE = re.compile(r"[^\w+]|_")
+
+
 def match_key(text: str) -> str:
     """A key that ignores spacing, width and punctuation: for matching titles."""
     text = unicodedata.normalize("NFKC", strip_heading(text))
-    return "".join(ch for ch in text if ch.isalnum() or ch == "+").lower()
+    return _KEY_DROP_RE.sub("", text).lower()
 
 
 def has_leaders(text: str) -> bool:
@@ -149,13 +155,12 @@ def page_order(label: str) -> tuple[int, int]:
 
 
 _PLAIN_SPECIAL_RE = re.compile(r"[\\`*_\[\]{}#|]")
-_PLAIN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def escape_plain(text: str) -> str:
     """Plain text (pdftotext's) as Markdown that says exactly that text: the characters
     Markdown would read as markup are escaped ("<object definition>" is text, not a tag)."""
-    text = "".join(_PLAIN_ENTITIES.get(ch, ch) for ch in text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _PLAIN_SPECIAL_RE.sub(lambda m: "\\" + m.group(), text)
 
 
@@ -164,7 +169,7 @@ def join_text(left: str, right: str, marker: str = "") -> str:
     one space between Latin words (before the marker, so no word is glued), and a word
     hyphenated at the end of a line made whole again ("manip-" + "ulation")."""
     left, right = left.rstrip(), right.lstrip()
-    if _LINE_END_HYPHEN_RE.search(left) and right[:1].islower():
+    if left.endswith("-") and right[:1].islower() and _LINE_END_HYPHEN_RE.search(left[-40:]):
         return f"{left[:-1]}{marker}{right}"
     # a space between two pieces of Latin text; none where either side is CJK
     space = " " if left and right and not _is_cjk(left[-1]) and not _is_cjk(right[0]) else ""
