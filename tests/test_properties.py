@@ -169,7 +169,13 @@ _RAW_LINES = st.one_of(
                      "第二章 连接一切", "# 第一章", "## 一、什么是互联网", "3", "17", "- 12 -", "互联网+ 5",
                      "前言", "Preface", "Chapter 1 Beginnings 1", "Chapter 1", "Library of Congress Cataloging-in-"
                      "Publication Data", "ISBN 978-0-13-468599-1 (paperback)", "", "", "\f", "\x05", "\ufffe",
-                     "<div>", "![](images/a.png)", "<table><tr><td>x", "$$x^2$$", "定价：68.00元"]),
+                     "<div>", "![](images/a.png)", "<table><tr><td>x", "$$x^2$$", "定价：68.00元",
+                     # shapes of real extractions (tests/corpus): pdftotext, marker, MinerU
+                     "Table of Contents", "1 Introduction . . . . . . . 1", "2.1", "Chapter 2: Title",
+                     "Chapter 2: Title 7", "ISBN 978-1-4028-9462-6 (ebook)", "inter-", "• item",
+                     "$\\mathcal{C}_{\\cap f}$", "[11.10](#page-132-0)", "<style>p{}</style>",
+                     "<span id=\"page-3\"></span>", "Smith, Jane, 1970–", "    p. cm.", "2018012345",
+                     "\fii", "\f12", "---"]),
     st.text(alphabet="互联网加的了是在和有。，、：（）《》abcXYZ 0123456789-.·…", max_size=40))
 
 
@@ -181,6 +187,39 @@ def test_whatever_ingest_accepts_builds(lines):
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "raw.md"
         source.write_text("\n".join(lines), encoding="utf-8")
+        out = Path(tmp) / "out"
+        if _run(["ingest", str(source), "--out", str(out)]) == 0:
+            _closes(out)
+
+
+# --- an existing EPUB through ingest, then build ---------------------------------------------
+
+_XHTML_PIECES = st.one_of(
+    st.sampled_from(["<p>", "</p>", "<h1>", "</h1>", "<h2 id=\"s\">", "</h2>", "<em>", "</em>", "<ul><li>",
+                     "</li></ul>", "<table><tr><td>", "</td></tr></table>", "<br/>", "<img src=\"../images/fig.png\"/>",
+                     "<img src=\"gone.png\" alt=\"x\"/>", "<a href=\"ch1.html#page2\">", "<a href=\"#nowhere\">",
+                     "<a href=\"javascript:x()\">", "</a>", "<span epub:type=\"pagebreak\" title=\"9\"/>",
+                     "<span role=\"doc-pagebreak\" aria-label=\"A-1\"/>", "<script>x()</script>", "<pre>",
+                     "</pre>", "<blockquote>", "</blockquote>", "<svg><circle/></svg>", "&amp;", "&lt;", "*", "_",
+                     "{{page 3}}", "1. ", "# ", "\u200b"]),
+    st.text(alphabet="rivers 河流 0123456789.-", max_size=12))
+
+
+@property_test
+@SETTINGS
+@given(pieces=st.lists(_XHTML_PIECES, max_size=40))
+def test_whatever_epub_ingest_accepts_builds(pieces):
+    example("test_whatever_epub_ingest_accepts_builds")
+    from test_epub_import import pack
+    import shutil
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "src"
+        shutil.copytree(ROOT / "tests" / "fixtures" / "epub2", folder)
+        (folder / "OEBPS" / "text" / "ch2.html").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml" '
+            'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>t</title></head><body>'
+            + "".join(pieces) + "</body></html>", encoding="utf-8")
+        source = pack(folder, Path(tmp) / "book.epub")
         out = Path(tmp) / "out"
         if _run(["ingest", str(source), "--out", str(out)]) == 0:
             _closes(out)

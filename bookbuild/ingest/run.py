@@ -17,6 +17,7 @@ from bookbuild.ingest.close import Closer
 from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
+from bookbuild.ingest.epub import ingest_epub, is_epub
 from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.pages import page_evidence
@@ -41,6 +42,8 @@ class IngestResult:
 
 
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
+    if is_epub(data):  # an existing EPUB 2 or 3: its structure is read, not guessed
+        return ingest_epub(data, source_path)
     text, diagnostics, page_starts = decode_source(data, source_path, encoding)
     source_lines: Lines = list(enumerate(text.split("\n"), 1))
     evidence = page_evidence(source_lines, page_starts)
