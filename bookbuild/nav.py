@@ -74,9 +74,12 @@ def _toc(units: list[ParsedUnit]) -> tuple[NavPoint, ...]:
             top.append(NavPoint(part.label, part.href, part.page, part.children + tuple(part_children)))
         part, part_children = None, []
 
+    # a book of front matter only (a title page and its text) still lists its units: a
+    # contents with no entry is not a valid navigation document
+    everything = all(unit.source.kind in _NOT_IN_TOC for unit in units)
     for unit in units:
         kind = unit.source.kind
-        if kind in _NOT_IN_TOC:
+        if kind in _NOT_IN_TOC and not everything:
             continue
         point = _unit_point(unit)
         if unit.source.group:

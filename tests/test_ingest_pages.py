@@ -63,3 +63,44 @@ def test_pdftotext_book_ingests_with_markers_at_the_page_breaks():
                       ("2.2 Next steps", 2, "3"), ("2.3 Last steps", 2, "3")]
     assert "line 7: running head" not in result.report
     assert "running head" in result.report and "page number" in result.report
+
+
+def test_markdown_pages_from_separators_and_numbered_heads():
+    """No form feeds: '---' between pages (most of what lies between them page-sized) are
+    page separators; a line repeated with a page number beside it is a running head or
+    foot even where the extractor made it a heading."""
+    pages = ["# 前言\n\n第一页的文字。", "思维与拓展 2\n\n第二页的文字。", "# 思维与拓展 3\n\n第三页的文字。",
+             "思维与拓展 4\n\n第四页的文字，完。"]
+    source = "# 书名\n\n作者\n\n---\n\n" + "\n\n---\n\n".join(pages) + "\n"
+    result = ingest(source.encode(), "book.md")
+    text = "".join(t for name, t in result.files if name.startswith("book/"))
+    assert "思维与拓展" not in text
+    assert text.count("{{page ") == 3 and "{{page 3}}第三页的文字。" in text
+    assert result.report.count("page separator") == 4
+    assert result.report.count("running head with page number") == 3
+    # without the separators, the repeated numbered lines alone still mark the pages
+    result = ingest(source.replace("---\n\n", "").encode(), "book.md")
+    text = "".join(t for name, t in result.files if name.startswith("book/"))
+    assert "思维与拓展" not in text and "{{page 3}}第三页的文字。" in text
+
+
+def test_plain_text_with_numbered_headings_and_lone_bullets():
+    source = ("A Short Spec\nSomebody\n\n1. Introduction\nThe text of the introduction.\n\n"
+              "1.1. Scope\nWhat is in:\n•\n\nthe first thing.\n•\n\nthe second thing.\n\n"
+              "2. Rules\nOnly two.\n")
+    result = ingest(source.encode(), "spec.txt")
+    files = dict(result.files)
+    assert result.metadata.title == "A Short Spec"
+    assert [name for name in files if name.startswith("book/")] == [
+        "book/01-titlepage.md", "book/02-chapter-1.md", "book/03-chapter-2.md"]
+    assert "## 1.1. Scope" in files["book/02-chapter-1.md"]
+    assert "What is in:\n\n- the first thing.\n\n- the second thing." in files["book/02-chapter-1.md"]
+    assert "title: 2. Rules" in files["book/03-chapter-2.md"]
+
+
+def test_a_book_of_front_matter_only_builds_and_checks(tmp_path):
+    from bookbuild.cli import main
+    from conftest import write_book
+    root = write_book(tmp_path, {"01-titlepage.md": "---\ntitle: T\nkind: titlepage\n---\n\nText.\n"})
+    assert main(["build", "--root", str(root), "-q"]) == 0
+    assert main(["check", "--root", str(root)]) == 0

@@ -9,11 +9,14 @@ import re
 from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.ingest.contents import label_kind
 from bookbuild.ingest.text import (HAN, escape_plain, heading_level, is_closed, join_text, match_key,
                                    next_label, page_label, page_order, strip_heading, tidy_title)
 from bookbuild.model import ContentsEntry
 
 _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")
+# "2.1 Title": a section by its number, whatever '#' an extractor gave it
+_SUBSECTION_RE = re.compile(r"^\d{1,2}\.\d{1,2}\b")
 _BULLET_RE = re.compile(r"^\s*[-*+•●▪]\s")
 _PRINTED_BULLET_RE = re.compile(r"^(\s*)[•●▪]\s*")
 # blocks that are not prose (raw HTML, an image, a pipe table, display math): never joined
@@ -77,8 +80,10 @@ def split_blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
 
 class _BodyParser:
     def __init__(self, entries: list[ContentsEntry], book_title: str, path: str,
-                 breaks: dict[int, tuple[str, bool]] | None = None, plain: bool = False):
+                 breaks: dict[int, tuple[str, bool]] | None = None, plain: bool = False,
+                 heads: set[str] | None = None):
         self.entries = entries
+        self.heads = heads or set()  # lines repeated with page numbers: running heads or feet
         self.entry_keys = [match_key(e.title) for e in entries]
         self.plain = plain  # plain text, not Markdown: what looks like markup is escaped
         # exact page breaks from the source's evidence (form feeds): line -> (label, known)
@@ -143,8 +148,12 @@ class _BodyParser:
             self.enter(index, number, title)
             return True
         if heading_level(text):
-            if not self.unit:
-                self.start_unit(tidy_title(title), "chapter", number, None)
+            # a new unit at a top-level heading when there is no contents to say where
+            # units begin (or after a title page); else a section of the current one
+            if not self.unit or heading_level(text) == 1 and (
+                    not self.entries and not _SUBSECTION_RE.match(title)
+                    or self.unit.kind in ("titlepage", "cover")):
+                self.start_unit(tidy_title(title), label_kind(title) or "chapter", number, None)
                 self.result.to_front_matter.append((number, "unit title"))
             else:
                 self.marker_before(number)
@@ -199,6 +208,7 @@ class _BodyParser:
         unit = self.unit
         if self.cached_keys[0] is not unit:
             keys = {self.book_key, match_key(unit.title)} | ({match_key(unit.group)} if unit.group else set())
+            keys |= self.heads
             self.cached_keys = (unit, keys, max(len(k) for k in keys))
         return self.cached_keys[1]
 
@@ -282,7 +292,11 @@ class _BodyParser:
             self.result.diagnostics.append(Diagnostic(
                 "S016", "text before the first heading that matches the printed contents; "
                         "kept in a unit of its own", self.path, number))
-            self.start_unit(strip_heading(block[0][1])[:20], "chapter", number, None)
+            first = strip_heading(block[0][1])
+            if match_key(first) == self.book_key:  # the book's title on its first page
+                self.start_unit(first, "titlepage", number, None)
+            else:
+                self.start_unit(first[:20], "chapter", number, None)
         pieces: list[str] = []
         prose = not _NOT_PROSE_RE.match(block[0][1])
         keep_lines = not prose or any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
@@ -363,5 +377,5 @@ def _group_of_each_entry(entries: list[ContentsEntry]) -> dict[int, str]:
 
 def parse_body(lines: list[tuple[int, str]], entries: list[ContentsEntry], book_title: str,
                path: str, breaks: dict[int, tuple[str, bool]] | None = None,
-               plain: bool = False) -> BodyResult:
-    return _BodyParser(entries, book_title, path, breaks, plain).run(lines)
+               plain: bool = False, heads: set[str] | None = None) -> BodyResult:
+    return _BodyParser(entries, book_title, path, breaks, plain, heads).run(lines)

@@ -59,6 +59,10 @@ class Closer:
                                                  f"({found.group().count(chr(10)) + 1} lines): a book "
                                                  "styles itself from styles/, and runs nothing")
                     block.text = _ACTIVE_BLOCK_RE.sub("", block.text).strip()
+                if block.heading and not self.plain and _SUSPECT.search(block.text):
+                    # a heading holds text only: what looks like markup in one is text
+                    self._report(block.line, "markup in a heading kept as text")
+                    block.text = _as_text(block.text)
                 if self.plain or block.heading:
                     continue
                 if _MATH_RE.search(block.text):

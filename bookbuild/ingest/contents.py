@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import (HAN, has_leaders, match_key, page_label, strip_heading,
+from bookbuild.ingest.text import (HAN, has_leaders, heading_level, match_key, page_label, strip_heading,
                                    strip_leaders, tidy_title)
 from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.model import ContentsEntry
@@ -64,7 +64,10 @@ def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
         if is_contents_heading(text):
             result.removed.append((number, "contents running header"))
             continue
-        if result.entries and pending is None and _starts_body(text, result.entries):
+        if result.entries and pending is None and (_starts_body(text, result.entries) or (
+                heading_level(raw) and any(match_key(text) == match_key(e.title) for e in result.entries))):
+            # the first entry's heading, or a heading that repeats an entry (the first
+            # entries, a preface say, were printed before the contents)
             result.end = index
             break
         page_only = page_label(text)

@@ -551,11 +551,16 @@ class _Converter:
     def image(self, element) -> str:
         src = element.get("src") or element.get("{http://www.w3.org/1999/xlink}href") or ""
         alt = escape_plain(" ".join((element.get("alt") or "").split()))
+        name = self.image_name(src)
+        return f"![{alt}]({name})" if name else f"［image missing: {escape_plain(src)}］"
+
+    def image_name(self, src: str) -> str | None:
+        """images/<name> for an image of the EPUB (copied once); None, reported, if it is not there."""
         path = posixpath.normpath(posixpath.join(posixpath.dirname(self.doc.href), unquote(src)))
         item = self.images.get(path)
         if item is None:
             self.state.note(f"{self.doc.href}: image {src} is not in the EPUB: a placeholder instead")
-            return f"［image missing: {escape_plain(src)}］"
+            return None
         name = self.state.image_names.get(path)
         if name is None:
             base = re.sub(r"[^A-Za-z0-9._-]", "-", posixpath.basename(path)) or "image"
@@ -565,7 +570,7 @@ class _Converter:
                 name, n = f"images/{stem or base}-{n}{dot}{ext if stem else ''}", n + 1
             self.state.image_names[path] = name
             self.state.images[name] = item.get_content()
-        return f"![{alt}]({name})"
+        return name
 
     def raw(self, element) -> str:
         """What Markdown cannot say, as HTML the build accepts: no namespaces, only known
@@ -587,8 +592,14 @@ class _Converter:
                 value = node.attrib.pop(attribute)
                 if local in _KEPT_ATTRIBUTES and not attribute.startswith("{"):
                     node.set(local, value)
-            if node.tag == "img" and node.get("src"):
-                node.set("src", re.sub(r"^!\[.*?\]\((.*)\)$", r"\1", self.image(node)))
+            if node.tag == "img":
+                name = self.image_name(node.get("src", ""))
+                if name:
+                    node.set("src", name)
+                else:  # a visible placeholder where the image was
+                    placeholder = f"［image missing: {node.get('src', '')}］"
+                    node.attrib.clear()
+                    node.tag, node.text = "span", placeholder
             if node.tag == "a" and node.get("href"):
                 target = self.target(node.get("href"))
                 if target.endswith(".md") or not target:

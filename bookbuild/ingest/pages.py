@@ -33,8 +33,42 @@ class PageEvidence:
     furniture: dict[int, str] = field(default_factory=dict)  # line number -> why it goes
 
 
-def page_evidence(lines: Lines, page_starts: list[int]) -> PageEvidence:
-    """`page_starts`: the line numbers that began after a form feed."""
+def page_separators(lines: Lines) -> list[int]:
+    """Lines that are '---' alone, where an extractor put one between every two pages:
+    at least three, and most of what lies between them page-sized (2 to 150 lines with
+    text). A Markdown thematic break now and then is not that."""
+    at = [n for n, t in lines if t.strip() == "---" and n > 1]
+    if len(at) < 3:
+        return []
+    filled = {n for n, t in lines if t.strip()}
+    bounds = [0] + at + [lines[-1][0] + 1]
+    sizes = [sum(1 for n in range(a + 1, b) if n in filled) for a, b in zip(bounds, bounds[1:])]
+    page_sized = sum(1 for size in sizes if 2 <= size <= 150)
+    return at if page_sized >= 0.8 * len(sizes) else []
+
+
+def numbered_heads(lines: Lines) -> set[str]:
+    """Keys of lines printed again and again with a page number beside them ("思维与拓展 17",
+    "# Chapter 2: Title 31"), even where an extractor made them headings: running heads or
+    feet, found by their repetition when no form feed marks the pages."""
+    numbers: dict[str, set[str]] = {}
+    for _, text in lines:
+        stripped = text.strip().lstrip("#").strip()
+        if not stripped or len(stripped) > _MAX_FURNITURE_CHARS:
+            continue
+        for pattern in _NUMBER_BESIDE_RE:
+            m = pattern.match(stripped)
+            if m and page_label(m.group("page")) and match_key(m.group("text")):
+                numbers.setdefault(match_key(m.group("text")), set()).add(m.group("page"))
+                break
+    return {key for key, found in numbers.items() if len(found) >= 3}
+
+
+def page_evidence(lines: Lines, page_starts: list[int], separators: list[int] = ()) -> PageEvidence:
+    """`page_starts`: the line numbers that began after a form feed, or after a page
+    separator (`separators`, which go as furniture)."""
+    if separators:
+        page_starts = [n + 1 for n in separators]
     if len(page_starts) < 2:
         return PageEvidence()
     pages = _split(lines, page_starts)
@@ -42,6 +76,7 @@ def page_evidence(lines: Lines, page_starts: list[int]) -> PageEvidence:
     furniture: dict[int, str] = {}
     printed: list[str | None] = []
     seen: set[str] = set()
+    title_keys = {_text_key(t) for _, t in pages[0]}  # the book's title is a head, not a heading
     for index, page in enumerate(pages):
         label = None
         for end in _from_each_end(page):
@@ -49,7 +84,8 @@ def page_evidence(lines: Lines, page_starts: list[int]) -> PageEvidence:
                 why, found = _furniture(text, repeated, index)
                 key = _text_key(text)
                 inward = end[position + 1][1] if position + 1 < len(end) else ""
-                if why == "running head" and key not in seen and not page_label(inward.strip()):
+                if why == "running head" and key not in seen and key not in title_keys and \
+                        not page_label(inward.strip()):
                     # the first time a chapter's title stands at the top of a page, with
                     # no page number next to it, it is the chapter's heading (an opening
                     # page prints no running head); after that it is the running head
@@ -68,6 +104,7 @@ def page_evidence(lines: Lines, page_starts: list[int]) -> PageEvidence:
         first = next((n for n, t in page if t.strip() and n not in furniture), None)
         if first is not None:
             breaks[first] = (labels[index], printed[index] == labels[index])
+    furniture.update({n: "page separator" for n in separators})
     return PageEvidence(breaks=breaks, furniture=furniture)
 
 

@@ -20,7 +20,7 @@ from bookbuild.ingest.decode import decode_source
 from bookbuild.ingest.epub import ingest_epub, is_epub
 from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.loc import parse_loc
-from bookbuild.ingest.pages import page_evidence
+from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
 from bookbuild.ingest.segment import Lines, segment
 from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
                                    strip_heading, tidy_title)
@@ -44,15 +44,20 @@ class IngestResult:
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
     if is_epub(data):  # an existing EPUB 2 or 3: its structure is read, not guessed
         return ingest_epub(data, source_path)
-    text, diagnostics, page_starts = decode_source(data, source_path, encoding)
+    text, diagnostics, form_feeds = decode_source(data, source_path, encoding)
     source_lines: Lines = list(enumerate(text.split("\n"), 1))
-    evidence = page_evidence(source_lines, page_starts)
+    # the pages, by the source's own evidence in order of trust: form feeds, page
+    # separators, then (in the body) running heads and feet that carry a number
+    separators = [] if form_feeds else page_separators(source_lines)
+    evidence = page_evidence(source_lines, form_feeds, separators)
+    page_starts = form_feeds or [n + 1 for n in separators]
     # page numbers and running heads are furniture, not text: they go (and are reported),
     # their lines kept blank so that every other line keeps its number
     lines = [(n, "" if n in evidence.furniture else t) for n, t in source_lines]
+    lines = _numbered_headings(_lone_bullets(lines), diagnostics, source_path)
     parts = segment(lines, page_starts)
     # pdftotext's output is plain text, not Markdown: its '*', '_', '<' are text
-    plain = bool(page_starts) or source_path.lower().endswith(".txt")
+    plain = bool(form_feeds) or source_path.lower().endswith(".txt")
 
     record = _parse_record(parts, source_path, diagnostics)
     contents = ContentsResult(end=0)
@@ -73,8 +78,9 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         subtitle = page_subtitle if page_title == title else ""
     if not title:
         title, subtitle = _title_from_headings(lines)
-    if not title and parts.front:  # plain text: the title page's first line is the title
-        first = [tidy_title(strip_heading(t)) for _, t in parts.front[0] if t.strip()]
+    if not title and (parts.front or plain):  # plain text: the title page's first line is the title
+        opening = parts.front[0] if parts.front else lines[:10]
+        first = [tidy_title(strip_heading(t)) for _, t in opening if t.strip() and not heading_level(t)]
         if first and len(first[0]) <= 80:
             title, subtitle = first[0], (first[1] if len(first) > 1 and len(first[1]) <= 80 else "")
     if not title:
@@ -82,8 +88,16 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         diagnostics.append(Diagnostic("M002", f"no title found (no CIP record, no title page); "
                                       f"using {title!r}: correct it in metadata.yaml", source_path, 1))
     body_start = contents.end if parts.contents_heading is not None else _after(parts, lines)
+    heads = numbered_heads(lines) if not form_feeds else set()
     body = parse_body(lines[body_start:], contents.entries, title, source_path, evidence.breaks,
-                      plain)
+                      plain, heads)
+    if parts.before_contents and any(t.strip() for _, t in parts.before_contents):
+        # a preface or series page printed between the copyright page and the contents
+        before = parse_body(parts.before_contents, [], title, source_path, evidence.breaks, plain, heads)
+        body.units[:0] = before.units
+        body.removed += before.removed
+        body.to_front_matter += before.to_front_matter
+        body.diagnostics[:0] = before.diagnostics
     diagnostics.extend(record.diagnostics + body.diagnostics)
     if not body.units and not front_units:
         raise InputError(f"{source_path}: no book structure found: no heading matched a "
@@ -134,6 +148,45 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
     return CipRecord()
 
 
+_NUMBERED_HEADING_RE = re.compile(
+    r"^(?:(?P<chapter>(?:Chapter|CHAPTER|Part|PART)\s+(?:\d{1,3}|[IVXLC]{1,6}))|(?P<number>\d{1,2}(?:\.\d{1,2}){0,3})\.?"
+    r"\s+(?P<title>[A-Z\u4e00-\u9fff][^.!。]{0,60}))$")
+
+
+def _lone_bullets(lines: Lines) -> Lines:
+    """pdftotext sets a bullet on a line of its own, the item's text a blank line below:
+    the bullet goes to the text's line (its own line left blank, so numbers stay)."""
+    out = list(lines)
+    for index, (number, text) in enumerate(lines):
+        if text.strip() in ("•", "●", "▪", "◦"):
+            below = next((i for i in range(index + 1, min(index + 3, len(lines))) if lines[i][1].strip()), None)
+            if below is not None and out[below][1].strip() not in ("•", "●", "▪", "◦"):
+                out[index] = (number, "")
+                out[below] = (lines[below][0], f"{text.strip()} {lines[below][1].lstrip()}")
+    return out
+
+
+def _numbered_headings(lines: Lines, diagnostics: list[Diagnostic], path: str) -> Lines:
+    """Plain text with no Markdown heading at all: its numbered headings ("Chapter 2",
+    "2.1 Introduction", "1. Introduction") are headings, by their numbering. Made so
+    only when there are at least two, so that a numbered sentence stays a sentence."""
+    if any(heading_level(t) for _, t in lines):
+        return lines
+    found = {n: m for n, t in lines if len(t.strip()) <= 70 and (m := _NUMBERED_HEADING_RE.match(t.strip()))}
+    if len(found) < 2:
+        return lines
+    out = []
+    for n, t in lines:
+        m = found.get(n)
+        if m:
+            level = 1 if m.group("chapter") else min(3, m.group("number").count(".") + 1)
+            t = "#" * level + " " + t.strip()
+        out.append((n, t))
+    diagnostics.append(Diagnostic("S012", f"no headings marked in the source: {len(found)} numbered "
+                                  "lines (\"2.1 Title\", \"Chapter 2\") taken as headings", path, min(found)))
+    return out
+
+
 def _all_isbns(parts) -> list:
     found: list = []
     for _, text in list(parts.cip) + list(parts.colophon) + [line for block in parts.front for line in block]:
@@ -146,7 +199,8 @@ def _title_from_headings(lines: Lines) -> tuple[str, str]:
     near the start, its subtitle the second-level heading right below it. A title an
     extractor repeated (cover, then title page) is preferred."""
     opening = [(n, t) for n, t in lines[:80] if heading_level(t)]
-    level_one = [tidy_title(strip_heading(t)) for _, t in opening if heading_level(t) == 1]
+    level_one = [tidy_title(strip_heading(t)) for _, t in opening if heading_level(t) == 1
+                 and not _NUMBERED_HEADING_RE.match(strip_heading(t))]  # "1. Introduction" is no book title
     repeated = next((t for t in level_one if level_one.count(t) > 1), None)
     title = repeated or (level_one[0] if level_one else "")
     if not title or len(title) > 120:

@@ -21,6 +21,7 @@ class Segments:
     cip_style: str  # "cn" | "loc" | ""
     cip: Lines
     colophon: Lines
+    before_contents: Lines  # pages between the copyright page and the contents: text
     contents_heading: int | None  # index into lines
     cip_heading: int | None  # line number of the CIP heading
     lines: Lines
@@ -47,8 +48,13 @@ def segment(lines: Lines, page_starts: list[int] | tuple[int, ...] = ()) -> Segm
             cip.append((lines[cip_at][0], heading_rest))
         cip_end = _cip_end(lines, cip_at + 1, stop, style)
         cip.extend(lines[cip_at + 1: cip_end])
-        colophon.extend(lines[cip_end: stop])
+        # the copyright page ends where the next page begins (when the source marks its
+        # pages): what follows before the contents is text (a preface, a series page)
+        next_page = next((i for i in range(cip_end, stop) if lines[i][0] in set(page_starts)), stop)
+        colophon.extend(lines[cip_end: next_page])
+        before_contents = lines[next_page: stop]
     return Segments(front=tuple(front), cip_style=style, cip=cip, colophon=colophon,
+                    before_contents=before_contents if cip_at is not None else [],
                     contents_heading=contents_at, lines=lines,
                     cip_heading=lines[cip_at][0] if cip_at is not None else None)
 
