@@ -70,3 +70,19 @@ def test_metadata_isbn_keys_are_checked():
     meta, found = parse_metadata("title: T\nlanguage: en\nprint_isbn: 978-0-306-40615-7\n"
                                  "isbns:\n- {isbn: 978-0-306-40615-7, qualifier: paperback, medium: print}\n")
     assert not found and meta.isbns == (IsbnEntry("978-0-306-40615-7", "paperback", "print"),)
+
+
+def test_taiwan_cip_record(tmp_path):
+    source = BOOKS / "taiwan-cip.raw.md"
+    result = ingest(source.read_bytes(), str(source))
+    meta = result.metadata
+    assert (meta.title, meta.subtitle, meta.language) == ("思考的藝術", "52個非受迫性思考錯誤", "zh-Hant")
+    assert [(c.name, c.role) for c in meta.creators] == [("羅爾夫．杜伯里", "author"), ("王榮輝", "translator")]
+    assert (meta.edition, meta.place, meta.publisher, meta.date) == ("初版", "臺北市", "商周出版", "2012-11")
+    assert meta.isbn == "978-986-272-269-5" and meta.isbns[0].medium == "print"  # 平裝
+    assert (meta.subjects, meta.classification) == (("思考", "謬誤"), ("176.4",))
+    assert (meta.cip.agency, meta.cip.number) == ("國家圖書館", "101020264")
+    assert [name for name, _ in result.files][:4] == [
+        "book/01-titlepage.md", "book/02-preface.md", "book/03-chapter-1.md", "book/04-chapter-2.md"]
+    write_result(result, tmp_path)
+    assert main(["build", "--root", str(tmp_path), "-q"]) == 0

@@ -104,3 +104,21 @@ def test_a_book_of_front_matter_only_builds_and_checks(tmp_path):
     root = write_book(tmp_path, {"01-titlepage.md": "---\ntitle: T\nkind: titlepage\n---\n\nText.\n"})
     assert main(["build", "--root", str(root), "-q"]) == 0
     assert main(["check", "--root", str(root)]) == 0
+
+
+def test_alt_text_from_the_adjacent_caption(tmp_path):
+    """An image with no alt text (or an extractor's "Image") gets the caption printed
+    with it, below it or after its sub-figure labels."""
+    import shutil
+    from conftest import ROOT
+    (tmp_path / "images").mkdir()
+    for name in ("f1.png", "f2.png"):
+        shutil.copy(ROOT / "tests" / "fixtures" / "broken" / "srcset-remote" / "book" / "a.png",
+                    tmp_path / "images" / name)
+    source = tmp_path / "raw.md"
+    source.write_text("# 1. Chapter\n\nText.\n\n![](images/f1.png)\nFig. 1. Annual flow curves.\n\n"
+                      '<div><img src="images/f2.png" alt="Image" width="22%" /></div>\n\n<div>(a)</div>\n\n'
+                      "<div>图 1-1-1 一个实际的电路</div>\n", encoding="utf-8")
+    text = dict(ingest(source.read_bytes(), str(source)).files)["book/01-chapter-1.md"]
+    assert "![Fig. 1. Annual flow curves.](images/f1.png)" in text
+    assert '<img alt="图 1-1-1 一个实际的电路" src="images/f2.png" width="22%" />' in text

@@ -46,13 +46,15 @@ class Closer:
         self.plain = plain
         self.images: dict[str, bytes] = {}  # path under book/ -> bytes
         self.diagnostics: list[Diagnostic] = []
+        self.caption = ""  # the caption next to the block being closed, for images' alt text
 
     def close(self, units: list[DraftUnit], book_title: str) -> None:
         for unit in units:
             if not unit.title.strip():
                 unit.title = book_title if unit.kind in ("titlepage", "cover") else self._untitled()
                 self._report(unit.line, f"a {unit.kind} with no title: titled {unit.title!r}")
-            for block in unit.blocks:
+            for index, block in enumerate(unit.blocks):
+                self.caption = _caption_near(unit.blocks, index)
                 if not block.heading and _ACTIVE_BLOCK_RE.search(block.text):
                     for found in _ACTIVE_BLOCK_RE.finditer(block.text):
                         self._report(block.line, f"<{found.group(1).lower()}> block removed "
@@ -117,7 +119,8 @@ class Closer:
         name = self._image(match.group("src"), line)
         if name is None:
             return self._placeholder(match.group("src"))
-        return f"![{match.group('alt').strip() or self._alt(name)}](images/{name})"
+        alt = match.group("alt").strip()
+        return f"![{alt if alt.lower() not in _EMPTY_ALTS else self._alt(name)}](images/{name})"
 
     def _html_image(self, match: re.Match, line: int) -> str:
         name = self._image(match.group("src"), line)
@@ -126,7 +129,11 @@ class Closer:
         tag = match.group(0)
         start, end = match.span("src")
         tag = tag[: start - match.start()] + f"images/{name}" + tag[end - match.start():]
-        return tag if re.search(r"\balt\s*=", tag, re.I) else tag.replace("<img", f'<img alt="{self._alt(name)}"', 1)
+        alt = re.search(r"""\balt\s*=\s*["']([^"']*)["']""", tag, re.I)
+        if alt and alt.group(1).strip().lower() not in _EMPTY_ALTS:
+            return tag
+        tag = re.sub(r"""\s\balt\s*=\s*["'][^"']*["']""", "", tag, flags=re.I)
+        return tag.replace("<img", f'<img alt="{html.escape(self._alt(name))}"', 1)
 
     def _image(self, src: str, line: int) -> str | None:
         """The image copied into book/images/: its name there; None (reported) when it
@@ -163,6 +170,8 @@ class Closer:
         return name
 
     def _alt(self, name: str) -> str:
+        if self.caption:  # the figure's own caption says what it shows
+            return self.caption
         stem = name.rsplit(".", 1)[0]
         return f"图：{stem}" if self.chinese else f"Figure: {stem}"
 
@@ -213,6 +222,24 @@ def _repair_html(text: str) -> str | None:
 
 
 _MARKER_RE = re.compile(r"(\{\{page (?:\d+|[ivxlcdm]+)\}\})")
+
+
+_EMPTY_ALTS = {"", "image", "img", "figure", "picture", "图", "图片"}  # extractors' placeholders
+# "图 1-2 …", "表 3.1 …", "Figure 3.1. …", "Fig. 1. …", "Table 2: …"
+_CAPTION_RE = re.compile(r"^(?:[图表]\s*\d+(?:[-.．]\d+)*|(?:Figure|Fig\.|Table|Plate)\s*\d+(?:[-.]\d+)*[.:]?)\s*\S")
+
+
+def _caption_near(blocks, index: int) -> str:
+    """The caption printed with the figure in blocks[index]: on a line of its own below
+    the image, or in one of the next few blocks (after sub-figure labels like "(a)")."""
+    if "<img" not in blocks[index].text and "![" not in blocks[index].text:
+        return ""
+    candidates = blocks[index].text.split("\n")[1:] + [b.text for b in blocks[index + 1: index + 5]]
+    for text in candidates:
+        plain = " ".join(re.sub(r"<[^>]+>|[*_]", "", text).split())
+        if _CAPTION_RE.match(plain):
+            return plain[:200]
+    return ""
 
 
 def _math_as_written(math: str) -> str:

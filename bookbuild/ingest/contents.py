@@ -14,7 +14,7 @@ from bookbuild.ingest.text import (HAN, has_leaders, heading_level, match_key, p
 from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.model import ContentsEntry
 
-CONTENTS_KEYS = {"目录", "contents", "tableofcontents", "目次"}
+CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次"}
 _NUM = r"[一二三四五六七八九十百零〇两\d]+"
 _PART_RE = re.compile(rf"^(?:第{_NUM}(?:篇|部分|部|卷|编)|Part\s+(?:[IVXLC]+|\d+|[A-Z][a-z]+)\b)")
 _CHAPTER_RE = re.compile(rf"^(?:第{_NUM}章|Chapter\s+\w+|\d{{1,2}}\.?(?=\s))")

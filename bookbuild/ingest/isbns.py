@@ -16,10 +16,10 @@ _ISBN_RE = re.compile(
     r"(?P<before>(?:\b(?:e-?book|epub|pdf|kindle|mobi|print|paperback|hardcover|hardback)\s+)?)"
     r"ISBN(?:-1[03])?\s*[:：]?\s*(?P<number>(?:97[89][\s‐‑-]?)?\d[\d\s‐‑-]{7,15}[\dXx])\b"
     r"(?P<after>\s*(?:\((?P<paren>[^)\n]{1,40})\)|（(?P<full>[^）\n]{1,40})）|"
-    r"(?P<word>[A-Za-z][A-Za-z.\- ]{1,30}?|平装|精装|电子书)(?=\s*(?:$|[|;,，；]|\bISBN\b))))?",
+    r"(?P<word>[A-Za-z][A-Za-z.\- ]{1,30}?|平装|精装|电子书|平裝|精裝|電子書)(?=\s*(?:$|[|;,，；]|\bISBN\b))))?",
     re.I)
-_EBOOK_RE = re.compile(r"e-?book|epub|pdf|kindle|mobi|electronic|digital|online|电子", re.I)
-_PRINT_RE = re.compile(r"paper|pbk|hardcover|hardback|hbk|cloth|print|平装|精装|简装", re.I)
+_EBOOK_RE = re.compile(r"e-?book|epub|pdf|kindle|mobi|electronic|digital|online|电子|電子", re.I)
+_PRINT_RE = re.compile(r"paper|pbk|hardcover|hardback|hbk|cloth|print|平装|精装|简装|平裝|精裝|簡裝", re.I)
 
 
 def format_isbn(text: str) -> str:

@@ -20,6 +20,7 @@ from bookbuild.ingest.decode import decode_source
 from bookbuild.ingest.epub import ingest_epub, is_epub
 from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.loc import parse_loc
+from bookbuild.ingest.tw import parse_tw
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
 from bookbuild.ingest.segment import Lines, segment
 from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
@@ -109,7 +110,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     isbn, print_isbn = choose(isbns) if isbns else (record.isbn, "")
     meta = Metadata(
         title=title, subtitle=subtitle,
-        language="zh-Hans" if has_han(text) else "en",
+        language=_language(text, parts.cip_style),
         creators=tuple(record.creators), publisher=record.publisher, place=record.place,
         date=record.date, edition=record.edition, isbn=isbn, print_isbn=print_isbn,
         isbns=tuple(isbns) if len(isbns) > 1 or any(e.qualifier for e in isbns) else (),
@@ -143,6 +144,8 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
         return parse_cip(parts.cip, path)
     if parts.cip_style == "loc":
         return parse_loc(parts.cip, path)
+    if parts.cip_style == "tw":
+        return parse_tw(parts.cip, path)
     diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
                                   "Congress Cataloging-in-Publication Data) found", path, 1))
     return CipRecord()
@@ -211,6 +214,19 @@ def _title_from_headings(lines: Lines) -> tuple[str, str]:
     if below and heading_level(below[1]) == 2 and below[0] - opening[at][0] <= 3:
         subtitle = tidy_title(strip_heading(below[1]))
     return title, subtitle
+
+
+# characters written one way in traditional and another in simplified Chinese, among the
+# most frequent: which set a text uses tells its script
+_TRADITIONAL_RE = re.compile("[們這個來為國書說學對時會與發經過動開問關長現處點見從應業實機後還讓體東認]")
+_SIMPLIFIED_RE = re.compile("[们这个来为国书说学对时会与发经过动开问关长现处点见从应业实机后还让体东认]")
+
+
+def _language(text: str, cip_style: str) -> str:
+    if not has_han(text):
+        return "en"
+    traditional, simplified = len(_TRADITIONAL_RE.findall(text)), len(_SIMPLIFIED_RE.findall(text))
+    return "zh-Hant" if cip_style == "tw" or traditional > simplified else "zh-Hans"
 
 
 def _after(parts, lines: Lines) -> int:

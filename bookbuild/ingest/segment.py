@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bookbuild.ingest.cip import CIP_HEADING_RE, CIP_NUMBER_RE
 from bookbuild.ingest.contents import is_contents_heading
 from bookbuild.ingest.loc import LOC_HEADING_RE
+from bookbuild.ingest.tw import TW_END_RE, TW_HEADING_RE
 from bookbuild.ingest.text import heading_level, strip_heading
 
 Lines = list[tuple[int, str]]
@@ -18,7 +19,7 @@ _COPYRIGHT_RE = re.compile(r"©|Copyright|版权所有|All rights reserved", re.
 @dataclass(frozen=True)
 class Segments:
     front: tuple[Lines, ...]  # cover / title page blocks, in order
-    cip_style: str  # "cn" | "loc" | ""
+    cip_style: str  # "cn" | "loc" | "tw" | ""
     cip: Lines
     colophon: Lines
     before_contents: Lines  # pages between the copyright page and the contents: text
@@ -65,11 +66,13 @@ def _find_cip(lines: Lines) -> tuple[int | None, str]:
             return index, "cn"
         if LOC_HEADING_RE.search(text):
             return index, "loc"
+        if TW_HEADING_RE.search(text):
+            return index, "tw"
     return None, ""
 
 
 def _after_heading(text: str, style: str) -> str:
-    pattern = CIP_HEADING_RE if style == "cn" else LOC_HEADING_RE
+    pattern = {"cn": CIP_HEADING_RE, "tw": TW_HEADING_RE}.get(style, LOC_HEADING_RE)
     return strip_heading(pattern.split(strip_heading(text), maxsplit=1)[-1]).strip()
 
 
@@ -78,6 +81,8 @@ def _cip_end(lines: Lines, start: int, stop: int, style: str) -> int:
     for index in range(start, stop):
         text = lines[index][1]
         if style == "cn" and CIP_NUMBER_RE.search(text):
+            return index + 1
+        if style == "tw" and TW_END_RE.match(text):
             return index + 1
         if style == "loc" and re.match(r"\s*LC (record|ebook record)", text):
             return index + 1
