@@ -122,3 +122,27 @@ def test_alt_text_from_the_adjacent_caption(tmp_path):
     text = dict(ingest(source.read_bytes(), str(source)).files)["book/01-chapter-1.md"]
     assert "![Fig. 1. Annual flow curves.](images/f1.png)" in text
     assert '<img alt="图 1-1-1 一个实际的电路" src="images/f2.png" width="22%" />' in text
+
+
+def test_contents_variants():
+    """A brief contents the full one supersedes; the full one as a pipe table; pages in
+    parentheses on entries an extractor made headings; section numbers and no pages."""
+    table = ("# A Book\n\nJane Doe\n\nCopyright © 2020 Jane Doe\n\n# Brief Contents\n\n1 Start 1\n2 End 9\n\n"
+             "# Contents\n\n| Chapter | Page |\n|---|---|\n| 1 Start | 1 |\n| 1.1 First steps | 2 |\n"
+             "| 2 End | 9 |\n\n# 1 Start\n\nText.\n\n## 1.1 First steps\n\nSteps.\n\n# 2 End\n\nThe end.\n")
+    result = ingest(table.encode(), "b.md")
+    assert [(e.title, e.level, e.page) for e in result.metadata.contents] == [
+        ("1 Start", 1, "1"), ("1.1 First steps", 2, "2"), ("2 End", 1, "9")]
+    assert "brief contents (the full contents follows)" in result.report
+    assert "missing from the source: 0" in result.report
+    headings = ("# 书\n\n图书在版编目(CIP)数据\n\n书/某著.—北京：某出版社，2020.1\n\nISBN 978-7-5086-5178-1\n\n"
+                "中国版本图书馆CIP数据核字(2020)第000001号\n\n# 目 录\n\n# 医家小传 (1)\n\n# 专病论治 (9)\n\n"
+                "年谱（405）\n\n# 医家小传\n\n正文段落。\n\n# 专病论治\n\n正文。\n")
+    result = ingest(headings.encode(), "c.md")
+    assert [(e.title, e.page) for e in result.metadata.contents] == [("医家小传", "1"), ("专病论治", "9"), ("年谱", "405")]
+    numbered = ("# Notes\n\nCopyright © 2021\n\n# Contents\n\n1.1 Sets\n1.2 Maps\n1.2.1 Kernels\n2.1 Groups\n\n"
+                "# 1.1 Sets\n\nSets.\n\n# 1.2 Maps\n\nMaps.\n\n## 1.2.1 Kernels\n\nKernels.\n\n# 2.1 Groups\n\nGroups.\n")
+    result = ingest(numbered.encode(), "d.md")
+    assert [(e.title, e.level) for e in result.metadata.contents] == [
+        ("1.1 Sets", 1), ("1.2 Maps", 1), ("1.2.1 Kernels", 2), ("2.1 Groups", 1)]
+    assert "missing from the source: 0" in result.report

@@ -14,7 +14,12 @@ from bookbuild.ingest.text import (HAN, has_leaders, heading_level, match_key, p
 from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.model import ContentsEntry
 
-CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次"}
+CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次", "briefcontents",
+                 "contentsinbrief", "简明目录", "简目", "簡明目錄"}
+_BRIEF_KEYS = {"briefcontents", "contentsinbrief", "简明目录", "简目", "簡明目錄"}
+_PAREN_PAGE_RE = re.compile(r"^(.*\S)\s*[(（]\s*(\d{1,4}|[ivxlcdm]{1,7})\s*[)）]$")
+_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_NUMBERED_ENTRY_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})+|第.{1,4}[章节篇])\s*\S")
 _NUM = r"[一二三四五六七八九十百零〇两\d]+"
 _PART_RE = re.compile(rf"^(?:第{_NUM}(?:篇|部分|部|卷|编)|Part\s+(?:[IVXLC]+|\d+|[A-Z][a-z]+)\b)")
 _CHAPTER_RE = re.compile(rf"^(?:第{_NUM}章|Chapter\s+\w+|\d{{1,2}}\.?(?=\s))")
@@ -53,21 +58,36 @@ def is_contents_heading(line: str) -> bool:
 def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
     """`lines[start]` is the first line after the contents heading."""
     lines = lines[:start] + _rejoin_number_column(lines[start:])
+    brief = start > 0 and _is_brief(lines[start - 1][1])  # a "Brief Contents" a full one follows
     result = ContentsResult(end=len(lines))
     state = _State()
     pending: tuple[int, str] | None = None
     for index in range(start, len(lines)):
         number, raw = lines[index]
-        text = " ".join(strip_leaders(strip_heading(raw)).split())
-        if not text:
+        if index + 1 < len(lines) and _TABLE_RULE_RE.match(lines[index + 1][1]) and "|" in raw:
+            result.removed.append((number, "contents table header"))
+            continue
+        text = " ".join(strip_leaders(strip_heading(_table_row(raw))).split())
+        text = _PAREN_PAGE_RE.sub(r"\1 \2", text)  # "医家小传 (1)", "年谱（405）"
+        if not text or _TABLE_RULE_RE.match(raw):
             continue
         if is_contents_heading(text):
-            result.removed.append((number, "contents running header"))
+            if not (result.entries and brief):
+                result.removed.append((number, "contents running header"))
+            else:
+                brief = False
+                # the full contents after a brief one: it supersedes the brief list
+                result.removed += [(e.line, "brief contents (the full contents follows)") for e in result.entries]
+                result.entries.clear()
+                state = _State()
             continue
-        if result.entries and pending is None and (_starts_body(text, result.entries) or (
+        if result.entries and (pending is None and _starts_body(text, result.entries) or (
                 heading_level(raw) and any(match_key(text) == match_key(e.title) for e in result.entries))):
             # the first entry's heading, or a heading that repeats an entry (the first
             # entries, a preface say, were printed before the contents)
+            if pending:
+                state.add(result, pending[0], pending[1], None)
+                pending = None
             result.end = index
             break
         page_only = page_label(text)
@@ -100,11 +120,40 @@ def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
         if pending is None and len(text) <= 40 and not text.endswith("。"):
             pending = (number, text)  # a numbering label or a title wrapped onto two lines
             continue
+        if pending and _NUMBERED_ENTRY_RE.match(pending[1]) and _NUMBERED_ENTRY_RE.match(text):
+            # contents that print section numbers and no pages ("1.2.1 Title")
+            state.add(result, pending[0], pending[1], None)
+            pending = (number, text)
+            continue
         result.end = index
         break
     if pending:
         state.add(result, pending[0], pending[1], None)
+    _levels_from_numbering(result)
     return result
+
+
+def _levels_from_numbering(result: ContentsResult) -> None:
+    """Entries numbered "1.1", "1.2.1" and nothing else: their depth is their level."""
+    depths = [len(m.group(1).split(".")) if (m := re.match(r"^(\d{1,2}(?:\.\d{1,2})+)\s", e.title)) else None
+              for e in result.entries]
+    if not result.entries or None in depths or any(e.kind not in ("chapter", "section") for e in result.entries):
+        return
+    top = min(depths)
+    result.entries[:] = [ContentsEntry(e.title, "chapter" if d == top else "section", d - top + 1, e.page,
+                                       e.author, e.line) for e, d in zip(result.entries, depths)]
+
+
+def _is_brief(heading: str) -> bool:
+    return match_key(heading) in _BRIEF_KEYS
+
+
+def _table_row(raw: str) -> str:
+    """A contents set as a pipe table: "| 第一章 时代 | 3 |" -> "第一章 时代 3"."""
+    stripped = raw.strip()
+    if stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3:
+        return " ".join(cell.strip() for cell in stripped.strip("|").split("|"))
+    return raw
 
 
 def _rejoin_number_column(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
