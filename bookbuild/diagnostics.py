@@ -60,7 +60,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("S019", _E, "two different images would share one name in the outputs"),
         CodeInfo("S020", _E, "a unit's Markdown took too long to convert"),
         CodeInfo("S021", _W, "ingest replaced a character the outputs cannot carry"),
-        CodeInfo("S022", _W, "ingest changed what the build would refuse (raw HTML, an image, a title) and says how"),
+        CodeInfo("S022", _W, "ingest changed what the build would refuse or what is not the book (raw HTML, an image, a title, a lost page, a repeated line) and says how"),
         # cross-references
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),

@@ -146,3 +146,28 @@ def test_contents_variants():
     assert [(e.title, e.level) for e in result.metadata.contents] == [
         ("1.1 Sets", 1), ("1.2 Maps", 1), ("1.2.1 Kernels", 2), ("2.1 Groups", 1)]
     assert "missing from the source: 0" in result.report
+
+
+def test_what_an_ocr_model_wrote_that_is_not_the_book():
+    """Nougat's [MISSING_PAGE_…] becomes a visible placeholder; a line a model repeated
+    three or more times running is kept once; both are reported with their lines."""
+    source = ("# A Title\n\nJane Smith\n\n# 1 One\n\nText one.\n\n[MISSING_PAGE_EMPTY:3]\n\n"
+              "The cat sat.\nThe cat sat.\nThe cat sat.\nThe cat sat.\n\nA refrain.\n\nA refrain.\n\nEnd.\n")
+    result = ingest(source.encode(), "e.md")
+    text = dict(result.files)["book/02-chapter-1.md"]
+    assert "Text one.\n\n［page 3 missing from the extraction］\n\nThe cat sat.\n\nA refrain.\n\nA refrain." in text
+    assert text.count("The cat sat.") == 1
+    assert "line 9: the extractor lost page 3" in result.report
+    assert "line 11: the same line 4 times running" in result.report
+
+
+def test_creators_from_the_title_page_when_there_is_no_record():
+    source = ("# A Title\n\nEdited by Jane Smith and John Doe\n\nTranslated by Ann Lee\n\nRiver Press\n\n"
+              "Copyright © 2020\n\n# Contents\n\n1 One 1\n\n# 1 One\n\nBy the end of it, nothing.\n")
+    meta = ingest(source.encode(), "e.md").metadata
+    assert [(c.name, c.role) for c in meta.creators] == [
+        ("Jane Smith", "editor"), ("John Doe", "editor"), ("Ann Lee", "translator")]
+    source = "# 测度论讲义\n\n严加安 著\n\n王五、赵六 等译\n\n科学出版社\n\n版权所有\n\n# 目录\n\n第一章 集类 1\n\n# 第一章 集类\n\n正文。\n"
+    meta = ingest(source.encode(), "c.md").metadata
+    assert [(c.name, c.role, c.et_al) for c in meta.creators] == [
+        ("严加安", "author", False), ("王五", "translator", True), ("赵六", "translator", True)]

@@ -23,11 +23,11 @@ from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.tw import parse_tw
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
 from bookbuild.ingest.segment import Lines, segment
-from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
+from bookbuild.ingest.text import (HAN, cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
                                    strip_heading, tidy_title)
 from bookbuild.errors import InputError
 from bookbuild.metadata import dump_metadata
-from bookbuild.model import Metadata
+from bookbuild.model import Creator, Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 _ESCAPE_RE = re.compile(r"\\(.)")
@@ -55,6 +55,8 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     # page numbers and running heads are furniture, not text: they go (and are reported),
     # their lines kept blank so that every other line keeps its number
     lines = [(n, "" if n in evidence.furniture else t) for n, t in source_lines]
+    artefacts: list[Diagnostic] = []
+    lines = _extraction_artefacts(lines, artefacts, source_path, has_han(text))
     lines = _numbered_headings(_lone_bullets(lines), diagnostics, source_path)
     parts = segment(lines, page_starts)
     # pdftotext's output is plain text, not Markdown: its '*', '_', '<' are text
@@ -111,7 +113,9 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     meta = Metadata(
         title=title, subtitle=subtitle,
         language=_language(text, parts.cip_style),
-        creators=tuple(record.creators), publisher=record.publisher, place=record.place,
+        creators=tuple(record.creators or _creators_from_title_page(
+            parts.front[-1:] if parts.front else [lines[:30]], title, subtitle)),
+        publisher=record.publisher, place=record.place,
         date=record.date, edition=record.edition, isbn=isbn, print_isbn=print_isbn,
         isbns=tuple(isbns) if len(isbns) > 1 or any(e.qualifier for e in isbns) else (),
         subjects=tuple(record.subjects), classification=tuple(record.classification),
@@ -130,11 +134,11 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     # then made buildable, visibly and with a report of each change (see close.py)
     closer = Closer(source_path, meta.language, plain)
     closer.close(units, title)
-    diagnostics.extend(closer.diagnostics)
+    diagnostics.extend(artefacts + closer.diagnostics)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
     report = _report(source_path, source_lines, parts, contents, body, names, units, missing,
-                     closer.diagnostics, evidence.furniture)
+                     sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0), evidence.furniture)
     return IngestResult(files=tuple(files), metadata=meta, report=report,
                         diagnostics=tuple(diagnostics), images=tuple(sorted(closer.images.items())))
 
@@ -154,6 +158,39 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
 _NUMBERED_HEADING_RE = re.compile(
     r"^(?:(?P<chapter>(?:Chapter|CHAPTER|Part|PART)\s+(?:\d{1,3}|[IVXLC]{1,6}))|(?P<number>\d{1,2}(?:\.\d{1,2}){0,3})\.?"
     r"\s+(?P<title>[A-Z\u4e00-\u9fff][^.!。]{0,60}))$")
+
+
+_MISSING_PAGE_RE = re.compile(r"^\s*\[MISSING_PAGE_(?:EMPTY|FAIL|POST)(?::(?P<page>\d+))?\]\s*$")
+_REPEATS = 3  # a line said this many times running is a model's loop, not the book
+
+
+def _extraction_artefacts(lines: Lines, found: list[Diagnostic], path: str, chinese: bool) -> Lines:
+    """What an OCR model wrote that is not the book: Nougat's [MISSING_PAGE_…] notes become
+    a visible placeholder (the page's text is lost: the reader should see that it is),
+    and a line repeated three or more times running (a generation loop) is kept once."""
+    out = list(lines)
+    previous, run = None, []
+    for index, (number, text) in enumerate(lines + [(0, "\0")]):
+        missing = _MISSING_PAGE_RE.match(text)
+        if missing:
+            page = missing.group("page") or "?"
+            placeholder = f"［提取时缺页：{page}］" if chinese else f"［page {page} missing from the extraction］"
+            out[index] = (number, placeholder)
+            found.append(Diagnostic("S022", f"the extractor lost page {page} ({text.strip()}): a visible "
+                                    "placeholder stands in its place", path, number))
+            continue
+        if not text.strip():
+            continue
+        if text.strip() == previous:
+            run.append(index)
+            continue
+        if len(run) >= _REPEATS:
+            for i in run[1:]:
+                out[i] = (lines[i][0], "")
+            found.append(Diagnostic("S022", f"the same line {len(run)} times running (an OCR model "
+                                    f"repeating itself): kept once", path, lines[run[0]][0]))
+        previous, run = text.strip(), [index]
+    return out
 
 
 def _lone_bullets(lines: Lines) -> Lines:
@@ -188,6 +225,44 @@ def _numbered_headings(lines: Lines, diagnostics: list[Diagnostic], path: str) -
     diagnostics.append(Diagnostic("S012", f"no headings marked in the source: {len(found)} numbered "
                                   "lines (\"2.1 Title\", \"Chapter 2\") taken as headings", path, min(found)))
     return out
+
+
+_BY_RE = re.compile(r"^(?:(?P<role>edited|translated|illustrated|written)\s+)?by\s+(?P<names>.+)$", re.I)
+_EN_NAME_RE = re.compile(r"^(?:[A-Z][a-zA-Z'’-]+\.?\s+){1,3}[A-Z][a-zA-Z'’-]+$")
+_CN_NAME_RE = re.compile(rf"^(?P<names>[{HAN}·．]{{2,12}}(?:[，,、\s]+[{HAN}·．]{{2,12}})*)\s*(?P<et_al>等)?\s*"
+                         r"(?P<role>编著|主编|著|编|译|繪|绘|撰|譯|編)$")
+_NOT_A_PERSON_RE = re.compile(r"\b(?:Press|Books|Publish\w*|University|Inc|Ltd|Company|House|Group)\b|出版")
+_EN_ROLES = {"edited": "editor", "translated": "translator", "illustrated": "illustrator", "written": "author"}
+_CN_ROLES = {"著": "author", "撰": "author", "编著": "editor", "主编": "editor", "编": "editor", "編": "editor",
+             "译": "translator", "譯": "translator", "绘": "illustrator", "繪": "illustrator"}
+
+
+def _creators_from_title_page(front, title: str, subtitle: str) -> list[Creator]:
+    """No CIP record: the names the title page prints ("Jane Smith", "Edited by John Doe",
+    "严加安 著", "王榮輝 譯")."""
+    creators: list[Creator] = []
+    seen_title = {match_key(title), match_key(subtitle)}
+    for block in front:
+        for _, raw in block:
+            text = " ".join(strip_heading(raw).split())
+            if not text or match_key(text) in seen_title or _NOT_A_PERSON_RE.search(text):
+                continue
+            by, cn = _BY_RE.match(text), _CN_NAME_RE.match(text)
+            if by:
+                role = _EN_ROLES.get((by.group("role") or "written").lower(), "author")
+                names = re.split(r"\s*(?:,|\band\b|&)\s*", by.group("names"))
+                if not all(_EN_NAME_RE.match(name.strip(" .")) for name in names if name.strip(" .")):
+                    continue  # "by the end of this chapter" is a sentence, not a byline
+            elif cn:
+                role = _CN_ROLES.get(cn.group("role"), "author")
+                names = re.split(r"[，,、\s]+", cn.group("names"))
+            elif _EN_NAME_RE.match(text):
+                role, names = "author", [text]
+            else:
+                continue
+            creators += [Creator(name=name.strip(" ."), role=role, et_al=bool(cn and cn.group("et_al")))
+                         for name in names if name.strip(" .")]
+    return creators
 
 
 def _all_isbns(parts) -> list:

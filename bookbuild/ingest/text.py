@@ -14,7 +14,7 @@ _LEADER_RE = re.compile(r"(?:…{2,}|…|·{3,}|\.{3,}|(?:\s?\.){3,}|．{2,}|-{3
 _LINE_END_HYPHEN_RE = re.compile(r"(?<![A-Za-z])[a-z]{2,}-$|[A-Za-z][a-z]+-$")
 # A sentence (or block) is complete when it ends with one of these, optionally followed
 # by closing quotes/brackets.
-_CLOSED_RE = re.compile(r"[。！？!?…；;.:：][”’」』）)》〉\]\"']*$|[”」』]$")
+_CLOSED_RE = re.compile(r"[。！？!?…；;.:：][”’」』）)》〉\]\"']*$|[”」』］]$")  # ］ ends a placeholder
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
