@@ -140,6 +140,11 @@ def test_contents_variants():
                 "年谱（405）\n\n# 医家小传\n\n正文段落。\n\n# 专病论治\n\n正文。\n")
     result = ingest(headings.encode(), "c.md")
     assert [(e.title, e.page) for e in result.metadata.contents] == [("医家小传", "1"), ("专病论治", "9"), ("年谱", "405")]
+    html_table = headings.replace("# 医家小传 (1)\n\n# 专病论治 (9)\n\n年谱（405）",
+                                  "<table><tr><td>医家小传</td><td>1</td></tr><tr><td>专病论治</td><td>9</td></tr></table>")
+    result = ingest(html_table.encode(), "t.md")
+    assert [(e.title, e.page) for e in result.metadata.contents] == [("医家小传", "1"), ("专病论治", "9")]
+    assert "missing from the source: 0" in result.report
     numbered = ("# Notes\n\nCopyright © 2021\n\n# Contents\n\n1.1 Sets\n1.2 Maps\n1.2.1 Kernels\n2.1 Groups\n\n"
                 "# 1.1 Sets\n\nSets.\n\n# 1.2 Maps\n\nMaps.\n\n## 1.2.1 Kernels\n\nKernels.\n\n# 2.1 Groups\n\nGroups.\n")
     result = ingest(numbered.encode(), "d.md")
@@ -171,3 +176,14 @@ def test_creators_from_the_title_page_when_there_is_no_record():
     meta = ingest(source.encode(), "c.md").metadata
     assert [(c.name, c.role, c.et_al) for c in meta.creators] == [
         ("严加安", "author", False), ("王五", "translator", True), ("赵六", "translator", True)]
+
+
+def test_pages_after_the_copyright_page_are_read_once(tmp_path):
+    """Found by fuzzing: with no contents page, what follows the copyright page is the
+    body, parsed once (it was also parsed as pages before a contents, marking a page twice)."""
+    from bookbuild.cli import main
+    from bookbuild.ingest.write import write_result
+    source = "图书在版编目（CIP）数据\n定价：68.00元\n\fii\n图书在版编目（CIP）数据\n\fii"
+    result = ingest(source.encode(), "raw.md")
+    write_result(result, tmp_path)
+    assert main(["build", "--root", str(tmp_path), "-q"]) == 0

@@ -57,8 +57,19 @@ def is_contents_heading(line: str) -> bool:
 
 def parse_contents(lines: list[tuple[int, str]], start: int) -> ContentsResult:
     """`lines[start]` is the first line after the contents heading."""
-    lines = lines[:start] + _rejoin_number_column(lines[start:])
+    source = lines
+    lines = lines[:start] + _html_table_rows(_rejoin_number_column(lines[start:]))
     brief = start > 0 and _is_brief(lines[start - 1][1])  # a "Brief Contents" a full one follows
+    result = _parse(lines, start, brief)
+    if len(lines) != len(source) and result.end < len(lines):
+        # a table's rows were lines of their own here: the body starts at the same line there
+        result.end = next(i for i, (n, _) in enumerate(source) if n == lines[result.end][0])
+    elif len(lines) != len(source):
+        result.end = len(source)
+    return result
+
+
+def _parse(lines: list[tuple[int, str]], start: int, brief: bool) -> ContentsResult:
     result = ContentsResult(end=len(lines))
     state = _State()
     pending: tuple[int, str] | None = None
@@ -142,6 +153,26 @@ def _levels_from_numbering(result: ContentsResult) -> None:
     top = min(depths)
     result.entries[:] = [ContentsEntry(e.title, "chapter" if d == top else "section", d - top + 1, e.page,
                                        e.author, e.line) for e, d in zip(result.entries, depths)]
+
+
+def _html_table_rows(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A contents set as an HTML table (MinerU, PaddleOCR write one on a single line):
+    each row becomes a line of its own ("title page"), numbered as the table's line."""
+    out: list[tuple[int, str]] = []
+    for number, raw in lines:
+        if "<table" not in raw.lower() or "</t" not in raw.lower():
+            out.append((number, raw))
+            continue
+        from lxml import html as lxml_html
+        try:
+            table = lxml_html.fragment_fromstring(raw, create_parent="div")
+        except Exception:  # lxml's HTML parser refuses little; a table it cannot read stays a line
+            out.append((number, raw))
+            continue
+        rows = [" ".join(" ".join("".join(cell.itertext()).split()) for cell in row.xpath("./td|./th"))
+                for row in table.iter("tr")]
+        out += [(number, row) for row in rows if row] or [(number, raw)]
+    return out
 
 
 def _is_brief(heading: str) -> bool:

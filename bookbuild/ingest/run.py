@@ -94,7 +94,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     heads = numbered_heads(lines) if not form_feeds else set()
     body = parse_body(lines[body_start:], contents.entries, title, source_path, evidence.breaks,
                       plain, heads)
-    if parts.before_contents and any(t.strip() for _, t in parts.before_contents):
+    if parts.contents_heading is not None and any(t.strip() for _, t in parts.before_contents):
         # a preface or series page printed between the copyright page and the contents
         before = parse_body(parts.before_contents, [], title, source_path, evidence.breaks, plain, heads)
         body.units[:0] = before.units
