@@ -13,21 +13,23 @@ import yaml
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.body import Block, BodyResult, DraftUnit, parse_body, split_blocks
 from bookbuild.ingest.cip import CipRecord, parse_cip
+from bookbuild.ingest.cleanup import extraction_artefacts, lone_bullets, numbered_headings
 from bookbuild.ingest.close import Closer
 from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
 from bookbuild.ingest.epub import ingest_epub, is_epub
-from bookbuild.ingest.isbns import choose, find_isbns
+from bookbuild.ingest.isbns import choose
 from bookbuild.ingest.loc import parse_loc
-from bookbuild.ingest.tw import parse_tw
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
 from bookbuild.ingest.segment import Lines, segment
-from bookbuild.ingest.text import (HAN, cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
+from bookbuild.ingest.titlepage import all_isbns, creators_from_title_page, language_of, title_from_headings
+from bookbuild.ingest.tw import parse_tw
+from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
                                    strip_heading, tidy_title)
 from bookbuild.errors import InputError
 from bookbuild.metadata import dump_metadata
-from bookbuild.model import Creator, Metadata
+from bookbuild.model import Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 _ESCAPE_RE = re.compile(r"\\(.)")
@@ -56,8 +58,8 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     # their lines kept blank so that every other line keeps its number
     lines = [(n, "" if n in evidence.furniture else t) for n, t in source_lines]
     artefacts: list[Diagnostic] = []
-    lines = _extraction_artefacts(lines, artefacts, source_path, has_han(text))
-    lines = _numbered_headings(_lone_bullets(lines), diagnostics, source_path)
+    lines = extraction_artefacts(lines, artefacts, source_path, has_han(text))
+    lines = numbered_headings(lone_bullets(lines), diagnostics, source_path)
     parts = segment(lines, page_starts)
     # pdftotext's output is plain text, not Markdown: its '*', '_', '<' are text
     plain = bool(form_feeds) or source_path.lower().endswith(".txt")
@@ -77,10 +79,10 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     title, subtitle = record.title, record.subtitle
     if not title and front_units:  # the title page's heading, and the one below it
         title = front_units[-1].title
-        page_title, page_subtitle = _title_from_headings(parts.front[-1])
+        page_title, page_subtitle = title_from_headings(parts.front[-1])
         subtitle = page_subtitle if page_title == title else ""
     if not title:
-        title, subtitle = _title_from_headings(lines)
+        title, subtitle = title_from_headings(lines)
     if not title and (parts.front or plain):  # plain text: the title page's first line is the title
         opening = parts.front[0] if parts.front else lines[:10]
         first = [tidy_title(strip_heading(t)) for _, t in opening if t.strip() and not heading_level(t)]
@@ -108,12 +110,12 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
 
     # every ISBN the record, the copyright page and the title pages print; an e-book's own
     # ISBN identifies the EPUB and the print one goes to dc:source (isbns.choose)
-    isbns = _all_isbns(parts)
+    isbns = all_isbns(parts)
     isbn, print_isbn = choose(isbns) if isbns else (record.isbn, "")
     meta = Metadata(
         title=title, subtitle=subtitle,
-        language=_language(text, parts.cip_style),
-        creators=tuple(record.creators or _creators_from_title_page(
+        language=language_of(text, parts.cip_style),
+        creators=tuple(record.creators or creators_from_title_page(
             parts.front[-1:] if parts.front else [lines[:30]], title, subtitle)),
         publisher=record.publisher, place=record.place,
         date=record.date, edition=record.edition, isbn=isbn, print_isbn=print_isbn,
@@ -153,155 +155,6 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
     diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
                                   "Congress Cataloging-in-Publication Data) found", path, 1))
     return CipRecord()
-
-
-_NUMBERED_HEADING_RE = re.compile(
-    r"^(?:(?P<chapter>(?:Chapter|CHAPTER|Part|PART)\s+(?:\d{1,3}|[IVXLC]{1,6}))|(?P<number>\d{1,2}(?:\.\d{1,2}){0,3})\.?"
-    r"\s+(?P<title>[A-Z\u4e00-\u9fff][^.!。]{0,60}))$")
-
-
-_MISSING_PAGE_RE = re.compile(r"^\s*\[MISSING_PAGE_(?:EMPTY|FAIL|POST)(?::(?P<page>\d+))?\]\s*$")
-_REPEATS = 3  # a line said this many times running is a model's loop, not the book
-
-
-def _extraction_artefacts(lines: Lines, found: list[Diagnostic], path: str, chinese: bool) -> Lines:
-    """What an OCR model wrote that is not the book: Nougat's [MISSING_PAGE_…] notes become
-    a visible placeholder (the page's text is lost: the reader should see that it is),
-    and a line repeated three or more times running (a generation loop) is kept once."""
-    out = list(lines)
-    previous, run = None, []
-    for index, (number, text) in enumerate(lines + [(0, "\0")]):
-        missing = _MISSING_PAGE_RE.match(text)
-        if missing:
-            page = missing.group("page") or "?"
-            placeholder = f"［提取时缺页：{page}］" if chinese else f"［page {page} missing from the extraction］"
-            out[index] = (number, placeholder)
-            found.append(Diagnostic("S022", f"the extractor lost page {page} ({text.strip()}): a visible "
-                                    "placeholder stands in its place", path, number))
-            continue
-        if not text.strip():
-            continue
-        if text.strip() == previous:
-            run.append(index)
-            continue
-        if len(run) >= _REPEATS:
-            for i in run[1:]:
-                out[i] = (lines[i][0], "")
-            found.append(Diagnostic("S022", f"the same line {len(run)} times running (an OCR model "
-                                    f"repeating itself): kept once", path, lines[run[0]][0]))
-        previous, run = text.strip(), [index]
-    return out
-
-
-def _lone_bullets(lines: Lines) -> Lines:
-    """pdftotext sets a bullet on a line of its own, the item's text a blank line below:
-    the bullet goes to the text's line (its own line left blank, so numbers stay)."""
-    out = list(lines)
-    for index, (number, text) in enumerate(lines):
-        if text.strip() in ("•", "●", "▪", "◦"):
-            below = next((i for i in range(index + 1, min(index + 3, len(lines))) if lines[i][1].strip()), None)
-            if below is not None and out[below][1].strip() not in ("•", "●", "▪", "◦"):
-                out[index] = (number, "")
-                out[below] = (lines[below][0], f"{text.strip()} {lines[below][1].lstrip()}")
-    return out
-
-
-def _numbered_headings(lines: Lines, diagnostics: list[Diagnostic], path: str) -> Lines:
-    """Plain text with no Markdown heading at all: its numbered headings ("Chapter 2",
-    "2.1 Introduction", "1. Introduction") are headings, by their numbering. Made so
-    only when there are at least two, so that a numbered sentence stays a sentence."""
-    if any(heading_level(t) for _, t in lines):
-        return lines
-    found = {n: m for n, t in lines if len(t.strip()) <= 70 and (m := _NUMBERED_HEADING_RE.match(t.strip()))}
-    if len(found) < 2:
-        return lines
-    out = []
-    for n, t in lines:
-        m = found.get(n)
-        if m:
-            level = 1 if m.group("chapter") else min(3, m.group("number").count(".") + 1)
-            t = "#" * level + " " + t.strip()
-        out.append((n, t))
-    diagnostics.append(Diagnostic("S012", f"no headings marked in the source: {len(found)} numbered "
-                                  "lines (\"2.1 Title\", \"Chapter 2\") taken as headings", path, min(found)))
-    return out
-
-
-_BY_RE = re.compile(r"^(?:(?P<role>edited|translated|illustrated|written)\s+)?by\s+(?P<names>.+)$", re.I)
-_EN_NAME_RE = re.compile(r"^(?:[A-Z][a-zA-Z'’-]+\.?\s+){1,3}[A-Z][a-zA-Z'’-]+$")
-_CN_NAME_RE = re.compile(rf"^(?P<names>[{HAN}·．]{{2,12}}(?:[，,、\s]+[{HAN}·．]{{2,12}})*)\s*(?P<et_al>等)?\s*"
-                         r"(?P<role>编著|主编|著|编|译|繪|绘|撰|譯|編)$")
-_NOT_A_PERSON_RE = re.compile(r"\b(?:Press|Books|Publish\w*|University|Inc|Ltd|Company|House|Group)\b|出版")
-_EN_ROLES = {"edited": "editor", "translated": "translator", "illustrated": "illustrator", "written": "author"}
-_CN_ROLES = {"著": "author", "撰": "author", "编著": "editor", "主编": "editor", "编": "editor", "編": "editor",
-             "译": "translator", "譯": "translator", "绘": "illustrator", "繪": "illustrator"}
-
-
-def _creators_from_title_page(front, title: str, subtitle: str) -> list[Creator]:
-    """No CIP record: the names the title page prints ("Jane Smith", "Edited by John Doe",
-    "严加安 著", "王榮輝 譯")."""
-    creators: list[Creator] = []
-    seen_title = {match_key(title), match_key(subtitle)}
-    for block in front:
-        for _, raw in block:
-            text = " ".join(strip_heading(raw).split())
-            if not text or match_key(text) in seen_title or _NOT_A_PERSON_RE.search(text):
-                continue
-            by, cn = _BY_RE.match(text), _CN_NAME_RE.match(text)
-            if by:
-                role = _EN_ROLES.get((by.group("role") or "written").lower(), "author")
-                names = re.split(r"\s*(?:,|\band\b|&)\s*", by.group("names"))
-                if not all(_EN_NAME_RE.match(name.strip(" .")) for name in names if name.strip(" .")):
-                    continue  # "by the end of this chapter" is a sentence, not a byline
-            elif cn:
-                role = _CN_ROLES.get(cn.group("role"), "author")
-                names = re.split(r"[，,、\s]+", cn.group("names"))
-            elif _EN_NAME_RE.match(text):
-                role, names = "author", [text]
-            else:
-                continue
-            creators += [Creator(name=name.strip(" ."), role=role, et_al=bool(cn and cn.group("et_al")))
-                         for name in names if name.strip(" .")]
-    return creators
-
-
-def _all_isbns(parts) -> list:
-    found: list = []
-    for _, text in list(parts.cip) + list(parts.colophon) + [line for block in parts.front for line in block]:
-        found += [e for e in find_isbns(text) if all(e.isbn != f.isbn for f in found)]
-    return found
-
-
-def _title_from_headings(lines: Lines) -> tuple[str, str]:
-    """No CIP record and no title page: the book's title is the first top-level heading
-    near the start, its subtitle the second-level heading right below it. A title an
-    extractor repeated (cover, then title page) is preferred."""
-    opening = [(n, t) for n, t in lines[:80] if heading_level(t)]
-    level_one = [tidy_title(strip_heading(t)) for _, t in opening if heading_level(t) == 1
-                 and not _NUMBERED_HEADING_RE.match(strip_heading(t))]  # "1. Introduction" is no book title
-    repeated = next((t for t in level_one if level_one.count(t) > 1), None)
-    title = repeated or (level_one[0] if level_one else "")
-    if not title or len(title) > 120:
-        return "", ""
-    at = next(i for i, (_, t) in enumerate(opening) if tidy_title(strip_heading(t)) == title)
-    below = opening[at + 1] if at + 1 < len(opening) else None
-    subtitle = ""
-    if below and heading_level(below[1]) == 2 and below[0] - opening[at][0] <= 3:
-        subtitle = tidy_title(strip_heading(below[1]))
-    return title, subtitle
-
-
-# characters written one way in traditional and another in simplified Chinese, among the
-# most frequent: which set a text uses tells its script
-_TRADITIONAL_RE = re.compile("[們這個來為國書說學對時會與發經過動開問關長現處點見從應業實機後還讓體東認]")
-_SIMPLIFIED_RE = re.compile("[们这个来为国书说学对时会与发经过动开问关长现处点见从应业实机后还让体东认]")
-
-
-def _language(text: str, cip_style: str) -> str:
-    if not has_han(text):
-        return "en"
-    traditional, simplified = len(_TRADITIONAL_RE.findall(text)), len(_SIMPLIFIED_RE.findall(text))
-    return "zh-Hant" if cip_style == "tw" or traditional > simplified else "zh-Hans"
 
 
 def _after(parts, lines: Lines) -> int:
