@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.contents import label_kind
-from bookbuild.ingest.text import (HAN, escape_plain, heading_level, is_closed, join_text, match_key,
-                                   next_label, page_label, page_order, strip_heading, tidy_title)
+from bookbuild.ingest.text import (HAN, HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed,
+                                   join_text, match_key, next_label, page_label, page_order,
+                                   strip_heading, tidy_title)
 from bookbuild.model import ContentsEntry
 
 _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")
@@ -23,8 +24,6 @@ _PRINTED_BULLET_RE = re.compile(r"^(\s*)[•●▪]\s*")
 # with the paragraph before or after them, their lines kept as they are
 _NOT_PROSE_RE = re.compile(r"^\s*(?:<|!\[|\||\$\$)")
 _BYLINE_RE = re.compile(rf"^(?P<name>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)\s+(?P<note>\S.{{0,120}})$")
-_HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
-                      re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
 _MAX_TITLE_CHARS = 40
 _MAX_HEAD_CHARS = 90
 
@@ -169,7 +168,7 @@ class _BodyParser:
             return False  # longer than any head of this unit could print (spaced letters, a number)
         page = None
         if match_key(text) not in keys:
-            for pattern in _HEAD_WITH_PAGE_RE:
+            for pattern in HEAD_WITH_PAGE_RE:
                 m = pattern.match(text)
                 if m and match_key(m.group("text")) in keys and page_label(m.group("page")):
                     page = page_label(m.group("page"))

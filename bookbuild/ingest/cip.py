@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.isbn import isbn_is_valid
+from bookbuild.ingest.isbns import format_isbn
 from bookbuild.ingest.text import HAN, strip_heading
 from bookbuild.model import Cip, Creator
 
@@ -108,7 +109,7 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
 
     isbn = _ISBN_RE.search(joined)
     if isbn:
-        record.isbn = _format_isbn(isbn.group(1))
+        record.isbn = format_isbn(isbn.group(1))
         if not isbn_is_valid(record.isbn):
             record.diagnostics.append(Diagnostic(
                 "M003", f"ISBN {record.isbn} has a wrong check digit", path, line_of("ISBN")))
@@ -124,10 +125,6 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
         warn("CIP record has no access points (Ⅰ. … Ⅳ.)")
     _parse_description(_normalise_punctuation(descriptive), record, warn, line_of)
     return record
-
-
-def _format_isbn(text: str) -> str:
-    return re.sub(r"\s+", "-", text.strip()).upper()
 
 
 def _parse_description(text: str, record: CipRecord, warn, line_of) -> None:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.ingest.cip import CipRecord, _format_isbn, normalise_date
+from bookbuild.ingest.cip import CipRecord, normalise_date
+from bookbuild.ingest.isbns import format_isbn
 from bookbuild.isbn import isbn_is_valid
 from bookbuild.model import Cip, Creator
 
@@ -80,7 +81,7 @@ def parse_loc(lines: list[tuple[int, str]], path: str) -> CipRecord:
     id_line, identifiers = fields.get("Identifiers", (first, ""))
     isbn = re.search(r"ISBN\s*([\dXx-]{10,17})", identifiers)
     if isbn:
-        record.isbn = _format_isbn(isbn.group(1))
+        record.isbn = format_isbn(isbn.group(1))
         if not isbn_is_valid(record.isbn):
             record.diagnostics.append(
                 Diagnostic("M003", f"ISBN {record.isbn} has a wrong check digit", path, id_line))
@@ -140,7 +141,7 @@ def _parse_classic(lines: list[tuple[int, str]], path: str, record: CipRecord) -
             record.place, record.publisher, record.date = place, publisher.strip(), normalise_date(date)
     isbn = re.search(r"ISBN\s*([\dXx-]{10,17})", " ".join(t for _, t in texts))
     if isbn:
-        record.isbn = _format_isbn(isbn.group(1))
+        record.isbn = format_isbn(isbn.group(1))
     for _, text in texts:
         for m in _TRACING_RE.finditer(text):
             if m.group("mark").isdigit():

@@ -15,14 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import (has_leaders, match_key, next_label, page_label, page_order,
-                                   roman_value)
+from bookbuild.ingest.text import (HEAD_WITH_PAGE_RE, has_leaders, match_key, next_label, page_label,
+                                   page_order, roman_value)
 
 Lines = list[tuple[int, str]]
 _EDGE_LINES = 3  # how far into a page from the top and from the bottom furniture is looked for
 _MAX_FURNITURE_CHARS = 90
-_NUMBER_BESIDE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
-                     re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ def numbered_heads(lines: Lines) -> set[str]:
         stripped = text.strip().lstrip("#").strip()
         if not stripped or len(stripped) > _MAX_FURNITURE_CHARS:
             continue
-        for pattern in _NUMBER_BESIDE_RE:
+        for pattern in HEAD_WITH_PAGE_RE:
             m = pattern.match(stripped)
             if m and page_label(m.group("page")) and match_key(m.group("text")):
                 numbers.setdefault(match_key(m.group("text")), set()).add(m.group("page"))
@@ -139,7 +137,7 @@ def _from_each_end(page: Lines) -> tuple[Lines, Lines]:
 def _text_key(text: str) -> str:
     """The key of a head or foot without its page number."""
     stripped = text.strip()
-    for pattern in _NUMBER_BESIDE_RE:
+    for pattern in HEAD_WITH_PAGE_RE:
         m = pattern.match(stripped)
         if m and page_label(m.group("page")):
             stripped = m.group("text")
@@ -165,7 +163,7 @@ def _furniture(text: str, repeated: set[str], index: int) -> tuple[str | None, s
     if index == 0 or len(stripped) > _MAX_FURNITURE_CHARS:
         return None, None
     if _text_key(stripped) in repeated:
-        for pattern in _NUMBER_BESIDE_RE:
+        for pattern in HEAD_WITH_PAGE_RE:
             m = pattern.match(stripped)
             if m and page_label(m.group("page")):
                 return "running head with page number", page_label(m.group("page"))

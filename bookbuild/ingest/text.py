@@ -21,6 +21,11 @@ CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
+# a running head or foot with its page number on one side: "12 Chapter 1. Title", "Preface xi"
+HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
+                     re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
+
+
 def is_han(ch: str) -> bool:
     return bool(_HAN_RE.match(ch))
 

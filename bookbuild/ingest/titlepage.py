@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+from bookbuild.ingest.cip import ROLES as CN_ROLES
 from bookbuild.ingest.cleanup import NUMBERED_HEADING_RE
 from bookbuild.ingest.isbns import find_isbns
 from bookbuild.ingest.text import HAN, has_han, heading_level, match_key, strip_heading, tidy_title
+from bookbuild.ingest.tw import ROLES as TW_ROLES
 from bookbuild.model import Creator
 
 Lines = list[tuple[int, str]]
@@ -18,8 +20,6 @@ _CN_NAME_RE = re.compile(rf"^(?P<names>[{HAN}·．]{{2,12}}(?:[，,、\s]+[{HAN}
                          r"(?P<role>编著|主编|著|编|译|繪|绘|撰|譯|編)$")
 _NOT_A_PERSON_RE = re.compile(r"\b(?:Press|Books|Publish\w*|University|Inc|Ltd|Company|House|Group)\b|出版")
 _EN_ROLES = {"edited": "editor", "translated": "translator", "illustrated": "illustrator", "written": "author"}
-_CN_ROLES = {"著": "author", "撰": "author", "编著": "editor", "主编": "editor", "编": "editor", "編": "editor",
-             "译": "translator", "譯": "translator", "绘": "illustrator", "繪": "illustrator"}
 
 
 def creators_from_title_page(front, title: str, subtitle: str) -> list[Creator]:
@@ -39,7 +39,7 @@ def creators_from_title_page(front, title: str, subtitle: str) -> list[Creator]:
                 if not all(_EN_NAME_RE.match(name.strip(" .")) for name in names if name.strip(" .")):
                     continue  # "by the end of this chapter" is a sentence, not a byline
             elif cn:
-                role = _CN_ROLES.get(cn.group("role"), "author")
+                role = {**CN_ROLES, **TW_ROLES}.get(cn.group("role"), "author")
                 names = re.split(r"[，,、\s]+", cn.group("names"))
             elif _EN_NAME_RE.match(text):
                 role, names = "author", [text]

@@ -20,7 +20,7 @@ from bookbuild.model import Cip, Creator
 TW_HEADING_RE = re.compile(r"國家圖書館出版品預行編目\s*[(（]\s*CIP\s*[)）]\s*資料")
 # the last line: the 中文圖書分類法 class and the library's record number
 TW_END_RE = re.compile(r"^\s*(?P<class>\d{3}(?:\.\d+)?)\s+(?P<number>\d{8,10})\s*$")
-_ROLES = {"著": "author", "撰": "author", "編著": "editor", "主編": "editor", "編": "editor",
+ROLES = {"著": "author", "撰": "author", "編著": "editor", "主編": "editor", "編": "editor",
           "譯": "translator", "繪": "illustrator", "圖": "illustrator"}
 _ROLE_RE = re.compile(r"(等)?\s*(編著|主編|編|著|撰|譯|繪|圖)$")
 
@@ -46,7 +46,7 @@ def parse_tw(lines: list[tuple[int, str]], path: str) -> CipRecord:
             role = _ROLE_RE.search(name)
             person = _ROLE_RE.sub("", name).strip(" .,，")
             if person:
-                record.creators.append(Creator(name=person, role=_ROLES[role.group(2)] if role else "author",
+                record.creators.append(Creator(name=person, role=ROLES[role.group(2)] if role else "author",
                                                et_al=bool(role and role.group(1))))
     else:
         record.diagnostics.append(Diagnostic("M004", "Taiwan CIP record has no title", path, texts[0][0]))
