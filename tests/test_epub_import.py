@@ -47,6 +47,7 @@ def test_epub2_backlist_title(tmp_path, capsys):
     assert "5 \\* 3 &lt; 20" in one  # text, not markup
     assert "![A river mouth](images/fig.png)" in one and dict(result.images)["images/fig.png"][:4] == b"\x89PNG"
     assert "<table><tr><th>River</th>" in one and "- stone\n    - granite" in one
+    assert "<td>Nile river</td>" in one and "x()" not in one  # the script goes, its tail stays
     assert "alert" not in one and "steal" not in one
     assert "> Water remembers." in two and "1\\. A saying of the delta.\n{: #note1}" in two
     assert "script(s)" in result.report and "event handler(s)" in result.report

@@ -580,7 +580,7 @@ class _Converter:
             if not isinstance(node.tag, str):
                 continue
             if _local(node) in _DROPPED:
-                node.getparent().remove(node)
+                _remove_keeping_tail(node)
                 continue
             if _local(node) in ("svg", "math"):
                 continue  # their own vocabulary; the build checks SVG for active content
@@ -615,6 +615,17 @@ _BREAK = "\x00br\x00"
 _BREAK_RE = re.compile(r"\s*\x00br\x00\s*")
 _LEADING_MARK_RE = re.compile(r"^(\d+|)([.)+-])(?=\s)")
 _MARKERS_ONLY_RE = re.compile(r"(?:\{\{page [^}]+\}\})+")
+
+
+def _remove_keeping_tail(node) -> None:
+    """Take an element out; the text after it stays where it was."""
+    parent, tail = node.getparent(), node.tail or ""
+    previous = node.getprevious()
+    if tail and previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    elif tail:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
 
 
 def _wrap(mark: str, text: str) -> str:
