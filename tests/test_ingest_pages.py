@@ -187,3 +187,15 @@ def test_pages_after_the_copyright_page_are_read_once(tmp_path):
     result = ingest(source.encode(), "raw.md")
     write_result(result, tmp_path)
     assert main(["build", "--root", str(tmp_path), "-q"]) == 0
+
+
+def test_numbered_chapter_headings_are_not_running_heads():
+    """'Chapter 1', 'Chapter 2', 'Chapter 3' repeat a word with a number, like a running
+    head with its page: they number the book's parts, and stay headings."""
+    markdown = "# A Book\n\nJane Smith\n\n# Chapter 1\n\nOne.\n\n# Chapter 2\n\nTwo.\n\n# Chapter 3\n\nThree.\n"
+    plain = "Title\n\fChapter 1\n\nText one.\n\fChapter 2\n\nText two.\n\fChapter 3\n\nText three.\n"
+    for source, name in ((markdown, "b.md"), (plain, "b.txt")):
+        result = ingest(source.encode(), name)
+        assert [n for n, _ in result.files if "chapter-" in n] == [
+            "book/02-chapter-1.md", "book/03-chapter-2.md", "book/04-chapter-3.md"], name
+        assert "running head with page number" not in result.report

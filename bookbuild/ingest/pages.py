@@ -23,6 +23,13 @@ _EDGE_LINES = 3  # how far into a page from the top and from the bottom furnitur
 _MAX_FURNITURE_CHARS = 90
 
 
+# "Chapter 2", "Part 3", "Step 4": a word and a number that number the book's own parts,
+# repeated with other numbers but never a running head with a page number
+NUMBERING_WORDS = {"chapter", "part", "section", "lesson", "unit", "step", "figure", "fig", "table",
+                   "appendix", "exercise", "example", "book", "volume", "vol", "act", "scene",
+                   "question", "problem", "lecture", "session", "day", "week", "plate", "map", "note"}
+
+
 @dataclass(frozen=True)
 class PageEvidence:
     # line number where a printed page begins -> (label, known): known when the page
@@ -59,7 +66,7 @@ def numbered_heads(lines: Lines) -> set[str]:
             if m and page_label(m.group("page")) and match_key(m.group("text")):
                 numbers.setdefault(match_key(m.group("text")), set()).add(m.group("page"))
                 break
-    return {key for key, found in numbers.items() if len(found) >= 3}
+    return {key for key, found in numbers.items() if len(found) >= 3 and key not in NUMBERING_WORDS}
 
 
 def page_evidence(lines: Lines, page_starts: list[int], separators: list[int] = ()) -> PageEvidence:
@@ -152,7 +159,7 @@ def _repeated_edges(pages: list[Lines]) -> set[str]:
     for page in pages[1:]:
         keys = {_text_key(t) for _, t in _edges(page)
                 if len(t.strip()) <= _MAX_FURNITURE_CHARS and not has_leaders(t)}  # not a contents line
-        seen.update(k for k in keys if k and not k.isdigit())
+        seen.update(k for k in keys if k and not k.isdigit() and k not in NUMBERING_WORDS)
     return {key for key, count in seen.items() if count >= 2}
 
 
