@@ -15,6 +15,8 @@ import re
 
 from lxml import etree
 
+from bookbuild.book.xml import safe_parser
+
 Finding = tuple[str, str, str]
 
 _FORBIDDEN = {"script", "iframe", "object", "embed", "form", "frame", "frameset", "base", "applet",
@@ -121,9 +123,8 @@ def svg_findings(data: bytes) -> list[tuple[str, str]]:
     """(code, message) for an SVG image file: refused if it declares entities (an
     entity-expansion bomb, or an external entity reading a file) or carries active or
     remote content, exactly as inline SVG would be."""
-    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
         return [("S005", f"not well-formed SVG ({exc.msg}): it cannot be checked for script")]
     found = []

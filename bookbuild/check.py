@@ -12,15 +12,14 @@ from lxml import etree
 
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
-from bookbuild.ingest.text import match_key, page_order, roman_value
+from bookbuild.book.pages import page_order, roman_value
+from bookbuild.book.xml import EPUB_TYPE, OPF, XHTML, safe_parser
+from bookbuild.text import match_key
 from bookbuild.model import NavPoint
 from bookbuild.pipeline import Modelled, build
 from bookbuild.validators import run_epubcheck, run_vnu
 
-XHTML = "http://www.w3.org/1999/xhtml"
-EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
-OPF = "http://www.idpf.org/2007/opf"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_PARSER = safe_parser()
 
 
 def run_check(root: Path, vnu: Path | None = None) -> list[Diagnostic]:

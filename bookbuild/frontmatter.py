@@ -5,10 +5,10 @@ from __future__ import annotations
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from bookbuild.book.xml import EPUB, XHTML
 from bookbuild.cache import key as cache_key
 from bookbuild.labels import labels
 from bookbuild.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
-from bookbuild.parse import EPUB, XHTML
 
 E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
 

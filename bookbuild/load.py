@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from bookbuild.active import css_findings
+from bookbuild.book.pages import is_label
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest
 from bookbuild.kinds import KINDS
@@ -127,7 +128,7 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         if key in front and not isinstance(front[key], (str, type(None))):
             diags.append(Diagnostic("S003", f"`{key}` must be text", path, lines[key]))
     page = front.get("page")
-    if page is not None and not re.fullmatch(r"\d+|[ivxlcdm]+", str(page)):
+    if page is not None and not is_label(str(page)):
         diags.append(Diagnostic("P001", f"page {page!r} is not an arabic or lower-case roman "
                                 "numeral", path, lines["page"]))
     inferred = front.get("inferred_pages") or []

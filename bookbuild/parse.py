@@ -17,6 +17,8 @@ import markdown
 from lxml import etree
 
 from bookbuild.active import tree_findings
+from bookbuild.book.pages import is_label
+from bookbuild.book.xml import EPUB, XHTML, safe_parser
 from bookbuild.cache import Cache
 from bookbuild.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
@@ -26,9 +28,6 @@ from bookbuild.parallel import map_units
 from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 from bookbuild.nav import unit_reading_order
 
-XHTML = "http://www.w3.org/1999/xhtml"
-EPUB = "http://www.idpf.org/2007/ops"
-_VALID_LABEL_RE = re.compile(r"^(\d+|[ivxlcdm]+)$")
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 
@@ -56,13 +55,9 @@ def to_xml_text(html_text: str) -> str:
     return _NAMED_ENTITY_RE.sub(replace, html_text)
 
 
-def _xml_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
 def parse_fragment(xhtml: str) -> etree._Element:
     return etree.fromstring(f'<body xmlns="{XHTML}" xmlns:epub="{EPUB}">{to_xml_text(xhtml)}</body>',
-                            _xml_parser())
+                            safe_parser())
 
 
 class _Locator:
@@ -218,7 +213,7 @@ def _page_markers(root, source: UnitSource, locate: _Locator, diags) -> list[Pag
         if label is None:
             continue
         line = locate.line_of(f"{{{{page {label}}}}}")
-        if not _VALID_LABEL_RE.match(label):
+        if not is_label(label):
             diags.append(Diagnostic("P001", f"page marker {{{{page {label}}}}}: the label must be "
                                     "an arabic or lower-case roman numeral", source.path, line))
             continue

@@ -7,17 +7,15 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
+from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
 from bookbuild.kinds import KINDS
 from bookbuild.labels import labels
 from bookbuild.model import Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
 from bookbuild.nav import NAV_DOC
-from bookbuild.parse import EPUB, XHTML, _xml_parser
 from bookbuild.splice import fragment, placeholder, splice
 
 _NSMAP = {None: XHTML, "epub": EPUB}
 E = ElementMaker(namespace=XHTML, nsmap=_NSMAP)
-EPUB_TYPE = f"{{{EPUB}}}type"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def mark_pagebreak(span: etree._Element, label: str) -> etree._Element:
@@ -51,7 +49,7 @@ def render_section(resolved: ResolvedUnit, meta: Metadata, fragment: str) -> etr
             byline.append(E.span(source.author_note, {"class": "author-note"}))
         header.append(byline)
     section.append(header)
-    body = etree.fromstring(fragment, _xml_parser())
+    body = etree.fromstring(fragment, safe_parser())
     if unit.renamed_ids:
         renames = dict(unit.renamed_ids)
         for element in body.iter(*(f"{{{XHTML}}}h{n}" for n in range(1, 7))):

@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.ingest.text import page_order
+from bookbuild.book.pages import page_order
 from bookbuild.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
 
 _EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

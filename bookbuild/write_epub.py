@@ -17,16 +17,14 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
+from bookbuild.book import xml as ns
 from bookbuild.model import Accessibility, Document, Metadata, Navigation, NavPoint
 from bookbuild.splice import fragment, placeholder, splice
 from bookbuild.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
-OPF_NS = "http://www.idpf.org/2007/opf"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
-OPF = ElementMaker(namespace=OPF_NS, nsmap={None: OPF_NS, "dc": DC_NS})
-DC = ElementMaker(namespace=DC_NS, nsmap={"dc": DC_NS})
-NCX = ElementMaker(namespace=NCX_NS, nsmap={None: NCX_NS})
+OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
+DC = ElementMaker(namespace=ns.DC, nsmap={"dc": ns.DC})
+NCX = ElementMaker(namespace=ns.NCX, nsmap={None: ns.NCX})
 E = ElementMaker()  # no namespace: spliced into the NCX shell, whose default namespace it takes
 MARC = {"author": "aut", "editor": "edt", "translator": "trl", "illustrator": "ill",
         "contributor": "ctb"}
@@ -140,7 +138,7 @@ def package_document(meta, a11y, modified, docs: list[Document], css: list[str],
             spine.append(OPF.itemref(idref=_item_id(doc.name)))
     package = OPF.package(package_metadata(meta, a11y, modified, has_pages), manifest, spine,
                           version="3.0", **{"unique-identifier": "pub-id"})
-    package.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    package.set(ns.XML_LANG, meta.language)
     return etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
@@ -198,7 +196,7 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
                     NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))))
     shell = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(placeholder("toc")),
                     version="2005-1")
-    shell.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    shell.set(ns.XML_LANG, meta.language)
     parts = {"toc": lambda: (fragment(point(item)) for item in nav.toc)}
     if nav.page_list:
         shell.append(NCX.pageList(NCX.navLabel(NCX.text(page_label)), placeholder("pages")))

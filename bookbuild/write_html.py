@@ -12,17 +12,15 @@ from lxml import etree
 from lxml.builder import E
 from lxml.etree import SubElement
 
+from bookbuild.book.xml import EPUB, XML_LANG
 from bookbuild.frontmatter import creators_line
 from bookbuild.labels import labels
 from bookbuild.model import Metadata, NavPoint, PageRef
 
-EPUB_NS = "http://www.idpf.org/2007/ops"
 SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
 SIDEBAR_AROUND = 15
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOTE_ID = re.compile(r"^fn(ref)?-")
 _EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
-_EPUB_ATTR = "{http://www.idpf.org/2007/ops}"
 _WITH_XML_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
 _SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
@@ -220,7 +218,7 @@ def plain_section(section: etree._Element, site: _Site) -> etree._Element:
     # attributes cost as much as the rest of this function
     for node in _WITH_XML_LANG(element):
         node.set("lang", node.attrib.pop(XML_LANG))
-    etree.strip_attributes(element, f"{_EPUB_ATTR}*")
+    etree.strip_attributes(element, f"{{{EPUB}}}*")
     etree.cleanup_namespaces(element)
     for span in list(element.iter("span")):
         if span.get("role") == "doc-pagebreak":

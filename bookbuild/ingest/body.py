@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.contents import label_kind
-from bookbuild.ingest.text import (HAN, HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed,
-                                   join_text, match_key, next_label, page_label, page_order,
-                                   strip_heading, tidy_title)
+from bookbuild.book.pages import next_label, page_label, page_order
+from bookbuild.text import HAN, match_key, strip_heading
+from bookbuild.ingest.text import (HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed, join_text,
+                                   tidy_title)
 from bookbuild.model import ContentsEntry
 
 _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")

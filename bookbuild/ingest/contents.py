@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import (HAN, has_leaders, heading_level, match_key, page_label, strip_heading,
-                                   strip_leaders, tidy_title)
+from bookbuild.book.pages import page_label
+from bookbuild.text import HAN, match_key, strip_heading
+from bookbuild.ingest.text import has_leaders, heading_level, strip_leaders, tidy_title
 from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.model import ContentsEntry
 

@@ -26,12 +26,13 @@ from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
 from bookbuild.ingest.body import Block, DraftUnit
 from bookbuild.ingest.isbns import format_isbn
-from bookbuild.ingest.text import escape_plain, page_label
+from bookbuild.book.pages import page_label, page_order
+from bookbuild.book.xml import XHTML, safe_parser
+from bookbuild.ingest.text import escape_plain
 from bookbuild.isbn import isbn_is_valid
 from bookbuild.kinds import KINDS
 from bookbuild.model import Creator, Metadata
 
-XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 _MAX_ENTRIES = 10_000
 _MAX_BYTES = 512 * 2**20  # uncompressed, all entries together
@@ -161,7 +162,6 @@ def ingest_epub(data: bytes, path: str):
 
 
 def _page_sort(label: str) -> tuple[int, int]:
-    from bookbuild.ingest.text import page_order
     return page_order(label)
 
 
@@ -187,9 +187,8 @@ def _check_archive(data: bytes, path: str) -> None:
 
 
 def _parse(content: bytes, href: str, state: _Import):
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        return etree.fromstring(content, parser)
+        return etree.fromstring(content, safe_parser())
     except etree.XMLSyntaxError:
         pass
     from lxml import html as lxml_html

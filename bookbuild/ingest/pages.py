@@ -11,12 +11,12 @@ is not printed is counted from its neighbours, and says so (known=False).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bookbuild.ingest.text import (HEAD_WITH_PAGE_RE, has_leaders, match_key, next_label, page_label,
-                                   page_order, roman_value)
+from bookbuild.book.pages import next_label, page_label, page_order, roman_value
+from bookbuild.text import match_key
+from bookbuild.ingest.text import HEAD_WITH_PAGE_RE, has_leaders
 
 Lines = list[tuple[int, str]]
 _EDGE_LINES = 3  # how far into a page from the top and from the bottom furniture is looked for

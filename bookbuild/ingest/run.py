@@ -25,8 +25,9 @@ from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separator
 from bookbuild.ingest.segment import Lines, segment
 from bookbuild.ingest.titlepage import all_isbns, creators_from_title_page, language_of, title_from_headings
 from bookbuild.ingest.tw import parse_tw
-from bookbuild.ingest.text import (cn_number, escape_plain, has_han, heading_level, match_key, roman_value,
-                                   strip_heading, tidy_title)
+from bookbuild.book.pages import roman_value
+from bookbuild.text import has_han, match_key, strip_heading
+from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
 from bookbuild.errors import InputError
 from bookbuild.metadata import dump_metadata
 from bookbuild.model import Metadata

@@ -1,14 +1,12 @@
-"""Text normalisation shared by the ingest parsers (CJK-aware)."""
+"""Text normalisation shared by the ingest parsers (CJK-aware). What the build needs as
+well lives in bookbuild.text (title keys) and bookbuild.book.pages (page labels)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_RE = re.compile(f"[{HAN}]")
-_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*")
-_TAG_RE = re.compile(r"</?(?:b|strong|i|em|u|span|font)\b[^>]*>", re.I)
+from bookbuild.text import HAN
+
 # dot leaders, also as pdftotext spaces them (". . . .")
 _LEADER_RE = re.compile(r"(?:…{2,}|…|·{3,}|\.{3,}|(?:\s?\.){3,}|．{2,}|-{3,}|_{3,})")
 _LINE_END_HYPHEN_RE = re.compile(r"(?<![A-Za-z])[a-z]{2,}-$|[A-Za-z][a-z]+-$")
@@ -24,21 +22,6 @@ CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # a running head or foot with its page number on one side: "12 Chapter 1. Title", "Preface xi"
 HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
                      re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
-
-
-def is_han(ch: str) -> bool:
-    return bool(_HAN_RE.match(ch))
-
-
-def has_han(text: str) -> bool:
-    return bool(_HAN_RE.search(text))
-
-
-def strip_heading(line: str) -> str:
-    """'## 前 言' -> '前 言'; also drops <b> tags and trailing spaces."""
-    if "<" not in line and "#" not in line[:10]:
-        return line.strip()  # most lines: nothing to strip but spaces
-    return _TAG_RE.sub("", _HEADING_RE.sub("", line)).strip()
 
 
 def heading_level(line: str) -> int:
@@ -71,15 +54,6 @@ def tidy_title(text: str) -> str:
 
 
 # what a key leaves out: all but letters, digits (\w less '_', as str.isalnum()) and '+'
-_KEY_DROP_RE = re.compile(r"[^\w+]|_")
-
-
-def match_key(text: str) -> str:
-    """A key that ignores spacing, width and punctuation: for matching titles."""
-    text = unicodedata.normalize("NFKC", strip_heading(text))
-    return _KEY_DROP_RE.sub("", text).lower()
-
-
 def has_leaders(text: str) -> bool:
     return _LEADER_RE.search(text) is not None
 
@@ -108,55 +82,6 @@ def cn_number(text: str) -> int | None:
             total += (digit or 1) * CN_UNITS[ch]
             digit = 0
     return total + digit
-
-
-_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
-
-
-def roman_value(text: str) -> int | None:
-    text = text.lower()
-    if not text or any(ch not in _ROMAN for ch in text):
-        return None
-    total = 0
-    for i, ch in enumerate(text):
-        value = _ROMAN[ch]
-        if i + 1 < len(text) and _ROMAN[text[i + 1]] > value:
-            total -= value
-        else:
-            total += value
-    return total
-
-
-def page_label(text: str) -> str | None:
-    """'001' -> '1', '/ 30' -> '30', 'xii' -> 'xii'; None if not a page number."""
-    text = text.strip().lstrip("/").strip()
-    if text.isdigit() and len(text) <= 4:
-        return str(int(text))
-    if re.fullmatch(r"[ivxlcdm]{1,7}", text) and roman_value(text):
-        return text
-    return None
-
-
-def next_label(label: str) -> str:
-    """The page after `label`, in the same numbering (arabic or lower roman)."""
-    if label.isdigit():
-        return str(int(label) + 1)
-    value = (roman_value(label) or 0) + 1
-    out = ""
-    for number, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
-                            (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"),
-                            (5, "v"), (4, "iv"), (1, "i")):
-        while value >= number:
-            out += numeral
-            value -= number
-    return out
-
-
-def page_order(label: str) -> tuple[int, int]:
-    """Sort key: roman front-matter pages before arabic ones."""
-    if label.isdigit():
-        return (1, int(label))
-    return (0, roman_value(label) or 0)
 
 
 _PLAIN_SPECIAL_RE = re.compile(r"[\\`*_\[\]{}#|]")

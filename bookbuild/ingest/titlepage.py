@@ -8,7 +8,8 @@ import re
 from bookbuild.ingest.cip import ROLES as CN_ROLES
 from bookbuild.ingest.cleanup import NUMBERED_HEADING_RE
 from bookbuild.ingest.isbns import find_isbns
-from bookbuild.ingest.text import HAN, has_han, heading_level, match_key, strip_heading, tidy_title
+from bookbuild.text import HAN, has_han, match_key, strip_heading
+from bookbuild.ingest.text import heading_level, tidy_title
 from bookbuild.ingest.tw import ROLES as TW_ROLES
 from bookbuild.model import Creator
 
