@@ -15,7 +15,7 @@ from bookbuild.errors import InputError
 from bookbuild.book.pages import page_order, roman_value
 from bookbuild.book.xml import EPUB_TYPE, OPF, XHTML, safe_parser
 from bookbuild.text import match_key
-from bookbuild.model import NavPoint
+from bookbuild.book.model import NavPoint
 from bookbuild.pipeline import Modelled, build
 from bookbuild.validators import run_epubcheck, run_vnu
 

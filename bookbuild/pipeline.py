@@ -9,7 +9,7 @@
     nav      ResolvedBook -> Navigation           toc, landmarks, page-list
     render   -> cache                             per unit: XHTML, HTML page, book.html
                                                   section; per book: package, NCX, nav,
-                                                  index pages (bookbuild.products: cached,
+                                                  index pages (bookbuild.incremental.render_cache: cached,
                                                   parallel)
     write    -> EPUB / html/                      assembled from the cache, side by side
     check    -> Diagnostics                       bookbuild.check
@@ -17,8 +17,8 @@
 Everything is read, modelled and resolved before anything is written; a build with an
 error writes nothing. Work is keyed by content in OUT/.bookbuild-cache, so a rebuild
 redoes only what an edit changed, and a build with nothing changed writes nothing. The
-state of the last build (bookbuild.state) says what changed; when that is only the text
-of a few units, bookbuild.quick re-renders them and splices them into the outputs
+state of the last build (bookbuild.incremental.state) says what changed; when that is only the text
+of a few units, bookbuild.incremental.quick re-renders them and splices them into the outputs
 without modelling the rest of the book.
 """
 
@@ -32,22 +32,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bookbuild.a11y import accessibility
-from bookbuild.cache import Cache, CacheDamaged, key
+from bookbuild.book.a11y import accessibility
+from bookbuild.incremental.cache import Cache, CacheDamaged, key
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, UsageError, write_error
-from bookbuild.frontmatter import with_generated_front_matter
-from bookbuild.images import collect_images
-from bookbuild.load import LoadedBook, load
-from bookbuild.model import Book, Modelled
-from bookbuild.nav import build_nav
+from bookbuild.book.generated_pages import with_generated_front_matter
+from bookbuild.book.images import collect_images
+from bookbuild.book.load import LoadedBook, load
+from bookbuild.book.model import Book, Modelled
+from bookbuild.book.nav import build_nav
 from bookbuild.parallel import no_gc, worker_count
-from bookbuild.parse import parse_unit_files
+from bookbuild.book.parse import parse_unit_files
 from bookbuild.fileio import recover, remove_leftovers
-from bookbuild.products import live_entries, plan, quick_context, render, write_outputs
-from bookbuild.quick import quick_rebuild
-from bookbuild.resolve import resolve
-from bookbuild.state import (JOURNAL_NAME, BuildState, compare_inputs, listings, outputs_state, read_state,
+from bookbuild.incremental.render_cache import live_entries, plan, quick_context, render, write_outputs
+from bookbuild.incremental.quick import quick_rebuild
+from bookbuild.book.resolve import resolve
+from bookbuild.incremental.state import (JOURNAL_NAME, BuildState, compare_inputs, listings, outputs_state, read_state,
                              output_record,
                              record_inputs, write_state)
 

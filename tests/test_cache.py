@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bookbuild.cache import Cache, CacheDamaged
+from bookbuild.incremental.cache import Cache, CacheDamaged
 from bookbuild.parallel import map_units
 
 _SHARED: Cache | None = None
@@ -49,7 +49,7 @@ def test_a_torn_index_line_or_missing_data_is_a_miss(tmp_path):
 
 
 def test_prune_keeps_live_entries_and_drops_the_rest(tmp_path, monkeypatch):
-    monkeypatch.setattr("bookbuild.cache._PRUNE_SLACK", 0)
+    monkeypatch.setattr("bookbuild.incremental.cache._PRUNE_SLACK", 0)
     (tmp_path / "render" / "ab").mkdir(parents=True)  # an older bookbuild's cache layout
     cache = Cache(tmp_path)
     for n in range(10):

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bookbuild.ingest.cip import normalise_date, parse_cip
-from bookbuild.isbn import isbn_is_valid
+from bookbuild.book.isbn import isbn_is_valid
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.segment import segment
 

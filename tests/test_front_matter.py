@@ -8,8 +8,8 @@ from bookbuild.cli import main
 from bookbuild.ingest import ingest
 from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.write import write_result
-from bookbuild.metadata import parse_metadata
-from bookbuild.model import IsbnEntry
+from bookbuild.book.metadata import parse_metadata
+from bookbuild.book.model import IsbnEntry
 from conftest import FIXTURES
 from epub_helpers import read_xml
 

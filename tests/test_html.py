@@ -155,7 +155,7 @@ def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
 
     from lxml import etree
 
-    from bookbuild.write_html import plain_section
+    from bookbuild.render.html_site import plain_section
     section = etree.XML(
         '<section xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
         'epub:type="chapter" role="doc-chapter" class="unit"><p xml:lang="en" id="p1">English '
@@ -171,8 +171,8 @@ def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
 def test_plain_section_drops_epub_markup_and_keeps_languages():
     from lxml import etree
 
-    from bookbuild.metadata import parse_metadata
-    from bookbuild.write_html import make_site, plain_section
+    from bookbuild.book.metadata import parse_metadata
+    from bookbuild.render.html_site import make_site, plain_section
     xhtml, epub = "http://www.w3.org/1999/xhtml", "http://www.idpf.org/2007/ops"
     section = etree.fromstring(
         f'<section xmlns="{xhtml}" xmlns:epub="{epub}" epub:type="chapter" class="unit">'

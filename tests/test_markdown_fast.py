@@ -1,4 +1,4 @@
-"""The inline fast path (bookbuild/markdown_ext.py) changes no output: whole books and
+"""The inline fast path (bookbuild/book/markdown_ext.py) changes no output: whole books and
 tricky snippets convert to the same bytes with and without it."""
 
 import sys
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.load import load, read_unit_file
-from bookbuild.markdown_ext import new_converter
+from bookbuild.book.load import load, read_unit_file
+from bookbuild.book.markdown_ext import new_converter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

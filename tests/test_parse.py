@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.load import read_unit
-from bookbuild.parse import parse_units
+from bookbuild.book.load import read_unit
+from bookbuild.book.parse import parse_units
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "markdown").glob("*.md"))
 

@@ -20,9 +20,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bookbuild import parse as parse_module
+from bookbuild.book import parse as parse_module
 from bookbuild.cli import main
-from bookbuild.load import FRONT_KEYS
+from bookbuild.book.load import FRONT_KEYS
 from conftest import ROOT, write_book
 
 FUZZ_SECONDS = float(os.environ.get("BOOKBUILD_FUZZ_SECONDS", "0"))

@@ -1,4 +1,4 @@
-"""Quick rebuilds (bookbuild.quick): an edit of a unit's text is spliced into the
+"""Quick rebuilds (bookbuild.incremental.quick): an edit of a unit's text is spliced into the
 outputs without modelling the book, and the result is byte-identical to a clean build;
 every edit the splice cannot account for falls back to the full build."""
 
@@ -12,8 +12,8 @@ import pytest
 import bookbuild.pipeline as pipeline
 from bookbuild.fileio import StagedFiles, copy_range, replace_files
 from bookbuild.pipeline import CACHE_FOLDER, build
-from bookbuild.state import STATE_NAME
-from bookbuild.zipwriter import deflate, replace_entries, stored, write_zip
+from bookbuild.incremental.state import STATE_NAME
+from bookbuild.write.zipwriter import deflate, replace_entries, stored, write_zip
 from conftest import ROOT
 from test_incremental import assert_same_as_clean, snapshot
 
@@ -236,7 +236,7 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     """A change in the same timestamp tick as the recording leaves the signature as
     recorded: such a "racy" file is digested, not trusted."""
     import dataclasses
-    from bookbuild.state import read_state, signature, write_state
+    from bookbuild.incremental.state import read_state, signature, write_state
     out = tmp_path / "out"
     build(book, out)
     path = chapter(book, 4)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import parse as parse_module
+from bookbuild.book import parse as parse_module
 from bookbuild.cli import main
 from bookbuild.validators import vnu_jar
 from conftest import ROOT, write_book

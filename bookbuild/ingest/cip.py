@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.isbn import isbn_is_valid
+from bookbuild.book.isbn import isbn_is_valid
 from bookbuild.ingest.isbns import format_isbn
 from bookbuild.text import HAN, strip_heading
-from bookbuild.model import Cip, Creator
+from bookbuild.book.model import Cip, Creator
 
 CIP_HEADING_RE = re.compile(r"图书在版编目\s*[(（]\s*CIP\s*[)）]\s*数据")
 CIP_NUMBER_RE = re.compile(

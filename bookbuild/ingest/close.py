@@ -3,7 +3,7 @@
 Ingest passes what it does not understand through as Markdown, and raw extractions are
 full of what the build refuses: malformed or active raw HTML, entities HTML does not
 know, page markers with odd labels, images that were never extracted. Each block that
-could hold such things is put to the build's own parser (bookbuild.parse.parse_unit);
+could hold such things is put to the build's own parser (bookbuild.book.parse.parse_unit);
 what it refuses is repaired where that loses nothing (HTML re-parsed by lxml's forgiving
 HTML parser, script, styles and event handlers dropped) and otherwise kept as escaped,
 visible text. Images are found beside the source and copied into book/images/, or
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.ingest.body import DraftUnit
-from bookbuild.model import UnitSource
+from bookbuild.book.model import UnitSource
 
 _SUSPECT = re.compile(r"[<&]|\{\{|!\[")
 _IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\(\s*<?(?P<src>[^)\n\"<>]+?)>?(?:\s+\"[^\"\n]*\")?\s*\)")
@@ -110,7 +110,7 @@ class Closer:
     def _refused(self, text: str) -> list[str]:
         # imported here: most sources have no block to check, and the parser brings in
         # Python-Markdown and lxml (a tenth of a second for ingest of 1,000 pages)
-        from bookbuild.parse import parse_unit
+        from bookbuild.book.parse import parse_unit
         unit, found = parse_unit(UnitSource(path=self.path, name="x", title="x", kind="chapter",
                                             body=text + "\n", body_line=1))
         return [f"{d.code} {d.message}" for d in found if d.severity is Severity.ERROR]
@@ -138,7 +138,7 @@ class Closer:
     def _image(self, src: str, line: int) -> str | None:
         """The image copied into book/images/: its name there; None (reported) when it
         cannot be."""
-        from bookbuild.images import IMAGE_TYPES, image_problem  # the build's rules (see _refused)
+        from bookbuild.book.images import IMAGE_TYPES, image_problem  # the build's rules (see _refused)
         problem, data = None, b""
         local = "://" not in src and not src.startswith(("/", "data:"))
         path = (self.folder / src).resolve() if local else None

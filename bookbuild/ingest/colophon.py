@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bookbuild.model import PrintLine
+from bookbuild.book.model import PrintLine
 
 KEYS = {
     "著者": "authors", "作者": "authors", "主编": "editors", "编者": "editors", "译者": "translators",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from bookbuild.book.pages import page_label
 from bookbuild.text import HAN, match_key, strip_heading
 from bookbuild.ingest.text import has_leaders, heading_level, strip_leaders, tidy_title
-from bookbuild.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
-from bookbuild.model import ContentsEntry
+from bookbuild.book.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
+from bookbuild.book.model import ContentsEntry
 
 CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次", "briefcontents",
                  "contentsinbrief", "简明目录", "简目", "簡明目錄"}

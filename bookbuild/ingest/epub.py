@@ -29,9 +29,9 @@ from bookbuild.ingest.isbns import format_isbn
 from bookbuild.book.pages import page_label, page_order
 from bookbuild.book.xml import XHTML, safe_parser
 from bookbuild.ingest.text import escape_plain
-from bookbuild.isbn import isbn_is_valid
-from bookbuild.kinds import KINDS
-from bookbuild.model import Creator, Metadata
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.kinds import KINDS
+from bookbuild.book.model import Creator, Metadata
 
 OPS = "http://www.idpf.org/2007/ops"
 _MAX_ENTRIES = 10_000
@@ -105,7 +105,7 @@ class _Import:
 
 def ingest_epub(data: bytes, path: str):
     from bookbuild.ingest.run import IngestResult, _file_names, unit_markdown
-    from bookbuild.metadata import dump_metadata
+    from bookbuild.book.metadata import dump_metadata
     _check_archive(data, path)
     try:
         from ebooklib import ITEM_IMAGE, ITEM_NAVIGATION, epub

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from bookbuild.isbn import isbn_is_valid
-from bookbuild.model import IsbnEntry
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.model import IsbnEntry
 
 _ISBN_RE = re.compile(
     r"(?P<before>(?:\b(?:e-?book|epub|pdf|kindle|mobi|print|paperback|hardcover|hardback)\s+)?)"

@@ -25,8 +25,8 @@ import re
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.cip import CipRecord, normalise_date
 from bookbuild.ingest.isbns import format_isbn
-from bookbuild.isbn import isbn_is_valid
-from bookbuild.model import Cip, Creator
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.model import Cip, Creator
 
 LOC_HEADING_RE = re.compile(r"Library of Congress Cataloging[- ]in[- ]Publication Data", re.I)
 _LABEL_RE = re.compile(r"^(Names|Title|Description|Identifiers|Subjects|Classification|LC record)\b:?\s*(.*)$")

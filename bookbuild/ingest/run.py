@@ -29,8 +29,8 @@ from bookbuild.book.pages import roman_value
 from bookbuild.text import has_han, match_key, strip_heading
 from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
 from bookbuild.errors import InputError
-from bookbuild.metadata import dump_metadata
-from bookbuild.model import Metadata
+from bookbuild.book.metadata import dump_metadata
+from bookbuild.book.model import Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 _ESCAPE_RE = re.compile(r"\\(.)")

@@ -11,7 +11,7 @@ from bookbuild.ingest.isbns import find_isbns
 from bookbuild.text import HAN, has_han, match_key, strip_heading
 from bookbuild.ingest.text import heading_level, tidy_title
 from bookbuild.ingest.tw import ROLES as TW_ROLES
-from bookbuild.model import Creator
+from bookbuild.book.model import Creator
 
 Lines = list[tuple[int, str]]
 

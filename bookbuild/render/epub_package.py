@@ -18,9 +18,9 @@ from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
 from bookbuild.book import xml as ns
-from bookbuild.model import Accessibility, Document, Metadata, Navigation, NavPoint
-from bookbuild.splice import fragment, placeholder, splice
-from bookbuild.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
+from bookbuild.book.model import Accessibility, Document, Metadata, Navigation, NavPoint
+from bookbuild.render.splice import fragment, placeholder, splice
+from bookbuild.write.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
 DC = ElementMaker(namespace=ns.DC, nsmap={"dc": ns.DC})

@@ -151,7 +151,7 @@ class ParsedUnit:
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
     # a digest of what the rest of the book sees of this unit (all but its text and its
     # source lines), as parsed, before renaming: while it stays the same, an edit of the
-    # unit changes no other output (see bookbuild.quick)
+    # unit changes no other output (see bookbuild.incremental.quick)
     interface: str = ""
 
     @property

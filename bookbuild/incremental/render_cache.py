@@ -17,18 +17,18 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from bookbuild.cache import Cache, key
+from bookbuild.incremental.cache import Cache, key
 from bookbuild.fileio import commit_together, discard, fill_folder, new_staged_file, new_staged_folder
-from bookbuild.labels import labels
-from bookbuild.model import Document, Metadata, Modelled, ResolvedUnit
+from bookbuild.book.words import labels
+from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.parallel import map_units, side_by_side
-from bookbuild.parse import fragment_of
-from bookbuild.render import render_nav, render_section, xhtml_document
-from bookbuild.state import QuickContext, UnitRecord
-from bookbuild.write_epub import package_files, write_epub
-from bookbuild.write_html import (make_site, plain_section, prev_next, sidebar_signature,
+from bookbuild.book.parse import fragment_of
+from bookbuild.render.xhtml import render_nav, render_section, xhtml_document
+from bookbuild.incremental.state import QuickContext, UnitRecord
+from bookbuild.render.epub_package import package_files, write_epub
+from bookbuild.render.html_site import (make_site, plain_section, prev_next, sidebar_signature,
                                   single_page_frame, single_page_section, site_files, unit_page)
-from bookbuild.zipwriter import deflate
+from bookbuild.write.zipwriter import deflate
 
 EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
 _EPUB_WRITER_SHARE = 3  # the EPUB's writer also writes every third unit page
@@ -278,7 +278,7 @@ def write_outputs(job: RenderPlan, epub: Path | None, html: Path | None, workers
 
 
 def quick_context(job: RenderPlan) -> QuickContext | None:
-    """What a later quick rebuild needs from this build (see bookbuild.quick); None when
+    """What a later quick rebuild needs from this build (see bookbuild.incremental.quick); None when
     some unit's render entry is missing (a cache that could not be written)."""
     units = []
     for resolved, name in zip(job.modelled.resolved.units, job.keys):

@@ -1,7 +1,7 @@
 """The build state: what the last build read and wrote, kept in OUT/.bookbuild-cache.
 
 A rebuild compares the inputs and outputs with it to find out what changed; a quick
-rebuild (bookbuild.quick) also finds there what it needs to re-render one unit without
+rebuild (bookbuild.incremental.quick) also finds there what it needs to re-render one unit without
 modelling the rest of the book. The state is written whole or not at all; one written by
 another version of bookbuild, or damaged, counts as none, and the next build is a full one.
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 from isal.isal_zlib import crc32
 
-from bookbuild.cache import code_version
+from bookbuild.incremental.cache import code_version
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
-from bookbuild.model import Metadata
+from bookbuild.book.model import Metadata
 
 STATE_NAME = "state.pickle"
 JOURNAL_NAME = "commit.journal"  # renames of the outputs in progress: see fileio.commit_together

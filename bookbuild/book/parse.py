@@ -16,17 +16,17 @@ from typing import Callable
 import markdown
 from lxml import etree
 
-from bookbuild.active import tree_findings
+from bookbuild.book.active import tree_findings
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
-from bookbuild.cache import Cache
-from bookbuild.cache import key as cache_key
+from bookbuild.incremental.cache import Cache
+from bookbuild.incremental.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.load import read_unit_file
-from bookbuild.markdown_ext import new_converter
+from bookbuild.book.load import read_unit_file
+from bookbuild.book.markdown_ext import new_converter
 from bookbuild.parallel import map_units
-from bookbuild.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
-from bookbuild.nav import unit_reading_order
+from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
+from bookbuild.book.nav import unit_reading_order
 
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}

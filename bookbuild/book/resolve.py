@@ -8,7 +8,7 @@ import re
 
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.book.pages import page_order
-from bookbuild.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
+from bookbuild.book.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
 
 _EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _LOCAL_NOTE_RE = re.compile(r"^fn(ref)?-")  # footnote ids repeat per chapter by design

@@ -20,17 +20,17 @@ import pickle
 from concurrent.futures import Future
 from pathlib import Path
 
-from bookbuild.cache import Cache, key
+from bookbuild.incremental.cache import Cache, key
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
-from bookbuild.load import read_unit_bytes
-from bookbuild.model import ResolvedUnit
-from bookbuild.parse import fragment_of, parse_one, with_renamed_ids
-from bookbuild.products import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
-from bookbuild.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, output_record,
+from bookbuild.book.load import read_unit_bytes
+from bookbuild.book.model import ResolvedUnit
+from bookbuild.book.parse import fragment_of, parse_one, with_renamed_ids
+from bookbuild.incremental.render_cache import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
+from bookbuild.incremental.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, output_record,
                              write_state)
-from bookbuild.write_html import make_site
-from bookbuild.zipwriter import replace_entries
+from bookbuild.render.html_site import make_site
+from bookbuild.write.zipwriter import replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
 QUICK_LIMIT = 8

@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from bookbuild.active import svg_findings
+from bookbuild.book.active import svg_findings
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.model import ParsedUnit
-from bookbuild.resolve import image_path
+from bookbuild.book.model import ParsedUnit
+from bookbuild.book.resolve import image_path
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 # how each raster type's file starts: a reading system shows nothing (or fails) for a

@@ -3,9 +3,9 @@ landmarks and the page-list, computed from the resolved model."""
 
 from __future__ import annotations
 
-from bookbuild.kinds import KINDS
-from bookbuild.labels import labels
-from bookbuild.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
+from bookbuild.book.kinds import KINDS
+from bookbuild.book.words import labels
+from bookbuild.book.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
 
 NAV_DOC = "nav.xhtml"
 _NOT_IN_TOC = {"cover", "titlepage", "copyright-page"}

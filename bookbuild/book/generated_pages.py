@@ -6,9 +6,9 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from bookbuild.book.xml import EPUB, XHTML
-from bookbuild.cache import key as cache_key
-from bookbuild.labels import labels
-from bookbuild.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
+from bookbuild.incremental.cache import key as cache_key
+from bookbuild.book.words import labels
+from bookbuild.book.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
 
 E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
 

@@ -13,9 +13,9 @@ from lxml.builder import E
 from lxml.etree import SubElement
 
 from bookbuild.book.xml import EPUB, XML_LANG
-from bookbuild.frontmatter import creators_line
-from bookbuild.labels import labels
-from bookbuild.model import Metadata, NavPoint, PageRef
+from bookbuild.book.generated_pages import creators_line
+from bookbuild.book.words import labels
+from bookbuild.book.model import Metadata, NavPoint, PageRef
 
 SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
 SIDEBAR_AROUND = 15

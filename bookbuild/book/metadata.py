@@ -8,9 +8,9 @@ import re
 import yaml
 
 from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
-from bookbuild.isbn import isbn_is_valid
-from bookbuild.model import Cip, ContentsEntry, Creator, IsbnEntry, Metadata, PrintLine
-from bookbuild.textfile import load_yaml
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.model import Cip, ContentsEntry, Creator, IsbnEntry, Metadata, PrintLine
+from bookbuild.book.textfile import load_yaml
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
 KNOWN_KEYS = ("title", "subtitle", "language", "creators", "publisher", "place", "date",

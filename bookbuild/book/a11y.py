@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookbuild.model import Accessibility, Navigation, ResolvedBook
+from bookbuild.book.model import Accessibility, Navigation, ResolvedBook
 
 
 def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
