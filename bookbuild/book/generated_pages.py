@@ -6,7 +6,6 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from bookbuild.book.xml import EPUB, XHTML
-from bookbuild.incremental.cache import key as cache_key
 from bookbuild.book.words import labels
 from bookbuild.book.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
 
@@ -34,7 +33,7 @@ def _unit(name: str, kind: str, title: str, body: etree._Element) -> ParsedUnit:
     fragment = etree.tostring(body, encoding="unicode")
     return ParsedUnit(source=source, fragment=fragment,
                       headings=(Heading(1, title, f"{name}-title", 1),), markers=(), links=(),
-                      images=(), ids=(), digest=cache_key("generated", source, fragment))
+                      images=(), ids=())
 
 
 def titlepage(meta: Metadata) -> ParsedUnit:

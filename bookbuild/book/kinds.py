@@ -11,14 +11,21 @@ class Kind:
     epub_type: str
     role: str | None  # DPUB-ARIA role allowed on <section>, if any
     matter: str  # front | body | back
+    leads_book: bool = False  # comes before the contents, and is not listed in it
+
+
+def leads_book(kind: str) -> bool:
+    """Cover, title page and copyright page: before the contents, not in it."""
+    found = KINDS.get(kind)
+    return found is not None and found.leads_book
 
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("cover", "cover", None, "front"),
-        Kind("titlepage", "titlepage", None, "front"),
-        Kind("copyright-page", "copyright-page", None, "front"),
+        Kind("cover", "cover", None, "front", leads_book=True),
+        Kind("titlepage", "titlepage", None, "front", leads_book=True),
+        Kind("copyright-page", "copyright-page", None, "front", leads_book=True),
         Kind("dedication", "dedication", "doc-dedication", "front"),
         Kind("epigraph", "epigraph", "doc-epigraph", "front"),
         Kind("foreword", "foreword", "doc-foreword", "front"),

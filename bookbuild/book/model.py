@@ -140,19 +140,14 @@ class Image:
 class ParsedUnit:
     source: UnitSource
     # the unit's content as one XHTML <body> element, ids assigned; "" when the build keeps
-    # it in its cache under `digest` instead of in memory (see parse_units)
+    # it in its cache instead of in memory (see incremental.parse_cache)
     fragment: str
     headings: tuple[Heading, ...]
     markers: tuple[PageMarker, ...]
     links: tuple[Link, ...]
     images: tuple[Image, ...]
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
-    digest: str = ""  # of the source and the code that parsed it: what later work is keyed on
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
-    # a digest of what the rest of the book sees of this unit (all but its text and its
-    # source lines), as parsed, before renaming: while it stays the same, an edit of the
-    # unit changes no other output (see bookbuild.incremental.quick)
-    interface: str = ""
 
     @property
     def doc_name(self) -> str:

@@ -3,12 +3,11 @@ landmarks and the page-list, computed from the resolved model."""
 
 from __future__ import annotations
 
-from bookbuild.book.kinds import KINDS
+from bookbuild.book.kinds import KINDS, leads_book
 from bookbuild.book.words import labels
 from bookbuild.book.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
 
 NAV_DOC = "nav.xhtml"
-_NOT_IN_TOC = {"cover", "titlepage", "copyright-page"}
 
 
 def build_nav(book: ResolvedBook) -> Navigation:
@@ -76,10 +75,10 @@ def _toc(units: list[ParsedUnit]) -> tuple[NavPoint, ...]:
 
     # a book of front matter only (a title page and its text) still lists its units: a
     # contents with no entry is not a valid navigation document
-    everything = all(unit.source.kind in _NOT_IN_TOC for unit in units)
+    everything = all(leads_book(unit.source.kind) for unit in units)
     for unit in units:
         kind = unit.source.kind
-        if kind in _NOT_IN_TOC and not everything:
+        if leads_book(kind) and not everything:
             continue
         point = _unit_point(unit)
         if unit.source.group:
@@ -117,7 +116,7 @@ def _landmarks(units: list[ParsedUnit], language: str) -> tuple[Landmark, ...]:
     marks.append(Landmark("toc", words["contents"], f"{NAV_DOC}#toc"))
     for matter in ("front", "body", "back"):
         unit = first(lambda u, m=matter: KINDS[u.source.kind].matter == m
-                     and u.source.kind not in ("cover", "titlepage", "copyright-page"))
+                     and not leads_book(u.source.kind))
         if unit:
             marks.append(Landmark(f"{matter}matter", words[f"{matter}matter"], unit.doc_name))
     return tuple(marks)

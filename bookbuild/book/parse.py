@@ -6,12 +6,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import html.entities
-import pickle
 import re
 import signal
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 import markdown
 from lxml import etree
@@ -19,14 +18,11 @@ from lxml import etree
 from bookbuild.book.active import tree_findings
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
-from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.cache import key as cache_key
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown_ext import new_converter
 from bookbuild.parallel import map_units
 from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
-from bookbuild.book.nav import unit_reading_order
 
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
@@ -168,22 +164,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                       headings=tuple(headings),
                       markers=tuple(markers), links=tuple(links), images=tuple(images),
                       ids=tuple(ids))
-    return dataclasses.replace(unit, interface=interface_digest(unit)), diags
-
-
-def interface_digest(unit: ParsedUnit) -> str:
-    """What other units' outputs and the files made from the whole book (contents, page
-    list, package, links' targets) can show of `unit`: everything but its text and the
-    source lines of things (those only reach diagnostics), and the order of its headings
-    and page markers."""
-    source = unit.source
-    seen = (source.path, source.name, source.title, source.kind, source.page, source.author,
-            source.author_note, source.group, sorted(source.inferred_pages), source.generated,
-            [(h.level, h.text, h.id, h.page, h.auto) for h in unit.headings],
-            [(m.label, m.id, m.known) for m in unit.markers], [link.href for link in unit.links],
-            [(image.src, image.alt) for image in unit.images], [ident for ident, _ in unit.ids],
-            unit_reading_order(unit))
-    return cache_key("interface", repr(seen).encode("utf-8"))
+    return unit, diags
 
 
 def _first_bad_html_line(source: UnitSource) -> int:
@@ -264,11 +245,30 @@ def _unique(ident: str, used: set[str]) -> str:
     return candidate
 
 
-def parse_units(sources: tuple[UnitSource, ...], cache: Cache | None = None, workers: int = 1,
-                progress=None) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
-    """Units already read (see parse_unit_files), in reading order."""
-    parsed = _parse_all(len(sources), lambda index: (sources[index], [], b""), cache, workers, progress)
-    return parsed.units, parsed.diagnostics
+class Outlines(Protocol):
+    """How a unit becomes its outline (the ParsedUnit and its diagnostics) in a worker
+    process, and how the parent unpacks what the worker sent back. The plain way parses
+    (InMemory); the build cache (incremental.parse_cache) looks it up first and keeps the
+    fragment out of memory."""
+
+    def outline(self, source: UnitSource) -> object: ...
+
+    def unpack(self, outline: object) -> tuple[ParsedUnit | None, list[Diagnostic]]: ...
+
+    def workers_done(self) -> None: ...
+
+
+class InMemory:
+    """Parse every unit, keep everything in memory."""
+
+    def outline(self, source: UnitSource) -> object:
+        return parse_unit(source)
+
+    def unpack(self, outline: object) -> tuple[ParsedUnit | None, list[Diagnostic]]:
+        return outline  # type: ignore[return-value]
+
+    def workers_done(self) -> None:
+        pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,30 +279,36 @@ class ParsedFiles:
     digests: tuple[tuple[str, bytes], ...]  # (book/NAME, fileio.file_digest) of each file
 
 
-def parse_unit_files(root: Path, names: tuple[str, ...], cache: Cache | None = None, workers: int = 1,
-                     progress=None) -> ParsedFiles:
-    """Read and parse book/NAME for each name: from the cache where the file is unchanged,
-    the rest in parallel; then automatic heading ids made unique across the book. The
-    workers read the files too, so a cold build does not read the whole book in one
-    process first. With a cache, the units' fragments stay there (read back by
-    `fragment_of`), not in memory."""
-    return _parse_all(len(names), lambda index: read_unit_file(root, names[index]), cache, workers,
-                      progress, [f"book/{name}" for name in names])
+def parse_units(sources: tuple[UnitSource, ...]) -> tuple[tuple[ParsedUnit, ...], list[Diagnostic]]:
+    """Units already read, in reading order, in this process."""
+    parsed = _parse_all(len(sources), lambda index: (sources[index], [], b""), InMemory(), 1, None)
+    return parsed.units, parsed.diagnostics
 
 
-def _parse_all(count: int, read, cache: Cache | None, workers: int, progress,
+def parse_unit_files(root: Path, names: tuple[str, ...], outlines: Outlines | None = None, workers: int = 1,
+                     progress: Callable[[int], None] | None = None) -> ParsedFiles:
+    """Read and parse book/NAME for each name, in parallel; then automatic heading ids
+    made unique across the book. The workers read the files too, so a cold build does
+    not read the whole book in one process first."""
+    return _parse_all(len(names), lambda index: read_unit_file(root, names[index]), outlines or InMemory(),
+                      workers, progress, [f"book/{name}" for name in names])
+
+
+_JOB: tuple[Callable, Outlines] | None = None  # what forked workers share: only indices are sent
+
+
+def _parse_all(count: int, read: Callable, outlines: Outlines, workers: int, progress,
                paths: list[str] | None = None) -> ParsedFiles:
     global _JOB
-    _JOB = (read, cache)  # forked workers share it: only indices are sent
+    _JOB = (read, outlines)
     try:
         results = map_units(_read_and_parse, list(range(count)), workers, progress)
     finally:
         _JOB = None
-    if cache:
-        cache.refresh()  # the entries the workers wrote
+    outlines.workers_done()
     units, read_diags, parse_diags, digests = [], [], [], []
-    for (outline, name), found_reading, digest in results:
-        unit, found = _unit_of(outline, name)
+    for outline, found_reading, digest in results:
+        unit, found = outlines.unpack(outline) if outline is not None else (None, [])
         read_diags += found_reading
         parse_diags += found
         if unit:
@@ -313,65 +319,10 @@ def _parse_all(count: int, read, cache: Cache | None, workers: int, progress,
 
 
 def _read_and_parse(index: int):
-    """In a worker: read one unit and take its outline (see _outline). Only the
-    structure travels back to the parent, which never needs the text."""
-    read, cache = _JOB
+    """In a worker: read one unit and take its outline."""
+    read, outlines = _JOB
     source, found_reading, digest = read(index)
-    return ((((None, []), "") if source is None else _outline(source, cache)), found_reading, digest)
-
-
-def _outline(source: UnitSource, cache: Cache | None):
-    """(outline, parse key): the outline as the bytes the cache holds for it, or parsed
-    now (and put in the cache) as (unit or None, diagnostics)."""
-    name = _parse_key(source)
-    data = cache.get_part("parse", name, 0) if cache else None
-    return (data if data is not None else _parse_to_cache(source, name, cache)), name
-
-
-def _unit_of(outline, name: str) -> tuple[ParsedUnit | None, list[Diagnostic]]:
-    unit, found = pickle.loads(outline) if isinstance(outline, bytes) else outline
-    return (dataclasses.replace(unit, digest=name) if unit else None), found
-
-
-_SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitSource) if f.name != "body")
-
-
-def _parse_key(source: UnitSource) -> str:
-    """Every field of the source (the generic `canonical` form costs ten times more,
-    and a rebuild computes a key for every unit)."""
-    fields = tuple(sorted(value) if isinstance(value, frozenset) else value
-                   for value in (getattr(source, name) for name in _SOURCE_FIELDS))
-    return cache_key("parse", repr(fields).encode("utf-8"), source.body.encode("utf-8"))
-
-
-def _without_fragment(unit: ParsedUnit | None) -> ParsedUnit | None:
-    return dataclasses.replace(unit, fragment="") if unit else None
-
-
-_JOB: tuple[Callable, Cache | None] | None = None
-
-
-def _parse_to_cache(source: UnitSource, name: str, cache: Cache | None):
-    unit, found = parse_unit(source)
-    if not cache or any(d.code == "S020" for d in found):  # a time limit depends on the machine
-        return unit, found
-    outline = (_without_fragment(unit), found)
-    fragment = unit.fragment.encode("utf-8") if unit else b""
-    cache.put_parts("parse", name, [pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL), fragment])
-    return outline
-
-
-def parse_one(source: UnitSource, cache: Cache) -> tuple[ParsedUnit | None, list[Diagnostic]]:
-    """One unit, from the cache or parsed (and cached), as parse_units gives it but
-    before automatic ids are made unique across the book (see with_renamed_ids)."""
-    return _unit_of(*_outline(source, cache))
-
-
-def fragment_of(unit: ParsedUnit, cache: Cache | None) -> str:
-    """The unit's fragment, from memory or from the parse cache."""
-    if unit.fragment or cache is None:
-        return unit.fragment
-    return cache.need_part("parse", unit.digest, 1).decode("utf-8")
+    return (None if source is None else outlines.outline(source)), found_reading, digest
 
 
 def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:

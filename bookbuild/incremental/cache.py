@@ -1,63 +1,16 @@
-"""The build cache: results keyed by the content that produced them (inputs and the code
-version), so it can never serve a stale result; a changed input simply misses."""
+"""The build cache: results stored under keys made from the content that produced them
+(inputs and the code version: see incremental.keys), so it can never serve a stale
+result; a changed input simply misses."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 import secrets
 import shutil
 import struct
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from isal.isal_zlib import crc32
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """A digest of bookbuild's own code and assets: a new version invalidates everything."""
-    digest = hashlib.blake2b(digest_size=16)
-    package = resources.files("bookbuild")
-    for path in sorted(_package_files(Path(str(package)))):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _package_files(root: Path):
-    for path in root.rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".css", ".js"):
-            yield path
-
-
-def canonical(value) -> str:
-    """A stable text form of model values (sets sorted, dataclasses by field), because
-    pickle and hash() of sets differ between processes."""
-    if dataclasses.is_dataclass(value):
-        fields = ",".join(f"{f.name}={canonical(getattr(value, f.name))}"
-                          for f in dataclasses.fields(value))
-        return f"{type(value).__name__}({fields})"
-    if isinstance(value, (set, frozenset)):
-        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(canonical(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{canonical(k)}:{canonical(v)}" for k, v in sorted(value.items())) + "}"
-    if isinstance(value, str) and len(value) > 256:  # a chapter's text: digest, don't copy
-        return "s:" + hashlib.blake2b(value.encode("utf-8"), digest_size=20).hexdigest()
-    return repr(value)
-
-
-def key(*parts) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(code_version().encode())
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else canonical(part).encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()
 
 
 class CacheDamaged(Exception):

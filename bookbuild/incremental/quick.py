@@ -3,7 +3,7 @@ just those units and splice them into the EPUB and html/ the last build wrote, w
 modelling the rest of the book.
 
 It applies when every changed input is a unit file (book/*.md) whose interface is as
-before (ParsedUnit.interface: title, front matter, headings and their ids, page markers,
+before (keys.interface_key: title, front matter, headings and their ids, page markers,
 ids, images and the links as written; not its text, not the source lines of things),
 and whose diagnostics are exactly those the last build reported for it. Then no other
 unit's outputs and none of the files made from the whole book can change: the unit's
@@ -20,13 +20,15 @@ import pickle
 from concurrent.futures import Future
 from pathlib import Path
 
-from bookbuild.incremental.cache import Cache, key
+from bookbuild.incremental.cache import Cache
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.book.load import read_unit_bytes
 from bookbuild.book.model import ResolvedUnit
-from bookbuild.book.parse import fragment_of, parse_one, with_renamed_ids
-from bookbuild.incremental.render_cache import (EPUB_PART, PAGE_PART, SINGLE_PART, render_key, render_unit)
+from bookbuild.book.parse import with_renamed_ids
+from bookbuild.incremental.keys import outputs_key, render_key
+from bookbuild.incremental.parse_cache import ParseCache
+from bookbuild.render.unit import EPUB_PART, PAGE_PART, SINGLE_PART, render_unit
 from bookbuild.incremental.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, output_record,
                              write_state)
 from bookbuild.render.html_site import make_site
@@ -91,7 +93,7 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
                    for name in (str(path.relative_to(out)) for path in written))
     write_state(cache_folder, dataclasses.replace(
         last, started_ns=started, inputs=check.inputs, outputs=tuple(sorted(outputs.values())),
-        fingerprint=key("outputs", last.formats, tuple(r.render_key for r in units), context.book_level),
+        fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), context.book_level),
         pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
     if progress:
         progress("write", len(last.targets), len(last.targets))
@@ -104,18 +106,19 @@ def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState
     then render them into `rendered`; their new records."""
     if progress:
         progress("parse", 0, len(changed))
-    units = {index: _reparse(index, data, context, last, cache) for index, data in sorted(changed.items())}
+    parsed = ParseCache(cache)
+    units = {index: _reparse(index, data, context, last, parsed) for index, data in sorted(changed.items())}
     if progress:
         progress("render", 0, len(units))
     site = make_site(context.metadata, pickle.loads(context.toc), (), list(context.site_units),
                      tuple((name, "") for name in context.css))
     records = {}
     for index, resolved in units.items():
-        name = render_key(context.shared, resolved, site, context.links[index])
+        name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in (EPUB_PART, PAGE_PART, SINGLE_PART)]
         if any(part is None for part in parts):
             parts = render_unit(resolved, context.metadata, context.css, site, context.links[index],
-                                fragment_of(resolved.unit, cache))
+                                parsed.fragment(resolved.unit))
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)
         records[index] = dataclasses.replace(context.units[index], render_key=name,
@@ -123,16 +126,17 @@ def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState
     return records
 
 
-def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, cache: Cache) -> ResolvedUnit:
+def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache
+             ) -> ResolvedUnit:
     """The changed unit, resolved as the last build resolved it, if that still holds."""
     record = context.units[index]
     source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
     if source is None:
         raise _Declined()
-    unit, parsed = parse_one(source, cache)
-    if unit is None or unit.interface != record.interface:
+    unit, found_parsing = parsed.parse_one(source)
+    if unit is None or parsed.keys[unit.source.name].interface != record.interface:
         raise _Declined()
-    mine = list(suppressed(found + parsed, context.metadata.suppress))
+    mine = list(suppressed(found + found_parsing, context.metadata.suppress))
     before = [d for d in last.diagnostics if d.file == record.path]
     if mine != before or any(record.path in d.message for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines

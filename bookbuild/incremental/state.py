@@ -22,10 +22,11 @@ from pathlib import Path
 
 from isal.isal_zlib import crc32
 
-from bookbuild.incremental.cache import code_version
+from bookbuild.incremental.keys import code_version
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
 from bookbuild.book.model import Metadata
+from bookbuild.render.html_site import PrevNext
 
 STATE_NAME = "state.pickle"
 JOURNAL_NAME = "commit.journal"  # renames of the outputs in progress: see fileio.commit_together
@@ -64,7 +65,7 @@ class UnitRecord:
 
     path: str
     doc_name: str
-    interface: str  # ParsedUnit.interface
+    interface: str  # keys.interface_key, as parse_cache recorded it
     renamed_ids: tuple[tuple[str, str], ...]
     hrefs: tuple[tuple[str, str], ...]  # ResolvedUnit.hrefs
     render_key: str
@@ -79,8 +80,8 @@ class QuickContext:
     css: tuple[str, ...]  # stylesheet names
     toc: bytes  # the pickled contents: loaded only when a unit is rendered
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
-    links: tuple[tuple, ...]  # (previous, next) page of each unit
-    shared: str  # products.shared_render_key
+    links: tuple[PrevNext, ...]  # of each unit
+    shared: str  # keys.shared_render_key
     book_level: str
     frame_head: int  # bytes of book.html before the first unit's section
     units: tuple[UnitRecord, ...]

@@ -1,8 +1,8 @@
-"""Stage `write_epub`: package rendered documents into a reproducible EPUB 3 zip.
+"""The EPUB's package files: the package document (OPF) and the NCX, made from the model;
+the zip itself is written by write.epub.
 
-The package document and NCX are built here from the model; ebooklib's writer is not used
-because it cannot emit refines, accessibility metadata, a page-list NCX or a byte-stable
-zip. (ebooklib reads our EPUB back in the tests and in `check`.)
+ebooklib's writer is not used because it cannot emit refines, accessibility metadata, a
+page-list NCX or a byte-stable zip. (ebooklib reads our EPUB back in the tests.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import mimetypes
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import BinaryIO, Callable
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -20,7 +19,6 @@ from lxml.etree import SubElement
 from bookbuild.book import xml as ns
 from bookbuild.book.model import Accessibility, Document, Metadata, Navigation, NavPoint
 from bookbuild.render.splice import fragment, placeholder, splice
-from bookbuild.write.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
 DC = ElementMaker(namespace=ns.DC, nsmap={"dc": ns.DC})
@@ -214,26 +212,3 @@ def package_files(meta: Metadata, nav: Navigation, a11y: Accessibility, spine: l
                 meta, a11y, modified, spine, [f"css/{name}" for name, _ in stylesheets],
                 [name for name, _ in images], bool(nav.page_list)),
             "EPUB/toc.ncx": ncx_document(meta, nav, page_label)}
-
-
-def write_epub(stream: BinaryIO, meta: Metadata, package: dict[str, bytes], spine: list[Document],
-               unit_entries: Callable[[str], ZipEntry], stylesheets: tuple[tuple[str, str], ...],
-               images: tuple[tuple[str, bytes], ...], source_date_epoch: str | None) -> None:
-    """`package`: from package_files. `spine`: every content document in reading order; a
-    Document with an empty body is a unit whose deflated entry `unit_entries(name)`
-    supplies (from the render cache)."""
-    small: dict[str, bytes] = {"META-INF/container.xml": CONTAINER, **package}
-    small.update({f"EPUB/{doc.name}": doc.body for doc in spine if doc.body})
-    small.update({f"EPUB/css/{name}": text.encode("utf-8") for name, text in stylesheets})
-    small.update({f"EPUB/{name}": data for name, data in images})
-    units = {f"EPUB/{doc.name}": doc.name for doc in spine if not doc.body}
-
-    def entries():
-        yield stored("mimetype", b"application/epub+zip")
-        for name in sorted(set(small) | set(units)):
-            yield deflate(name, small[name]) if name in small else unit_entries(units[name])
-
-    modified = modified_timestamp(meta, source_date_epoch)
-    moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
-    write_zip(stream, entries(), dos_time(moment.year, moment.month, moment.day, moment.hour,
-                                          moment.minute, moment.second))

@@ -25,11 +25,15 @@ _WITH_XML_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
 _SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
 
+PageLink = tuple[str, str]  # (html/ file, its title)
+PrevNext = tuple[PageLink | None, PageLink | None]  # a unit page's previous and next pages
+
+
 def _asset(name: str) -> bytes:
     return resources.files("bookbuild").joinpath(f"assets/{name}").read_bytes()
 
 
-class _Site:
+class Site:
     """Everything the HTML pages share; built once per book from the model."""
 
     def __init__(self, meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
@@ -205,7 +209,7 @@ class _Site:
                      self.toc_list(self.toc, None, single, with_pages=True))
 
 
-def plain_section(section: etree._Element, site: _Site) -> etree._Element:
+def plain_section(section: etree._Element, site: Site) -> etree._Element:
     """An EPUB section made plain HTML, in place: no namespaces or epub:type, and page
     numbers shown as links to their own anchors. `site_section` then fits it to a page.
     (In place: the render stage serialises the EPUB document first, then reuses its tree.)"""
@@ -234,7 +238,7 @@ def plain_section(section: etree._Element, site: _Site) -> etree._Element:
     return element
 
 
-def site_section(plain: etree._Element, site: _Site, doc: str, single: bool) -> etree._Element:
+def site_section(plain: etree._Element, site: Site, doc: str, single: bool) -> etree._Element:
     """`plain` (changed in place) with links pointing at .html pages, or, in book.html, at
     anchors in the one page, where note ids get the unit's name and headings go one level
     down below the book's title."""
@@ -253,14 +257,14 @@ def site_section(plain: etree._Element, site: _Site, doc: str, single: bool) -> 
     return plain
 
 
-def unit_page(site: _Site, doc: str, title: str, kind: str, section: etree._Element,
+def unit_page(site: Site, doc: str, title: str, kind: str, section: etree._Element,
               prev_link: tuple[str, str] | None, next_link: tuple[str, str] | None) -> bytes:
     """`section`: from plain_section, used up here."""
     return site.page(title, [site_section(section, site, doc, False)], current=doc,
                      prev_next=(prev_link, next_link), body_class=f"kind-{kind}")
 
 
-def single_page_section(site: _Site, doc: str, section: etree._Element) -> bytes:
+def single_page_section(site: Site, doc: str, section: etree._Element) -> bytes:
     """`section`: from plain_section, used up here."""
     return etree.tostring(site_section(section, site, doc, True), method="html", encoding="utf-8")
 
@@ -268,7 +272,7 @@ def single_page_section(site: _Site, doc: str, section: etree._Element) -> bytes
 _SECTIONS_HERE = "bookbuild:sections"
 
 
-def single_page_frame(site: _Site) -> tuple[bytes, bytes]:
+def single_page_frame(site: Site) -> tuple[bytes, bytes]:
     """book.html before and after the sections, which are streamed in between."""
     page = site.page(site.meta.title, [_cover(site), site.contents(True), etree.Comment(_SECTIONS_HERE)],
                      sidebar=False, single=True, body_class="single-page")
@@ -276,7 +280,7 @@ def single_page_frame(site: _Site) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def prev_next(sections: list[tuple[str, str]], index: int, words) -> tuple:
+def prev_next(sections: list[tuple[str, str]], index: int, words) -> PrevNext:
     """(prev, next) links of unit `index` among (doc, title) pairs; the first unit's
     previous page is the contents (index.html)."""
     prev_link = (f"{sections[index - 1][0][:-6]}.html", sections[index - 1][1]) if index else \
@@ -286,7 +290,7 @@ def prev_next(sections: list[tuple[str, str]], index: int, words) -> tuple:
     return prev_link, next_link
 
 
-def site_files(site: _Site, stylesheets: tuple[tuple[str, str], ...],
+def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...],
                images: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
     """Everything in html/ but the unit pages and book.html."""
     words = site.words
@@ -307,24 +311,13 @@ def site_files(site: _Site, stylesheets: tuple[tuple[str, str], ...],
 
 
 def make_site(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
-              units: list[tuple[str, str, str]], stylesheets: tuple[tuple[str, str], ...]) -> _Site:
+              units: list[tuple[str, str, str]], stylesheets: tuple[tuple[str, str], ...]) -> Site:
     """`units`: (doc name, title, title id) in reading order."""
     css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
-    return _Site(meta, toc, pages, units, css)
+    return Site(meta, toc, pages, units, css)
 
 
-def sidebar_signature(site: _Site, doc: str) -> tuple:
-    """What the folded sidebar of `doc`'s page shows: the listed top-level entries and the
-    children opened on the way to `doc`. A page needs rendering again only when this
-    changes, not whenever any heading anywhere changes."""
-    start, end = site.sidebar_window(doc)
-    listed = tuple((p.label, p.href, p.page) for p in site.toc[start:end])
-    opened = tuple(tuple((c.label, c.href, c.page) for c in p.children)
-                   for p in site.paths.get(doc, ()))
-    return start, end, len(site.toc), listed, opened
-
-
-def _cover(site: _Site) -> etree._Element:
+def _cover(site: Site) -> etree._Element:
     meta = site.meta
     cover = E.div({"class": "book-cover"}, E.h1(meta.title))
     if meta.subtitle:
@@ -338,7 +331,7 @@ def _cover(site: _Site) -> etree._Element:
     return cover
 
 
-def _page_index(site: _Site) -> etree._Element:
+def _page_index(site: Site) -> etree._Element:
     words = site.words
     main = E.div({"class": "page-index"}, E.h1(words["all_pages"]))
     titles = {doc: title for doc, title, _ in site.units}

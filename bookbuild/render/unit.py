@@ -1,0 +1,43 @@
+"""One unit rendered for both outputs, and the EPUB's reading order."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+from bookbuild.book.kinds import leads_book
+from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
+from bookbuild.render.html_site import PrevNext, Site, plain_section, single_page_section, unit_page
+from bookbuild.render.xhtml import render_nav, render_section, xhtml_document
+from bookbuild.write.zipwriter import deflate
+
+EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts render_unit returns
+
+
+def render_unit(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext,
+                fragment: str) -> list[bytes]:
+    """A unit's outputs: its EPUB entry (deflated, pickled), its HTML page, its section of
+    book.html. `fragment`: the unit's XHTML, wherever it was kept."""
+    source = resolved.unit.source
+    doc = resolved.unit.doc_name
+    section = render_section(resolved, meta, fragment)
+    xhtml = xhtml_document(source.title, meta.language, css, [section], f"kind-{source.kind}")
+    page_section = plain_section(section, site)  # the same tree, now the EPUB's is written
+    single = single_page_section(site, doc, copy.deepcopy(page_section))
+    prev_link, next_link = links
+    page = unit_page(site, doc, source.title, source.kind, page_section, prev_link, next_link)
+    return [pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single]
+
+
+def epub_spine(modelled: Modelled) -> list[Document]:
+    """Reading order: the units that lead the book (cover, title page, copyright page),
+    the contents, then the rest. Unit documents come without a body: render_unit makes
+    their entries."""
+    book = modelled.resolved.book
+    css = tuple(name for name, _ in book.stylesheets)
+    docs = [Document(name=u.doc_name, title=u.source.title, body=b"") for u in book.units]
+    nav_doc = render_nav(modelled.nav, book.metadata, css)
+    split = 0
+    while split < len(book.units) and leads_book(book.units[split].source.kind):
+        split += 1
+    return docs[:split] + [nav_doc] + docs[split:]

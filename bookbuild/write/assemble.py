@@ -1,0 +1,52 @@
+"""Write the outputs: the EPUB and the html/ folder staged beside their targets, side by
+side when there are cores for both, then renamed into place together, so a build leaves
+both outputs as they were or both new (fileio.commit_together)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from bookbuild.fileio import FileContent, commit_together, discard, fill_folder, new_staged_file, new_staged_folder
+from bookbuild.parallel import side_by_side
+
+# the EPUB's writer is done first (its entries come deflated): it also writes every third
+# of the html/ files it is offered
+EPUB_WRITER_SHARE = 3
+
+
+def write_outputs(epub: tuple[Path, Callable[[BinaryIO], None]] | None,
+                  html: tuple[Path, dict[str, FileContent], list[str]] | None,
+                  workers: int, journal: Path) -> None:
+    """`epub`: (target, a function writing the EPUB to a stream). `html`: (target folder,
+    its files by name, the names of those the EPUB's writer may take a share of)."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        epub_file = new_staged_file(epub[0]) if epub else None
+        if epub:
+            staged.append((epub_file, epub[0]))
+
+        def write_epub() -> None:
+            with epub_file.open("wb") as stream:
+                epub[1](stream)
+        if not html:
+            write_epub()
+        else:
+            target, files, shareable = html
+            staging = new_staged_folder(target)
+            staged.append((staging, target))
+            with_epub = set(sorted(shareable)[::EPUB_WRITER_SHARE]) if epub and workers > 1 else set()
+
+            def epub_side() -> None:
+                write_epub()
+                fill_folder(staging, {name: files[name] for name in with_epub})
+
+            def html_side() -> None:
+                fill_folder(staging, {name: content for name, content in files.items()
+                                      if name not in with_epub})
+            side_by_side([epub_side, html_side] if epub else [html_side], workers)
+    except BaseException:
+        for path, _ in staged:
+            discard(path)
+        raise
+    commit_together(journal, staged)
