@@ -10,13 +10,13 @@ from pathlib import Path
 
 from lxml import etree
 
-from bookbuild.diagnostics import Diagnostic, Severity, suppressed
-from bookbuild.errors import InputError
+from bookbuild.book.model import NavPoint
 from bookbuild.book.pages import page_order, roman_value
 from bookbuild.book.xml import EPUB_TYPE, OPF, XHTML, safe_parser
-from bookbuild.text import match_key
-from bookbuild.book.model import NavPoint
+from bookbuild.diagnostics import Diagnostic, Severity, suppressed
+from bookbuild.errors import InputError
 from bookbuild.pipeline import Modelled, build
+from bookbuild.text import match_key
 from bookbuild.validators import run_epubcheck, run_vnu
 
 _PARSER = safe_parser()

@@ -20,9 +20,10 @@ import re
 import shutil
 import signal
 import tempfile
-from pathlib import Path
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO, Callable
+from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:

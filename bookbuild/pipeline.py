@@ -30,10 +30,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bookbuild.book.a11y import accessibility
 from bookbuild.book.generated_pages import with_generated_front_matter

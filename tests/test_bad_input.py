@@ -5,10 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from bookbuild.cli import main
 from bookbuild.pipeline import CACHE_FOLDER
-from conftest import FIXTURES
 
 BROKEN = sorted(p for p in (FIXTURES / "broken").iterdir() if (p / "expected.txt").exists()
                 and p.name not in ("warnings", "css-errors"))

@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from bookbuild.cli import main
-from conftest import FIXTURES, ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -4,14 +4,14 @@ suppression, exit codes (0 clean, 1 errors or warnings under --strict, 2 set-up)
 import json
 
 import pytest
+from conftest import FIXTURES, ROOT
+from test_bad_input import BROKEN, broken_copy
 
 from bookbuild import check as check_module
 from bookbuild.check import accessibility_claims, nav_targets
 from bookbuild.cli import main
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.pipeline import build
-from conftest import FIXTURES, ROOT
-from test_bad_input import BROKEN, broken_copy
 
 
 def run_json(args, capsys):

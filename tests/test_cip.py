@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bookbuild.ingest.cip import normalise_date, parse_cip
 from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.ingest.cip import normalise_date, parse_cip
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.segment import segment
 

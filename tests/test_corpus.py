@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from bookbuild.cli import main
 from bookbuild.errors import InputError
 from bookbuild.ingest import ingest
 from bookbuild.ingest.write import write_result
-from conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 SOURCES = sorted((CORPUS / "sources").iterdir())

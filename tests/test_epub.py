@@ -5,14 +5,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 from ebooklib import epub as ebooklib_epub
+from epub_helpers import EPUB_TYPE, NS, entries, read_xml
 
 from bookbuild.cli import main
 from bookbuild.ingest import ingest
 from bookbuild.ingest.write import write_result
 from bookbuild.validators import run_epubcheck
-from conftest import FIXTURES, ROOT
-from epub_helpers import EPUB_TYPE, NS, entries, read_xml
 
 GOLDEN = Path(__file__).parent / "golden" / "epub"
 

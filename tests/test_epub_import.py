@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from bookbuild.cli import main
 from bookbuild.errors import InputError
 from bookbuild.ingest import ingest
 from bookbuild.ingest.write import write_result
-from conftest import FIXTURES, ROOT
 
 
 def pack(folder: Path, out: Path, extra: dict[str, bytes] | None = None) -> Path:

@@ -10,10 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from bookbuild.fileio import CRASH_ENV, recover
 from conftest import ROOT, write_book
 from test_bad_input import outputs
+
+from bookbuild.fileio import CRASH_ENV, recover
 
 
 def _chapters(count: int, title: str = "第{n}章") -> dict[str, str]:

@@ -4,14 +4,15 @@ ISBN as the EPUB's identifier and the print one as dc:source."""
 
 from __future__ import annotations
 
+from conftest import FIXTURES
+from epub_helpers import read_xml
+
+from bookbuild.book.metadata import parse_metadata
+from bookbuild.book.model import IsbnEntry
 from bookbuild.cli import main
 from bookbuild.ingest import ingest
 from bookbuild.ingest.isbns import choose, find_isbns
 from bookbuild.ingest.write import write_result
-from bookbuild.book.metadata import parse_metadata
-from bookbuild.book.model import IsbnEntry
-from conftest import FIXTURES
-from epub_helpers import read_xml
 
 BOOKS = FIXTURES / "books"
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}

@@ -6,11 +6,11 @@ from urllib.parse import unquote
 
 import lxml.html
 import pytest
+from conftest import FIXTURES, ROOT, write_book
+from epub_helpers import entries
 
 from bookbuild.cli import main
 from bookbuild.validators import run_vnu
-from conftest import FIXTURES, ROOT, write_book
-from epub_helpers import entries
 
 
 def build_html(root: Path, out: Path) -> Path:

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from bookbuild.pipeline import CACHE_FOLDER, build
-from conftest import FIXTURES, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import generate_book  # noqa: E402

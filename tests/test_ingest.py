@@ -5,11 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from bookbuild.cli import main
 from bookbuild.ingest import ingest
 from bookbuild.ingest.write import write_result
-from conftest import FIXTURES, ROOT
 
 SAMPLE = ROOT / "source" / "internet-plus.raw.md"
 GOLDEN = Path(__file__).parent / "golden" / "ingest"

@@ -99,8 +99,9 @@ def test_plain_text_with_numbered_headings_and_lone_bullets():
 
 
 def test_a_book_of_front_matter_only_builds_and_checks(tmp_path):
-    from bookbuild.cli import main
     from conftest import write_book
+
+    from bookbuild.cli import main
     root = write_book(tmp_path, {"01-titlepage.md": "---\ntitle: T\nkind: titlepage\n---\n\nText.\n"})
     assert main(["build", "--root", str(root), "-q"]) == 0
     assert main(["check", "--root", str(root)]) == 0
@@ -110,6 +111,7 @@ def test_alt_text_from_the_adjacent_caption(tmp_path):
     """An image with no alt text (or an extractor's "Image") gets the caption printed
     with it, below it or after its sub-figure labels."""
     import shutil
+
     from conftest import ROOT
     (tmp_path / "images").mkdir()
     for name in ("f1.png", "f2.png"):

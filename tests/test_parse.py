@@ -53,8 +53,9 @@ def test_automatic_ids_are_unique_across_the_book():
 
 
 def test_renamed_ids_reach_the_output_and_links_follow(tmp_path):
-    from bookbuild.pipeline import build
     from conftest import write_book
+
+    from bookbuild.pipeline import build
     root = write_book(tmp_path / "book", {
         "01-a.md": "---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n\n见[乙的小结](#小结-2)。\n",
         "02-b.md": "---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n\n完。\n"})

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import yaml
+from conftest import ROOT, write_book
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookbuild.book import parse as parse_module
-from bookbuild.cli import main
 from bookbuild.book.load import FRONT_KEYS
-from conftest import ROOT, write_book
+from bookbuild.cli import main
 
 FUZZ_SECONDS = float(os.environ.get("BOOKBUILD_FUZZ_SECONDS", "0"))
 EXAMPLES = int(os.environ.get("BOOKBUILD_FUZZ_EXAMPLES", "25"))
@@ -210,8 +210,9 @@ _XHTML_PIECES = st.one_of(
 @given(pieces=st.lists(_XHTML_PIECES, max_size=40))
 def test_whatever_epub_ingest_accepts_builds(pieces):
     example("test_whatever_epub_ingest_accepts_builds")
-    from test_epub_import import pack
     import shutil
+
+    from test_epub_import import pack
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "src"
         shutil.copytree(ROOT / "tests" / "fixtures" / "epub2", folder)

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from test_incremental import assert_same_as_clean, snapshot
 
 import bookbuild.pipeline as pipeline
 from bookbuild.fileio import StagedFiles, copy_range, replace_files
-from bookbuild.pipeline import CACHE_FOLDER, build
 from bookbuild.incremental.state import STATE_NAME
+from bookbuild.pipeline import CACHE_FOLDER, build
 from bookbuild.write.zipwriter import deflate, replace_entries, stored, write_zip
-from conftest import ROOT
-from test_incremental import assert_same_as_clean, snapshot
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import generate_book  # noqa: E402
@@ -236,6 +236,7 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     """A change in the same timestamp tick as the recording leaves the signature as
     recorded: such a "racy" file is digested, not trusted."""
     import dataclasses
+
     from bookbuild.incremental.state import read_state, signature, write_state
     out = tmp_path / "out"
     build(book, out)

@@ -11,12 +11,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, write_book
+from test_bad_input import outputs
 
 from bookbuild.book import parse as parse_module
 from bookbuild.cli import main
 from bookbuild.validators import vnu_jar
-from conftest import ROOT, write_book
-from test_bad_input import outputs
 
 GOOD = "---\ntitle: 第一章\nkind: chapter\npage: 1\n---\n\n正文。\n"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from bookbuild.book.xml import EPUB, XHTML
-from bookbuild.book.words import labels
 from bookbuild.book.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
+from bookbuild.book.words import labels
+from bookbuild.book.xml import EPUB, XHTML
 
 E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
 

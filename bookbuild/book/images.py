@@ -6,9 +6,9 @@ import unicodedata
 from pathlib import Path
 
 from bookbuild.book.active import svg_findings
-from bookbuild.diagnostics import Diagnostic
 from bookbuild.book.model import ParsedUnit
 from bookbuild.book.resolve import image_path
+from bookbuild.diagnostics import Diagnostic
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 # how each raster type's file starts: a reading system shows nothing (or fails) for a

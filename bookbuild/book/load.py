@@ -9,13 +9,13 @@ from importlib import resources
 from pathlib import Path
 
 from bookbuild.book.active import css_findings
-from bookbuild.book.pages import is_label
-from bookbuild.diagnostics import Diagnostic
-from bookbuild.fileio import file_digest
 from bookbuild.book.kinds import KINDS
 from bookbuild.book.metadata import parse_metadata
 from bookbuild.book.model import Metadata, UnitSource
+from bookbuild.book.pages import is_label
 from bookbuild.book.textfile import decode_utf8, load_yaml
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.fileio import file_digest
 
 _NAME_RE = re.compile(r"^\d{2,4}-[a-z0-9][a-z0-9-]*$")
 FRONT_KEYS = ("title", "kind", "page", "author", "author_note", "group", "inferred_pages")

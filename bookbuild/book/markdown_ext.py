@@ -24,8 +24,8 @@ off rather than guess.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 import xml.etree.ElementTree as ET
+from functools import cached_property
 
 import markdown
 from markdown.extensions.abbr import AbbrExtension

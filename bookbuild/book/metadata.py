@@ -7,10 +7,10 @@ import re
 
 import yaml
 
-from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 from bookbuild.book.isbn import isbn_is_valid
 from bookbuild.book.model import Cip, ContentsEntry, Creator, IsbnEntry, Metadata, PrintLine
 from bookbuild.book.textfile import load_yaml
+from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
 KNOWN_KEYS = ("title", "subtitle", "language", "creators", "publisher", "place", "date",
@@ -143,7 +143,7 @@ def _modified(value, r: _Reader) -> str:
         r.bad("modified", f"`modified` must be an ISO 8601 time such as 2015-07-01T00:00:00Z, not {value!r}")
         return ""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     if not 1980 <= moment.year <= 2107:  # what a zip entry's date can hold
         r.bad("modified", f"`modified` must lie between 1980 and 2107, not {moment.year}")
         return ""

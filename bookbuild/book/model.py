@@ -204,7 +204,7 @@ class NavPoint:
     label: str
     href: str | None  # None: a grouping label such as 前言 with entries below
     page: str | None
-    children: tuple["NavPoint", ...] = ()
+    children: tuple[NavPoint, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ landmarks and the page-list, computed from the resolved model."""
 from __future__ import annotations
 
 from bookbuild.book.kinds import KINDS, leads_book
-from bookbuild.book.words import labels
 from bookbuild.book.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
+from bookbuild.book.words import labels
 
 NAV_DOC = "nav.xhtml"
 

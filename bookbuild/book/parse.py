@@ -9,20 +9,21 @@ import html.entities
 import re
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import markdown
 from lxml import etree
 
 from bookbuild.book.active import tree_findings
+from bookbuild.book.load import read_unit_file
+from bookbuild.book.markdown_ext import new_converter
+from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.book.load import read_unit_file
-from bookbuild.book.markdown_ext import new_converter
 from bookbuild.parallel import map_units
-from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}

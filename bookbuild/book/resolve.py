@@ -6,9 +6,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from bookbuild.diagnostics import Diagnostic
-from bookbuild.book.pages import page_order
 from bookbuild.book.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
+from bookbuild.book.pages import page_order
+from bookbuild.diagnostics import Diagnostic
 
 _EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _LOCAL_NOTE_RE = re.compile(r"^fn(ref)?-")  # footnote ids repeat per chapter by design

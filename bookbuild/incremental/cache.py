@@ -223,7 +223,7 @@ class Cache:
             os.close(fd)
         self._readers = {}
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc) -> None:

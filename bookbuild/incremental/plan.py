@@ -16,8 +16,17 @@ from bookbuild.book.model import Modelled
 from bookbuild.fileio import recover, remove_leftovers
 from bookbuild.incremental.quick import quick_rebuild
 from bookbuild.incremental.render_cache import RenderPlan, quick_context
-from bookbuild.incremental.state import (JOURNAL_NAME, BuildState, compare_inputs, listings, output_record,
-                                         outputs_state, read_state, record_inputs, write_state)
+from bookbuild.incremental.state import (
+    JOURNAL_NAME,
+    BuildState,
+    compare_inputs,
+    listings,
+    output_record,
+    outputs_state,
+    read_state,
+    record_inputs,
+    write_state,
+)
 
 CACHE_FOLDER = ".bookbuild-cache"
 

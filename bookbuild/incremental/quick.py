@@ -20,17 +20,24 @@ import pickle
 from concurrent.futures import Future
 from pathlib import Path
 
-from bookbuild.incremental.cache import Cache
-from bookbuild.diagnostics import suppressed
-from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.book.load import read_unit_bytes
 from bookbuild.book.model import ResolvedUnit
 from bookbuild.book.parse import with_renamed_ids
+from bookbuild.diagnostics import suppressed
+from bookbuild.fileio import StagedFiles, copy_range
+from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import outputs_key, render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.render.unit import EPUB_PART, PAGE_PART, SINGLE_PART, render_unit
-from bookbuild.incremental.state import (JOURNAL_NAME, BuildState, InputCheck, QuickContext, UnitRecord, output_record,
-                             write_state)
+from bookbuild.incremental.render_cache import EPUB_PART, PAGE_PART, SINGLE_PART, unit_parts
+from bookbuild.incremental.state import (
+    JOURNAL_NAME,
+    BuildState,
+    InputCheck,
+    QuickContext,
+    UnitRecord,
+    output_record,
+    write_state,
+)
 from bookbuild.render.html_site import make_site
 from bookbuild.write.zipwriter import replace_entries
 
@@ -55,7 +62,7 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     if any(path not in where or data is None for path, data in check.changed.items()):
         return None
     changed = {where[path]: data for path, data in check.changed.items()}
-    rendered: dict[int, Future] = {index: Future() for index in changed}  # -> products.render_unit
+    rendered: dict[int, Future] = {index: Future() for index in changed}  # -> render_cache.unit_parts
     # the EPUB and book.html are copied up to the first changed unit while it is parsed
     targets = dict(last.targets)
     big = []
@@ -117,7 +124,7 @@ def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in (EPUB_PART, PAGE_PART, SINGLE_PART)]
         if any(part is None for part in parts):
-            parts = render_unit(resolved, context.metadata, context.css, site, context.links[index],
+            parts = unit_parts(resolved, context.metadata, context.css, site, context.links[index],
                                 parsed.fragment(resolved.unit))
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)

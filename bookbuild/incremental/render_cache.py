@@ -9,12 +9,13 @@ outputs from it.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
-from bookbuild.book.model import Document, Modelled
+from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.book.words import labels
 from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
@@ -24,9 +25,19 @@ from bookbuild.incremental.state import QuickContext, UnitRecord
 from bookbuild.parallel import map_units
 from bookbuild.render.epub_package import package_files
 from bookbuild.render.html_site import PrevNext, Site, make_site, prev_next, single_page_frame, site_files
-from bookbuild.render.unit import EPUB_PART, PAGE_PART, SINGLE_PART, epub_spine, render_unit
+from bookbuild.render.unit import epub_spine, render_unit
 from bookbuild.write.epub import write_epub
-from bookbuild.write.zipwriter import ZipEntry
+from bookbuild.write.zipwriter import ZipEntry, deflate
+
+EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
+
+
+def unit_parts(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext,
+               fragment: str) -> list[bytes]:
+    """A unit's "render" entry: its EPUB entry (deflated, pickled: the EPUB's writer only
+    copies it), its HTML page, its section of book.html."""
+    xhtml, page, single = render_unit(resolved, meta, css, site, links, fragment)
+    return [pickle.dumps(deflate(f"EPUB/{resolved.unit.doc_name}", xhtml)), page, single]
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,7 @@ def _render_task(task: int | str) -> None:
         book_file(job, task)
         return
     resolved = job.modelled.resolved.units[task]
-    job.cache.put_parts("render", job.keys[task], render_unit(
+    job.cache.put_parts("render", job.keys[task], unit_parts(
         resolved, job.modelled.resolved.book.metadata, job.css, job.site, job.links[task],
         job.parsed.fragment(resolved.unit)))
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from isal.isal_zlib import crc32
 
-from bookbuild.incremental.keys import code_version
+from bookbuild.book.model import Metadata
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
-from bookbuild.book.model import Metadata
+from bookbuild.incremental.keys import code_version
 from bookbuild.render.html_site import PrevNext
 
 STATE_NAME = "state.pickle"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bookbuild.book.model import ContentsEntry
+from bookbuild.book.pages import next_label, page_label, page_order
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.contents import label_kind
-from bookbuild.book.pages import next_label, page_label, page_order
+from bookbuild.ingest.text import HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed, join_text, tidy_title
 from bookbuild.text import HAN, match_key, strip_heading
-from bookbuild.ingest.text import (HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed, join_text,
-                                   tidy_title)
-from bookbuild.book.model import ContentsEntry
 
 _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")
 # "2.1 Title": a section by its number, whatever '#' an extractor gave it

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.diagnostics import Diagnostic
 from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.model import Cip, Creator
+from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.isbns import format_isbn
 from bookbuild.text import HAN, strip_heading
-from bookbuild.book.model import Cip, Creator
 
 CIP_HEADING_RE = re.compile(r"图书在版编目\s*[(（]\s*CIP\s*[)）]\s*数据")
 CIP_NUMBER_RE = re.compile(

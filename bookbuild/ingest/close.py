@@ -17,9 +17,9 @@ import html.entities
 import re
 from pathlib import Path
 
+from bookbuild.book.model import UnitSource
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.ingest.body import DraftUnit
-from bookbuild.book.model import UnitSource
 
 _SUSPECT = re.compile(r"[<&]|\{\{|!\[")
 _IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\(\s*<?(?P<src>[^)\n\"<>]+?)>?(?:\s+\"[^\"\n]*\")?\s*\)")

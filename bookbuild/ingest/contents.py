@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.book.pages import page_label
-from bookbuild.text import HAN, match_key, strip_heading
-from bookbuild.ingest.text import has_leaders, heading_level, strip_leaders, tidy_title
 from bookbuild.book.kinds import CJK_LABEL_KINDS, EN_LABEL_KINDS
 from bookbuild.book.model import ContentsEntry
+from bookbuild.book.pages import page_label
+from bookbuild.ingest.text import has_leaders, heading_level, strip_leaders, tidy_title
+from bookbuild.text import HAN, match_key, strip_heading
 
 CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次", "briefcontents",
                  "contentsinbrief", "简明目录", "简目", "簡明目錄"}
@@ -194,7 +194,7 @@ def _rejoin_number_column(lines: list[tuple[int, str]]) -> list[tuple[int, str]]
     pair them. The body prints each heading with its number ("2.1 ASN.1 syntax"): each
     title gets its number back from there, and the number column goes."""
     region = []
-    for index, (number, raw) in enumerate(lines):
+    for index, (_number, raw) in enumerate(lines):
         text = " ".join(strip_heading(raw).split())
         if text and not (_NUMBER_ONLY_RE.match(text) or has_leaders(text) or len(text) <= 60):
             break

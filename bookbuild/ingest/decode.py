@@ -5,10 +5,9 @@ from __future__ import annotations
 import codecs
 import re
 
+from bookbuild.book.textfile import not_xml_char
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
-from bookbuild.book.textfile import not_xml_char
-
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # not tab, newline, form feed (nor CR: gone by then)
 

@@ -22,16 +22,16 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.kinds import KINDS
+from bookbuild.book.model import Creator, Metadata
+from bookbuild.book.pages import page_label, page_order
+from bookbuild.book.xml import XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
 from bookbuild.ingest.body import Block, DraftUnit
 from bookbuild.ingest.isbns import format_isbn
-from bookbuild.book.pages import page_label, page_order
-from bookbuild.book.xml import XHTML, safe_parser
 from bookbuild.ingest.text import escape_plain
-from bookbuild.book.isbn import isbn_is_valid
-from bookbuild.book.kinds import KINDS
-from bookbuild.book.model import Creator, Metadata
 
 OPS = "http://www.idpf.org/2007/ops"
 _MAX_ENTRIES = 10_000
@@ -104,8 +104,8 @@ class _Import:
 
 
 def ingest_epub(data: bytes, path: str):
-    from bookbuild.ingest.run import IngestResult, _file_names, unit_markdown
     from bookbuild.book.metadata import dump_metadata
+    from bookbuild.ingest.run import IngestResult, _file_names, unit_markdown
     _check_archive(data, path)
     try:
         from ebooklib import ITEM_IMAGE, ITEM_NAVIGATION, epub

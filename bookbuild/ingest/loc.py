@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 
+from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.model import Cip, Creator
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.cip import CipRecord, normalise_date
 from bookbuild.ingest.isbns import format_isbn
-from bookbuild.book.isbn import isbn_is_valid
-from bookbuild.book.model import Cip, Creator
 
 LOC_HEADING_RE = re.compile(r"Library of Congress Cataloging[- ]in[- ]Publication Data", re.I)
 _LABEL_RE = re.compile(r"^(Names|Title|Description|Identifiers|Subjects|Classification|LC record)\b:?\s*(.*)$")
@@ -117,7 +117,7 @@ def _parse_classic(lines: list[tuple[int, str]], path: str, record: CipRecord) -
         index = 1
     # the title statement runs from the next line to the collation ("p. cm.", "xii, 310 p.")
     statement, title_line = [], texts[index][0] if index < len(texts) else texts[0][0]
-    for number, text in texts[index:]:
+    for _number, text in texts[index:]:
         if re.match(r"^(?:p\.|[xivlc]+,\s*\d+\s*p\.|\d+\s*p\.|ISBN|Includes|\d{1,2}\.\s)", text):
             break
         statement.append(text)

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bookbuild.book.pages import next_label, page_label, page_order, roman_value
-from bookbuild.text import match_key
 from bookbuild.ingest.text import HEAD_WITH_PAGE_RE, has_leaders
+from bookbuild.text import match_key
 
 Lines = list[tuple[int, str]]
 _EDGE_LINES = 3  # how far into a page from the top and from the bottom furniture is looked for

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import yaml
 
+from bookbuild.book.metadata import dump_metadata
+from bookbuild.book.model import Metadata
+from bookbuild.book.pages import roman_value
 from bookbuild.diagnostics import Diagnostic
+from bookbuild.errors import InputError
 from bookbuild.ingest.body import Block, BodyResult, DraftUnit, parse_body, split_blocks
 from bookbuild.ingest.cip import CipRecord, parse_cip
 from bookbuild.ingest.cleanup import extraction_artefacts, lone_bullets, numbered_headings
@@ -23,14 +27,10 @@ from bookbuild.ingest.isbns import choose
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
 from bookbuild.ingest.segment import Lines, segment
+from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
 from bookbuild.ingest.titlepage import all_isbns, creators_from_title_page, language_of, title_from_headings
 from bookbuild.ingest.tw import parse_tw
-from bookbuild.book.pages import roman_value
 from bookbuild.text import has_han, match_key, strip_heading
-from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
-from bookbuild.errors import InputError
-from bookbuild.book.metadata import dump_metadata
-from bookbuild.book.model import Metadata
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 _ESCAPE_RE = re.compile(r"\\(.)")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from bookbuild.ingest.cip import CIP_HEADING_RE, CIP_NUMBER_RE
 from bookbuild.ingest.contents import is_contents_heading
 from bookbuild.ingest.loc import LOC_HEADING_RE
+from bookbuild.ingest.text import heading_level
 from bookbuild.ingest.tw import TW_END_RE, TW_HEADING_RE
 from bookbuild.text import strip_heading
-from bookbuild.ingest.text import heading_level
 
 Lines = list[tuple[int, str]]
 _COPYRIGHT_RE = re.compile(r"©|Copyright|版权所有|All rights reserved", re.I)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
+from bookbuild.book.model import Creator
 from bookbuild.ingest.cip import ROLES as CN_ROLES
 from bookbuild.ingest.cleanup import NUMBERED_HEADING_RE
 from bookbuild.ingest.isbns import find_isbns
-from bookbuild.text import HAN, has_han, match_key, strip_heading
 from bookbuild.ingest.text import heading_level, tidy_title
 from bookbuild.ingest.tw import ROLES as TW_ROLES
-from bookbuild.book.model import Creator
+from bookbuild.text import HAN, has_han, match_key, strip_heading
 
 Lines = list[tuple[int, str]]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
+from bookbuild.book.model import Cip, Creator
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.cip import CipRecord, normalise_date
 from bookbuild.ingest.isbns import find_isbns
-from bookbuild.book.model import Cip, Creator
 
 TW_HEADING_RE = re.compile(r"國家圖書館出版品預行編目\s*[(（]\s*CIP\s*[)）]\s*資料")
 # the last line: the 中文圖書分類法 class and the library's record number

@@ -10,7 +10,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -48,7 +48,7 @@ def _digits(isbn: str) -> str:
 
 def modified_timestamp(meta: Metadata, source_date_epoch: str | None) -> str:
     if source_date_epoch:
-        moment = datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+        moment = datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if meta.modified:
         return meta.modified

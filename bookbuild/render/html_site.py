@@ -12,10 +12,10 @@ from lxml import etree
 from lxml.builder import E
 from lxml.etree import SubElement
 
-from bookbuild.book.xml import EPUB, XML_LANG
 from bookbuild.book.generated_pages import creators_line
-from bookbuild.book.words import labels
 from bookbuild.book.model import Metadata, NavPoint, PageRef
+from bookbuild.book.words import labels
+from bookbuild.book.xml import EPUB, XML_LANG
 
 SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
 SIDEBAR_AROUND = 15
@@ -105,7 +105,7 @@ class Site:
         head.append(E.script(src="js/pages.js", defer="defer"))
         head.append(E.script(src="js/goto.js", defer="defer"))
         header = copy.deepcopy(self._header)
-        main = E.main(id="main", *main_children)
+        main = E.main(*main_children, id="main")
         if any(prev_next):
             pager = E.nav({"class": "pager", "aria-label": f"{words['previous']} / {words['next']}"})
             for rel, link, word in zip(("prev", "next"), prev_next, (words["previous"], words["next"])):

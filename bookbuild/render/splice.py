@@ -3,7 +3,7 @@ with placeholder comments, and the long lists are serialised item by item in bet
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 

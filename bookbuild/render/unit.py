@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import copy
-import pickle
 
 from bookbuild.book.kinds import leads_book
 from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.render.html_site import PrevNext, Site, plain_section, single_page_section, unit_page
 from bookbuild.render.xhtml import render_nav, render_section, xhtml_document
-from bookbuild.write.zipwriter import deflate
-
-EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts render_unit returns
 
 
 def render_unit(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext,
-                fragment: str) -> list[bytes]:
-    """A unit's outputs: its EPUB entry (deflated, pickled), its HTML page, its section of
+                fragment: str) -> tuple[bytes, bytes, bytes]:
+    """A unit's outputs: its EPUB content document, its HTML page, its section of
     book.html. `fragment`: the unit's XHTML, wherever it was kept."""
     source = resolved.unit.source
     doc = resolved.unit.doc_name
@@ -26,13 +22,13 @@ def render_unit(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], si
     single = single_page_section(site, doc, copy.deepcopy(page_section))
     prev_link, next_link = links
     page = unit_page(site, doc, source.title, source.kind, page_section, prev_link, next_link)
-    return [pickle.dumps(deflate(f"EPUB/{doc}", xhtml)), page, single]
+    return xhtml, page, single
 
 
 def epub_spine(modelled: Modelled) -> list[Document]:
     """Reading order: the units that lead the book (cover, title page, copyright page),
     the contents, then the rest. Unit documents come without a body: render_unit makes
-    their entries."""
+    them."""
     book = modelled.resolved.book
     css = tuple(name for name, _ in book.stylesheets)
     docs = [Document(name=u.doc_name, title=u.source.title, body=b"") for u in book.units]

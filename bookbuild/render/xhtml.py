@@ -7,11 +7,11 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
-from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
 from bookbuild.book.kinds import KINDS
-from bookbuild.book.words import labels
 from bookbuild.book.model import Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
 from bookbuild.book.nav import NAV_DOC
+from bookbuild.book.words import labels
+from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
 from bookbuild.render.splice import fragment, placeholder, splice
 
 _NSMAP = {None: XHTML, "epub": EPUB}

@@ -4,8 +4,9 @@ both outputs as they were or both new (fileio.commit_together)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from bookbuild.fileio import FileContent, commit_together, discard, fill_folder, new_staged_file, new_staged_folder
 from bookbuild.parallel import side_by_side

@@ -4,8 +4,9 @@ book gives the same bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from bookbuild.book.model import Document, Metadata
 from bookbuild.render.epub_package import CONTAINER, modified_timestamp
