@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: all build test test-deps system-deps clean lock fuzz
+.PHONY: all build test test-fast lint test-deps system-deps clean lock fuzz
 
 all: build
 
@@ -37,8 +37,21 @@ build: $(STAMP)
 # everything `check` and the test suite need, without running the suite
 test-deps: system-deps $(STAMP) $(NODE_STAMP)
 
+# the whole suite, after the habits: what CI runs
 test: test-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# the inner loop: no Java, no browser (tests marked slow are left out; one that runs Java
+# unmarked fails), about a minute
+test-fast: $(STAMP)
+	BOOKBUILD_TEST_FAST=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# lint and format (ruff), the layering (import-linter contracts in pyproject.toml), types (mypy)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bookbuild tests bench build.py
+	$(VENV)/bin/ruff format --check bookbuild tests bench build.py
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # each property of tests/test_properties.py for FUZZ_SECONDS (default 10 minutes each)
 FUZZ_SECONDS ?= 600

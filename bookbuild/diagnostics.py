@@ -6,8 +6,10 @@ P pages, E epub/html validity) and a number. Never renumber; retire a code inste
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 
 class Severity(str, Enum):
@@ -43,7 +45,11 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("S002", _E, "unknown unit kind"),
         CodeInfo("S003", _E, "a required front-matter field is missing or has the wrong type"),
         CodeInfo("S004", _E, "raw HTML is not well-formed"),
-        CodeInfo("S005", _E, "raw HTML, inline SVG or an SVG image carries script, an event handler, a javascript: URL, link-changing animation, a refresh or entity declarations"),
+        CodeInfo(
+            "S005",
+            _E,
+            "raw HTML, inline SVG or an SVG image carries script, an event handler, a javascript: URL, link-changing animation, a refresh or entity declarations",
+        ),
         CodeInfo("S006", _E, "a remote resource (image, stylesheet, media, CSS url()) is referenced"),
         CodeInfo("S007", _E, "an image is missing, lies outside the book folder, or is not what its name says"),
         CodeInfo("S008", _W, "an image has no alt text"),
@@ -60,7 +66,11 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("S019", _E, "two different images would share one name in the outputs"),
         CodeInfo("S020", _E, "a unit's Markdown took too long to convert"),
         CodeInfo("S021", _W, "ingest replaced a character the outputs cannot carry"),
-        CodeInfo("S022", _W, "ingest changed what the build would refuse or what is not the book (raw HTML, an image, a title, a lost page, a repeated line) and says how"),
+        CodeInfo(
+            "S022",
+            _W,
+            "ingest changed what the build would refuse or what is not the book (raw HTML, an image, a title, a lost page, a repeated line) and says how",
+        ),
         # cross-references
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),
@@ -88,7 +98,8 @@ class Diagnostic:
     message: str
     file: str | None = None
     line: int | None = None
-    severity: Severity | None = None  # None: the catalogue's severity
+    # left out: the catalogue's severity (set by __post_init__, so never None after it)
+    severity: Severity = cast(Severity, None)
     column: int | None = None  # 1-based, where a line alone is not precise enough
 
     def __post_init__(self) -> None:
@@ -120,7 +131,7 @@ class Diagnostic:
         }
 
 
-def suppressed(diagnostics, codes: frozenset[str]) -> tuple[Diagnostic, ...]:
+def suppressed(diagnostics: Iterable[Diagnostic], codes: frozenset[str]) -> tuple[Diagnostic, ...]:
     """Drop the warnings and notes whose codes the book silences in metadata.yaml
     `suppress:`. Errors are never dropped: a build that goes on past one would leave out
     what it could not read (see metadata.suppress_codes for what is accepted there)."""

@@ -59,30 +59,38 @@ __all__ = ["CACHE_FOLDER", "BuildResult", "Modelled", "build", "model"]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _counter(progress: Progress | None, stage: str, total: int):
+def _counter(progress: Progress | None, stage: str, total: int) -> Callable[[int], None] | None:
+    """A stage's progress as counts of finished tasks (map_units reports those)."""
+    if progress is None:
+        return None
     done = 0
 
     def step(count: int) -> None:
         nonlocal done
         done += count
         progress(stage, done, total)
-    return step if progress else None
+
+    return step
 
 
-def parse(loaded: LoadedBook, outlines: Outlines | None = None, workers: int = 1, progress: Progress | None = None
-          ) -> tuple[Book, list[Diagnostic], tuple[tuple[str, bytes], ...]]:
+def parse(
+    loaded: LoadedBook, outlines: Outlines | None = None, workers: int = 1, progress: Progress | None = None
+) -> tuple[Book, list[Diagnostic], tuple[tuple[str, bytes], ...]]:
     """The book modelled, its diagnostics (front matter, parsing, images), and the digests
     of the unit files read."""
-    parsed = parse_unit_files(loaded.root, loaded.unit_files, outlines, workers,
-                              _counter(progress, "parse", len(loaded.unit_files)))
+    parsed = parse_unit_files(
+        loaded.root, loaded.unit_files, outlines, workers, _counter(progress, "parse", len(loaded.unit_files))
+    )
     units = with_generated_front_matter(loaded.metadata, parsed.units)
     images, found = collect_images(loaded.root, units)
-    return (Book(loaded.metadata, units, loaded.stylesheets, images),
-            parsed.read_diagnostics + parsed.diagnostics + found, parsed.digests)
+    return (
+        Book(loaded.metadata, units, loaded.stylesheets, images),
+        parsed.read_diagnostics + parsed.diagnostics + found,
+        parsed.digests,
+    )
 
 
-def model(root: Path, outlines: Outlines | None = None, workers: int = 1,
-          progress: Progress | None = None) -> Modelled:
+def model(root: Path, outlines: Outlines | None = None, workers: int = 1, progress: Progress | None = None) -> Modelled:
     """load -> parse -> resolve -> nav. Raises InputError (with every diagnostic) on errors."""
     if progress:
         progress("load", 0, 0)
@@ -99,8 +107,9 @@ def model(root: Path, outlines: Outlines | None = None, workers: int = 1,
     if errors:
         raise InputError(f"{len(errors)} error(s) in {root}; nothing was written", tuple(diagnostics))
     nav = build_nav(resolved)
-    return Modelled(resolved, nav, accessibility(resolved, nav), tuple(diagnostics),
-                    tuple(sorted(loaded.digests + unit_digests)))
+    return Modelled(
+        resolved, nav, accessibility(resolved, nav), tuple(diagnostics), tuple(sorted(loaded.digests + unit_digests))
+    )
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:
@@ -130,14 +139,21 @@ def source_date_epoch() -> str | None:
     if not value:
         return value
     if not value.isdigit() or int(value) > _LAST_ZIP_SECOND:
-        raise UsageError(f"SOURCE_DATE_EPOCH={value!r}: it must be whole seconds since "
-                         f"1970-01-01 UTC, from 0 to {_LAST_ZIP_SECOND} (2107), e.g. "
-                         "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={value!r}: it must be whole seconds since "
+            f"1970-01-01 UTC, from 0 to {_LAST_ZIP_SECOND} (2107), e.g. "
+            "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)"
+        )
     return value
 
 
-def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
-          progress: Progress | None = None, workers: int | None = None) -> BuildResult:
+def build(
+    root: Path,
+    out: Path,
+    formats: tuple[str, ...] = ("epub", "html"),
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> BuildResult:
     epoch = source_date_epoch()
     try:
         with no_gc():
@@ -150,16 +166,20 @@ def build(root: Path, out: Path, formats: tuple[str, ...] = ("epub", "html"),
     except OSError as exc:
         raise write_error(exc, "each output is replaced whole or not at all") from exc
     except BrokenProcessPool:
-        raise UsageError("a worker process died (killed, or out of memory?); nothing was written: "
-                         "build again, with --jobs 1 if memory is short") from None
+        raise UsageError(
+            "a worker process died (killed, or out of memory?); nothing was written: "
+            "build again, with --jobs 1 if memory is short"
+        ) from None
 
 
-def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None,
-           workers: int, epoch: str | None) -> BuildResult:
+def _build(
+    root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None, workers: int, epoch: str | None
+) -> BuildResult:
     started = time.time_ns()
     folder, last = plan.prepare(out)
     written = plan.without_modelling(root, out, folder, last, formats, epoch, started, progress)
     if written is not None:
+        assert last is not None  # there is nothing to reuse without a last build
         return BuildResult(written, last.diagnostics, None)
     with Cache(folder) as cache:  # its packs closed: a process may build many times
         parsed = ParseCache(cache)
@@ -178,8 +198,9 @@ def _build(root: Path, out: Path, formats: tuple[str, ...], progress: Progress |
         if "html" in paths:
             reuse = plan.reusable_pages(last, plan.unit_pages(job), paths["html"])
             html = (paths["html"], *html_files(job, reuse))
-        write_outputs((paths["epub"], epub_writer(job)) if "epub" in paths else None, html, workers,
-                      folder / JOURNAL_NAME)
+        write_outputs(
+            (paths["epub"], epub_writer(job)) if "epub" in paths else None, html, workers, folder / JOURNAL_NAME
+        )
         plan.record_full_build(root, out, folder, job, started, formats, epoch, targets, fingerprint)
         cache.prune(live_entries(job))
         if progress:

@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -8,8 +9,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite golden files from the current output instead of comparing")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from the current output instead of comparing"
+    )
 
 
 @pytest.fixture
@@ -31,9 +33,32 @@ def sample_root(tmp_path) -> Path:
 def write_book(root: Path, units: dict[str, str], metadata: str | None = None) -> Path:
     """A small book for tests: units maps file names to their full text."""
     (root / "book").mkdir(parents=True, exist_ok=True)
-    (root / "metadata.yaml").write_text(metadata or (
-        "title: 测试之书\nlanguage: zh-Hans\ncreators:\n- name: 张三\n  role: author\n"
-        "publisher: 测试出版社\ndate: 2020-01\nisbn: 978-7-5086-5178-1\n"), encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        metadata
+        or (
+            "title: 测试之书\nlanguage: zh-Hans\ncreators:\n- name: 张三\n  role: author\n"
+            "publisher: 测试出版社\ndate: 2020-01\nisbn: 978-7-5086-5178-1\n"
+        ),
+        encoding="utf-8",
+    )
     for name, text in units.items():
         (root / "book" / name).write_text(text, encoding="utf-8")
     return root
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs Java (EPUBCheck, the Nu checker) or a browser; `make test-fast` leaves these out"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _test_fast_runs_no_java(request, monkeypatch):
+    """Under `make test-fast` a test not marked slow that still starts Java fails, so the
+    mark stays honest."""
+    if os.environ.get("BOOKBUILD_TEST_FAST") and "slow" not in request.keywords:
+
+        def refuse() -> str:
+            raise AssertionError("this test runs Java: mark it @pytest.mark.slow")
+
+        monkeypatch.setattr("bookbuild.validators.java", refuse)

@@ -9,19 +9,30 @@ from conftest import FIXTURES, ROOT
 
 from bookbuild.cli import main
 
+pytestmark = pytest.mark.slow  # Java (EPUBCheck, the Nu checker) or a browser: not in `make test-fast`
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync",
-        "--disable-component-update", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-sync",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium "
-                    "(make test installs it when run as root)")
+        pytest.fail(
+            "Debian's chromium is needed for the browser tests: apt-get install chromium "
+            "(make test installs it when run as root)"
+        )
     with playwright.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield instance
@@ -50,7 +61,9 @@ def test_reader_follows_contents_page_link_and_goto_box(browser, site):
     page.goto(_url(site, "index.html"))
     assert page.locator("h1").first.inner_text() == "互联网+"
     page.get_by_role("link", name="“互联网+”：连接普惠经济").first.click()
-    assert page.url.endswith("03-preface.html#%E4%BA%92%E8%81%94%E7%BD%91%E8%BF%9E%E6%8E%A5%E6%99%AE%E6%83%A0%E7%BB%8F%E6%B5%8E")
+    assert page.url.endswith(
+        "03-preface.html#%E4%BA%92%E8%81%94%E7%BD%91%E8%BF%9E%E6%8E%A5%E6%99%AE%E6%83%A0%E7%BB%8F%E6%B5%8E"
+    )
     assert page.locator("main h1").inner_text() == "“互联网+”：连接普惠经济"
     assert page.locator(".byline .author").inner_text() == "马化腾"
 
@@ -103,23 +116,24 @@ def test_keyboard_phone_and_dark_mode(browser, site):
     page.close()
 
 
-@pytest.mark.parametrize("name", ["index.html", "03-preface.html", "copyright.html", "pages.html",
-                                  "book.html"])
+@pytest.mark.parametrize("name", ["index.html", "03-preface.html", "copyright.html", "pages.html", "book.html"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_violations(browser, site, name, scheme):
     page = browser.new_page(color_scheme=scheme)
     page.goto(_url(site, name))
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-               for v in result["violations"] if v["impact"] in ("critical", "serious")]
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
     assert serious == []
     page.close()
 
 
 def test_axe_on_the_features_book(browser, tmp_path):
-    assert main(["build", "--root", str(FIXTURES / "books" / "features"), "--out", str(tmp_path),
-                 "--to", "html"]) == 0
+    assert main(["build", "--root", str(FIXTURES / "books" / "features"), "--out", str(tmp_path), "--to", "html"]) == 0
     page = browser.new_page()
     for name in ("03-chapter-1.html", "04-chapter-2.html", "book.html"):
         page.goto((tmp_path / "html" / name).as_uri())

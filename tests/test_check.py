@@ -13,6 +13,8 @@ from bookbuild.cli import main
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.pipeline import build
 
+pytestmark = pytest.mark.slow  # Java (EPUBCheck, the Nu checker) or a browser: not in `make test-fast`
+
 
 def run_json(args, capsys):
     code = main(["check", "--json", *args])
@@ -23,7 +25,8 @@ def test_sample_is_clean_even_when_strict(capsys):
     code, found = run_json(["--root", str(ROOT), "--strict"], capsys)
     assert code == 0
     assert [(d["code"], d["severity"], d["file"], d["line"]) for d in found] == [
-        ("P005", "info", "book/04-prologue.md", 4)]
+        ("P005", "info", "book/04-prologue.md", 4)
+    ]
     assert "inferred page 3 → known page 8" in found[0]["message"]
 
 
@@ -35,8 +38,9 @@ def test_broken_book_reports_the_exact_code_and_location(case, tmp_path, capsys)
     want_code = rest.split()[0]
     file, line = (location.split(":") + [""])[:2]  # file[:line[:column]]
     assert code == 1
-    matches = [d for d in found if d["code"] == want_code and d["file"] == file
-               and (d["line"] == int(line) if line else True)]
+    matches = [
+        d for d in found if d["code"] == want_code and d["file"] == file and (d["line"] == int(line) if line else True)
+    ]
     assert matches, found
     assert set(found[0]) == {"code", "severity", "message", "file", "line", "column"}
 
@@ -58,8 +62,7 @@ def test_validator_errors_map_to_the_generated_file(tmp_path, capsys):
     code, found = run_json(["--root", str(root)], capsys)
     assert code == 1
     errors = [d for d in found if d["severity"] == "error"]
-    assert {(d["code"], d["file"]) for d in errors} >= {("E001", "styles/bad.css"),
-                                                       ("E003", "styles/bad.css")}
+    assert {(d["code"], d["file"]) for d in errors} >= {("E001", "styles/bad.css"), ("E003", "styles/bad.css")}
     assert any("EPUB/css/book-bad.css:" in d["message"] for d in errors)  # where, in the output
 
 
@@ -75,12 +78,17 @@ def test_suppress_silences_codes_by_name(tmp_path, capsys, monkeypatch):
     assert {d["code"] for d in after} == {d["code"] for d in before} - {"S008", "P005"}
 
 
-@pytest.mark.parametrize("severity,strict,exit_code", [
-    ("warning", False, 0), ("warning", True, 1), ("error", False, 1), ("info", True, 0)])
+@pytest.mark.parametrize(
+    "severity,strict,exit_code", [("warning", False, 0), ("warning", True, 1), ("error", False, 1), ("info", True, 0)]
+)
 def test_exit_codes(monkeypatch, capsys, severity, strict, exit_code):
     from bookbuild.diagnostics import Severity
-    monkeypatch.setattr(check_module, "run_check",
-                        lambda root, vnu=None: [Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))])
+
+    monkeypatch.setattr(
+        check_module,
+        "run_check",
+        lambda root, vnu=None: [Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))],
+    )
     assert main(["check", *(["--strict"] if strict else [])]) == exit_code
     assert "book/01-a.md:3: S008" in capsys.readouterr().out
 
@@ -94,6 +102,7 @@ def test_missing_java_is_a_setup_error_with_advice(monkeypatch, capsys, tmp_path
 
 def test_nav_target_of_the_wrong_kind_is_caught(tmp_path):
     import zipfile
+
     modelled = build(ROOT, tmp_path, ("epub",)).modelled
     [epub] = tmp_path.glob("*.epub")
     assert nav_targets(epub) == [] and accessibility_claims(modelled, epub) == []
@@ -102,11 +111,14 @@ def test_nav_target_of_the_wrong_kind_is_caught(tmp_path):
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "EPUB/nav.xhtml":
-                data = data.replace(b'href="03-preface.xhtml#page-2"', b'href="03-preface.xhtml#%s"'
-                                    % "互联网连接普惠经济".encode())
+                data = data.replace(
+                    b'href="03-preface.xhtml#page-2"', b'href="03-preface.xhtml#%s"' % "互联网连接普惠经济".encode()
+                )
             if info.filename == "EPUB/package.opf":
-                data = data.replace(b"<meta property=\"schema:accessMode\">textual</meta>",
-                                    b"<meta property=\"schema:accessMode\">visual</meta>")
+                data = data.replace(
+                    b'<meta property="schema:accessMode">textual</meta>',
+                    b'<meta property="schema:accessMode">visual</meta>',
+                )
             target.writestr(info, data)
     assert [d.code for d in nav_targets(tampered)] == ["X003"]
     assert "is not a pagebreak" in nav_targets(tampered)[0].message
@@ -115,7 +127,11 @@ def test_nav_target_of_the_wrong_kind_is_caught(tmp_path):
 
 def test_the_user_catalogue_lists_every_code_as_the_code_does():
     from bookbuild.diagnostics import CATALOGUE
-    rows = [line.split(" | ") for line in (ROOT / "docs" / "DIAGNOSTICS.md").read_text("utf-8").splitlines()
-            if line.startswith("| ") and line[2] in "MSXPE" and line[3].isdigit()]
+
+    rows = [
+        line.split(" | ")
+        for line in (ROOT / "docs" / "DIAGNOSTICS.md").read_text("utf-8").splitlines()
+        if line.startswith("| ") and line[2] in "MSXPE" and line[3].isdigit()
+    ]
     documented = {row[0].strip("| "): (row[1], row[2].rstrip(" |")) for row in rows}
     assert documented == {code: (info.severity.value, info.summary) for code, info in CATALOGUE.items()}

@@ -10,8 +10,9 @@ from conftest import ROOT
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_build_with_no_arguments_builds_both_outputs(sample_root):
@@ -21,6 +22,7 @@ def test_build_with_no_arguments_builds_both_outputs(sample_root):
     assert (dist / "9787508651781.epub").is_file() and (dist / "html" / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_each_command_starts_in_a_fresh_interpreter(tmp_path):
     for args in (["--version"], ["ingest", "--help"], ["build", "--help"], ["check", "--help"]):
         result = run(*args)
@@ -57,6 +59,7 @@ class _Terminal:
 
 def test_progress_bar_on_a_terminal_only(monkeypatch):
     from bookbuild.progress import Reporter
+
     monkeypatch.delenv("CI", raising=False)
     terminal = _Terminal(tty=True)
     reporter = Reporter(terminal)
@@ -74,6 +77,7 @@ def test_progress_bar_on_a_terminal_only(monkeypatch):
 
 def test_verbose_and_quiet(monkeypatch):
     from bookbuild.progress import Reporter
+
     monkeypatch.delenv("CI", raising=False)
     verbose = _Terminal(tty=False)
     reporter = Reporter(verbose, verbose=True)
@@ -117,8 +121,9 @@ def test_system_deps_sees_the_font_every_time_however_much_fc_list_prints(tmp_pa
     fc-list dies of SIGPIPE): the font then looked missing and CI tried to install it."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "fc-list").write_text("#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Sans CJK SC:style=Regular'\n"
-                                  "seq 1 200000\n")
+    (fake / "fc-list").write_text(
+        "#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Sans CJK SC:style=Regular'\nseq 1 200000\n"
+    )
     for tool in ("java", "npm"):
         (fake / tool).write_text("#!/bin/sh\nexit 0\n")
     (fake / "id").write_text("#!/bin/sh\necho 1000\n")  # as a user: a miss is reported, not installed
@@ -129,6 +134,7 @@ def test_system_deps_sees_the_font_every_time_however_much_fc_list_prints(tmp_pa
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("chromium is not installed here, so the script would want to install it")
     for _ in range(10):
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "system-deps.sh")], env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "system-deps.sh")], env=env, capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0 and not result.stderr, result.stderr

@@ -16,6 +16,8 @@ from bookbuild.errors import InputError
 from bookbuild.ingest import ingest
 from bookbuild.ingest.write import write_result
 
+pytestmark = pytest.mark.slow  # Java (EPUBCheck, the Nu checker) or a browser: not in `make test-fast`
+
 CORPUS = ROOT / "tests" / "corpus"
 SOURCES = sorted((CORPUS / "sources").iterdir())
 # sources with no book structure at all (no contents, no headings, not even numbered
@@ -47,7 +49,9 @@ def test_corpus_source_ingests_builds_and_checks(source, tmp_path, capsys, updat
     shutil.copy(source, copy)
     result = ingest(copy.read_bytes(), str(source))
     golden(CORPUS / "golden" / f"{source.name}.report.txt", relative(result.report), update_golden)
-    golden(CORPUS / "golden" / f"{source.name}.metadata.yaml", relative(dict(result.files)["metadata.yaml"]), update_golden)
+    golden(
+        CORPUS / "golden" / f"{source.name}.metadata.yaml", relative(dict(result.files)["metadata.yaml"]), update_golden
+    )
     book = tmp_path / "book"
     write_result(result, book)
     assert main(["build", "--root", str(book), "-q"]) == 0, capsys.readouterr().out

@@ -29,14 +29,21 @@ def pack(folder: Path, out: Path, extra: dict[str, bytes] | None = None) -> Path
     return out
 
 
+@pytest.mark.slow
 def test_epub2_backlist_title(tmp_path, capsys):
     source = pack(FIXTURES / "epub2", tmp_path / "backlist.epub")
     result = ingest(source.read_bytes(), str(source))
     meta = result.metadata
     assert (meta.title, meta.language, meta.publisher, meta.date) == (
-        "A Backlist Title", "en-GB", "Old House Press", "2010-05-01")
+        "A Backlist Title",
+        "en-GB",
+        "Old House Press",
+        "2010-05-01",
+    )
     assert [(c.name, c.role, c.file_as) for c in meta.creators] == [
-        ("Ann Writer", "author", "Writer, Ann"), ("Tom Turner", "translator", "")]
+        ("Ann Writer", "author", "Writer, Ann"),
+        ("Tom Turner", "translator", ""),
+    ]
     assert (meta.isbn, meta.print_isbn, meta.subjects) == ("978-1-4028-9462-6", "9780306406157", ("Rivers",))
     files = dict(result.files)
     one, two = files["book/01-chapter.md"], files["book/02-chapter-2.md"]
@@ -56,6 +63,7 @@ def test_epub2_backlist_title(tmp_path, capsys):
     assert main(["check", "--root", str(tmp_path / "book")]) == 0, capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_our_own_epub3_comes_back_as_the_book_it_was_built_from(tmp_path, capsys):
     assert main(["build", "--root", str(ROOT), "--out", str(tmp_path / "dist"), "--to", "epub", "-q"]) == 0
     epub = next((tmp_path / "dist").glob("*.epub"))
@@ -70,12 +78,18 @@ def test_our_own_epub3_comes_back_as_the_book_it_was_built_from(tmp_path, capsys
     assert main(["check", "--root", str(tmp_path / "again")]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("OEBPS/text/ch1.html", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                            b'<html xmlns="http://www.w3.org/1999/xhtml"><body>&e;</body></html>',
-     "declares XML entities"),
-    ("../outside.txt", b"x", "points outside the EPUB"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        (
+            "OEBPS/text/ch1.html",
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            b'<html xmlns="http://www.w3.org/1999/xhtml"><body>&e;</body></html>',
+            "declares XML entities",
+        ),
+        ("../outside.txt", b"x", "points outside the EPUB"),
+    ],
+)
 def test_a_hostile_epub_is_refused(tmp_path, name, data, message):
     folder = tmp_path / "src"
     shutil.copytree(FIXTURES / "epub2", folder)

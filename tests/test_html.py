@@ -8,6 +8,7 @@ import lxml.html
 import pytest
 from conftest import FIXTURES, ROOT, write_book
 from epub_helpers import entries
+from golden_files import compare_or_update
 
 from bookbuild.cli import main
 from bookbuild.validators import run_vnu
@@ -29,24 +30,48 @@ def doc(site: Path, name: str):
 
 def test_files(site):
     names = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
-    assert names == ["01-cover.html", "02-titlepage.html", "03-preface.html", "04-prologue.html",
-                     "book.html", "copyright.html", "css/book-book.css", "css/default.css",
-                     "css/site.css", "index.html", "js/goto.js", "js/pages.js", "pages.html"]
+    assert names == [
+        "01-cover.html",
+        "02-titlepage.html",
+        "03-preface.html",
+        "04-prologue.html",
+        "book.html",
+        "copyright.html",
+        "css/book-book.css",
+        "css/default.css",
+        "css/site.css",
+        "index.html",
+        "js/goto.js",
+        "js/pages.js",
+        "pages.html",
+    ]
 
 
 def test_index_has_title_creators_and_contents_with_pages(site):
     index = doc(site, "index.html")
     assert index.get("lang") == "zh-Hans"
     cover = index.find_class("book-cover")[0]
-    assert [e.text_content() for e in cover] == ["互联网+", "国家战略行动路线图", "马化腾 等著",
-                                                 "张晓峰 杜军 编", "中信出版社 2015-07"]
-    entries_ = [(e.find("a").text_content(), unquote(e.find("a").get("href")),
-                 (e.find_class("page") or [None])[0] is not None and e.find_class("page")[0].text)
-                for e in index.find_class("entry")]
-    assert entries_ == [("前言", "03-preface.html#互联网连接普惠经济", False),
-                        ("“互联网+”：连接普惠经济", "03-preface.html#互联网连接普惠经济", "1"),
-                        ("序章", "04-prologue.html#跨界融合连接一切", False),
-                        ("跨界·融合·连接一切", "04-prologue.html#跨界融合连接一切", "8")]
+    assert [e.text_content() for e in cover] == [
+        "互联网+",
+        "国家战略行动路线图",
+        "马化腾 等著",
+        "张晓峰 杜军 编",
+        "中信出版社 2015-07",
+    ]
+    entries_ = [
+        (
+            e.find("a").text_content(),
+            unquote(e.find("a").get("href")),
+            (e.find_class("page") or [None])[0] is not None and e.find_class("page")[0].text,
+        )
+        for e in index.find_class("entry")
+    ]
+    assert entries_ == [
+        ("前言", "03-preface.html#互联网连接普惠经济", False),
+        ("“互联网+”：连接普惠经济", "03-preface.html#互联网连接普惠经济", "1"),
+        ("序章", "04-prologue.html#跨界融合连接一切", False),
+        ("跨界·融合·连接一切", "04-prologue.html#跨界融合连接一切", "8"),
+    ]
 
 
 def test_unit_page_sidebar_pager_and_margin_page_numbers(site):
@@ -79,8 +104,12 @@ def test_same_ids_as_the_epub(site, tmp_path):
 def test_pages_index_lists_every_print_page(site):
     pages = doc(site, "pages.html")
     links = [(a.text, a.get("href")) for a in pages.xpath("//div[@class='page-index']//li/a")]
-    assert links == [("1", "03-preface.html#page-1"), ("2", "03-preface.html#page-2"),
-                     ("3", "03-preface.html#page-3"), ("8", "04-prologue.html#page-8")]
+    assert links == [
+        ("1", "03-preface.html#page-1"),
+        ("2", "03-preface.html#page-2"),
+        ("3", "03-preface.html#page-3"),
+        ("8", "04-prologue.html#page-8"),
+    ]
     assert pages.xpath("//li[@class='inferred']/a/text()") == ["2", "3"]
     assert 'window.BOOKBUILD_PAGES = {"1": "03-preface.html#page-1"' in (site / "js/pages.js").read_text()
     form = pages.xpath("//form[@class='goto']")[0]
@@ -91,7 +120,12 @@ def test_single_page_edition(site):
     book = doc(site, "book.html")
     assert len(book.xpath("//h1")) == 1
     assert [s.get("aria-labelledby") for s in book.xpath("//section[contains(@class,'unit')]")] == [
-        "互联网", "互联网-2", "copyright-title", "互联网连接普惠经济", "跨界融合连接一切"]
+        "互联网",
+        "互联网-2",
+        "copyright-title",
+        "互联网连接普惠经济",
+        "跨界融合连接一切",
+    ]
     hrefs = book.xpath("//nav[@class='contents']//a/@href")
     assert all(h.startswith("#") for h in hrefs)
     ids = book.xpath("//@id")
@@ -115,6 +149,7 @@ def test_reproducible(tmp_path):
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("root", [ROOT, FIXTURES / "books" / "features"], ids=["sample", "features"])
 def test_nu_checker_reports_nothing(root, tmp_path):
     site = build_html(root, tmp_path)
@@ -133,18 +168,20 @@ def test_bad_input_keeps_the_previous_site(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".bookbuild-cache", "html"]
 
 
+@pytest.mark.slow
 def test_long_book_sidebar_is_a_window_around_the_page(tmp_path):
     import sys
+
     sys.path.insert(0, str(ROOT / "bench"))
     from generate import generate_book
+
     generate_book((100, 30_000), tmp_path / "long")
     site = build_html(tmp_path / "long", tmp_path / "out")
     page = doc(site, "0050-chapter-50.html")
     listed = page.xpath("//nav[@class='sidebar']/ol/li/a")
     assert len(listed) == 31 + 2  # 15 either side of the current chapter, and two "目录 …"
     assert [a.get("href") for a in (listed[0], listed[-1])] == ["index.html", "index.html"]
-    assert page.xpath("//nav[@class='sidebar']//a[@aria-current='page']/@href")[0].startswith(
-        "0050-chapter-50.html#")
+    assert page.xpath("//nav[@class='sidebar']//a[@aria-current='page']/@href")[0].startswith("0050-chapter-50.html#")
     first = doc(site, "0001-chapter-1.html").xpath("//nav[@class='sidebar']/ol/li/a")
     assert len(first) == 31 + 1 and first[-1].get("href") == "index.html"
     assert run_vnu([site / "0050-chapter-50.html"]) == []
@@ -156,16 +193,20 @@ def test_plain_html_drops_namespaces_and_epub_attributes_and_keeps_the_rest():
     from lxml import etree
 
     from bookbuild.render.html_site import plain_section
+
     section = etree.XML(
         '<section xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
         'epub:type="chapter" role="doc-chapter" class="unit"><p xml:lang="en" id="p1">English '
         '<span epub:type="pagebreak" role="doc-pagebreak" id="page-7" aria-label="7"/>text</p>'
-        '<!-- a note --><a epub:type="noteref" href="#fn-1">1</a></section>')
+        '<!-- a note --><a epub:type="noteref" href="#fn-1">1</a></section>'
+    )
     site = SimpleNamespace(words={"page": "第 {} 页"})
     html = etree.tostring(plain_section(section, site), method="html", encoding="utf-8").decode()
-    assert html == ('<section role="doc-chapter" class="unit"><p id="p1" lang="en">English '
-                    '<a href="#page-7" class="pagenum" id="page-7" aria-label="第 7 页">7</a>text</p>'
-                    '<!-- a note --><a href="#fn-1">1</a></section>')
+    assert html == (
+        '<section role="doc-chapter" class="unit"><p id="p1" lang="en">English '
+        '<a href="#page-7" class="pagenum" id="page-7" aria-label="第 7 页">7</a>text</p>'
+        '<!-- a note --><a href="#fn-1">1</a></section>'
+    )
 
 
 def test_plain_section_drops_epub_markup_and_keeps_languages():
@@ -173,16 +214,28 @@ def test_plain_section_drops_epub_markup_and_keeps_languages():
 
     from bookbuild.book.metadata import parse_metadata
     from bookbuild.render.html_site import make_site, plain_section
+
     xhtml, epub = "http://www.w3.org/1999/xhtml", "http://www.idpf.org/2007/ops"
     section = etree.fromstring(
         f'<section xmlns="{xhtml}" xmlns:epub="{epub}" epub:type="chapter" class="unit">'
         f'<p xml:lang="en" id="a" epub:prefix="x">Hi<!-- note --></p>'
         f'<p lang="fr" xml:lang="de">Hallo</p>'
         f'<span id="page-3" epub:type="pagebreak" role="doc-pagebreak" aria-label="3"/>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" epub:type="x"><g/></svg></section>')
+        f'<svg xmlns="http://www.w3.org/2000/svg" epub:type="x"><g/></svg></section>'
+    )
     meta, _ = parse_metadata("title: 书\nlanguage: zh-CN\n", "metadata.yaml")
     plain = plain_section(section, make_site(meta, (), (), [], ()))
     assert etree.tostring(plain, encoding="unicode") == (
         '<section class="unit"><p id="a" lang="en">Hi<!-- note --></p><p lang="de">Hallo</p>'
         '<a href="#page-3" class="pagenum" id="page-3" aria-label="第 3 页">3</a>'
-        '<svg><g/></svg></section>')
+        "<svg><g/></svg></section>"
+    )
+
+
+def test_golden_html(tmp_path, update_golden):
+    """The features book's HTML edition, page by page (styles and scripts are assets)."""
+    html = build_html(FIXTURES / "books" / "features", tmp_path / "out")
+    produced = {str(p.relative_to(html)): p.read_bytes() for p in html.rglob("*.html")}
+    compare_or_update(Path(__file__).parent / "golden" / "html" / "features", produced, update_golden)
+    if update_golden:
+        pytest.skip("golden files rewritten")

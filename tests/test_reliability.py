@@ -27,6 +27,7 @@ def build(root: Path, out: Path | None = None, quiet: bool = True) -> int:
 
 # --- nothing from the book runs --------------------------------------------------------
 
+
 def _plant_jar(folder: Path) -> Path:
     jar = folder / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
     jar.parent.mkdir(parents=True)
@@ -34,6 +35,7 @@ def _plant_jar(folder: Path) -> Path:
     return jar
 
 
+@pytest.mark.slow
 def test_check_never_runs_a_validator_from_the_book_or_above_it(tmp_path, capsys):
     root = write_book(tmp_path / "shared" / "book-repo", {"01-a.md": GOOD})
     planted = [_plant_jar(root), _plant_jar(tmp_path / "shared"), _plant_jar(tmp_path)]
@@ -42,6 +44,7 @@ def test_check_never_runs_a_validator_from_the_book_or_above_it(tmp_path, capsys
     assert "0 error(s)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_runs_the_jar_named_on_the_command_line(tmp_path, capsys):
     root = write_book(tmp_path / "book", {"01-a.md": GOOD})
     jar = _plant_jar(tmp_path / "elsewhere")
@@ -52,6 +55,7 @@ def test_check_runs_the_jar_named_on_the_command_line(tmp_path, capsys):
 
 # --- nothing outside the book is read ---------------------------------------------------
 
+
 @pytest.mark.parametrize("link", ["styles/leak.css", "metadata.yaml", "book/02-leak.md", "book"])
 def test_files_linked_from_outside_the_book_are_refused(tmp_path, capsys, link):
     outside = tmp_path / "outside"
@@ -59,8 +63,12 @@ def test_files_linked_from_outside_the_book_are_refused(tmp_path, capsys, link):
     (outside / "leak.css").write_text("p { color: red } /* SECRET-TOKEN */\n")
     root = write_book(tmp_path / "book", {"01-a.md": GOOD})
     (root / "styles").mkdir()
-    target = {"styles/leak.css": outside / "leak.css", "metadata.yaml": outside / "metadata.yaml",
-              "book/02-leak.md": outside / "book" / "02-leak.md", "book": outside / "book"}[link]
+    target = {
+        "styles/leak.css": outside / "leak.css",
+        "metadata.yaml": outside / "metadata.yaml",
+        "book/02-leak.md": outside / "book" / "02-leak.md",
+        "book": outside / "book",
+    }[link]
     if (root / link).is_dir():
         shutil.rmtree(root / link)
     else:
@@ -82,6 +90,7 @@ def test_an_edit_that_links_a_unit_out_of_the_book_is_refused_by_a_rebuild(tmp_p
 
 
 # --- nothing is lost silently -------------------------------------------------------------
+
 
 def test_suppress_silences_warnings_only_and_names_what_it_cannot(tmp_path, capsys):
     root = write_book(tmp_path / "book", {"01-a.md": GOOD + "\n![](a.png)\n"})
@@ -132,10 +141,13 @@ def test_source_date_epoch_at_both_ends_of_the_zip_range(tmp_path, monkeypatch):
 
 # --- no hang ------------------------------------------------------------------------------
 
+
 def test_markdown_that_would_take_hours_is_stopped_with_a_diagnostic(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(parse_module, "MARKDOWN_SECONDS", 1.0)
-    root = write_book(tmp_path / "book", {"01-a.md": GOOD, "02-b.md": GOOD.replace("page: 1\n", "")
-                                          + "\n" + "[" * 50_000 + "x" + "]" * 50_000 + "\n"})
+    root = write_book(
+        tmp_path / "book",
+        {"01-a.md": GOOD, "02-b.md": GOOD.replace("page: 1\n", "") + "\n" + "[" * 50_000 + "x" + "]" * 50_000 + "\n"},
+    )
     assert build(root) == 1
     err = capsys.readouterr().err
     assert "book/02-b.md:5: S020 converting this unit's Markdown took over 1 s" in err
@@ -146,9 +158,11 @@ def test_markdown_that_would_take_hours_is_stopped_with_a_diagnostic(tmp_path, c
 
 # --- ingest ---------------------------------------------------------------------------------
 
+
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_ingest_reads_utf16_when_told(tmp_path):
@@ -163,15 +177,21 @@ def test_ingest_reads_utf16_when_told(tmp_path):
 
 def test_ingest_with_a_report_it_cannot_write_writes_nothing(tmp_path):
     (tmp_path / "report").mkdir()
-    result = run_cli("ingest", str(ROOT / "source" / "internet-plus.raw.md"), "--out", str(tmp_path / "out"),
-                     "--report", str(tmp_path / "report"))
+    result = run_cli(
+        "ingest",
+        str(ROOT / "source" / "internet-plus.raw.md"),
+        "--out",
+        str(tmp_path / "out"),
+        "--report",
+        str(tmp_path / "report"),
+    )
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_ingest_keeps_characters_xml_cannot_carry_visible_and_the_result_builds(tmp_path):
     source = tmp_path / "s.txt"
-    source.write_bytes(("目录\n\uFFFE第一章\n\x05\n第一章\n正文\x01。\n" + "更多的正文。" * 50).encode("utf-8"))
+    source.write_bytes(("目录\n\ufffe第一章\n\x05\n第一章\n正文\x01。\n" + "更多的正文。" * 50).encode("utf-8"))
     result = run_cli("ingest", str(source), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert "s.txt:2: S021 (warning) U+FFFE cannot be carried" in result.stderr
@@ -194,10 +214,18 @@ def test_a_failed_build_leaves_the_outputs_as_they_were(tmp_path):
 
 # --- the cache and the last outputs can be damaged without harm -------------------------
 
+
 def _chapters(count: int = 12) -> dict[str, str]:
-    return {f"{n:02d}-ch.md": f"---\ntitle: 第{n}章\nkind: chapter\n" + (f"page: {n}\n" if n == 1 else "")
-            + "---\n\n" + "的确是这样的目的。" * 40 + f"\n\n## 第{n}节\n\n" + "他的书。" * 30 + "\n"
-            for n in range(1, count + 1)}
+    return {
+        f"{n:02d}-ch.md": f"---\ntitle: 第{n}章\nkind: chapter\n"
+        + (f"page: {n}\n" if n == 1 else "")
+        + "---\n\n"
+        + "的确是这样的目的。" * 40
+        + f"\n\n## 第{n}节\n\n"
+        + "他的书。" * 30
+        + "\n"
+        for n in range(1, count + 1)
+    }
 
 
 def _same_as_a_clean_build(root: Path, out: Path, tmp_path: Path) -> None:
@@ -214,12 +242,16 @@ def _edit(root: Path, name: str, old: str, new: str) -> None:
     path.write_text(path.read_text("utf-8").replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: data.replace("的".encode(), "地".encode()),
-    lambda data: data[: len(data) // 2],
-    lambda data: bytes(b ^ 0x5A for b in data),
-    lambda data: b"",
-], ids=["same-length-swap", "truncated", "garbled", "emptied"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data.replace("的".encode(), "地".encode()),
+        lambda data: data[: len(data) // 2],
+        lambda data: bytes(b ^ 0x5A for b in data),
+        lambda data: b"",
+    ],
+    ids=["same-length-swap", "truncated", "garbled", "emptied"],
+)
 def test_a_damaged_cache_never_gives_wrong_outputs_or_a_traceback(tmp_path, damage):
     root = write_book(tmp_path / "book", _chapters())
     out = tmp_path / "out"
@@ -271,8 +303,10 @@ def test_a_damaged_previous_output_of_the_same_size_and_mtime_is_never_copied(tm
 def test_builds_in_one_process_leave_no_file_open(tmp_path):
     """A long-lived process (a test run, a fuzzer, a watcher) builds many times: each build
     closes the cache packs it opened (the fuzzer ran out of descriptors before)."""
+
     def open_files() -> int:
         return len(os.listdir("/proc/self/fd"))
+
     root = write_book(tmp_path / "book", _chapters(3))
     assert build(root) == 0
     before = open_files()

@@ -22,7 +22,7 @@ from bookbuild.book.markdown_ext import new_converter
 from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
-from bookbuild.diagnostics import Diagnostic
+from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.parallel import map_units
 
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
@@ -43,18 +43,19 @@ def markdown_converter() -> markdown.Markdown:
 
 def to_xml_text(html_text: str) -> str:
     """HTML named entities (&nbsp;) are not XML: write them as characters."""
-    def replace(m: re.Match) -> str:
+
+    def replace(m: re.Match[str]) -> str:
         name = m.group(1)
         if name in _XML_ENTITIES:
             return m.group(0)
         char = html.entities.html5.get(f"{name};")
         return char if char else m.group(0)
+
     return _NAMED_ENTITY_RE.sub(replace, html_text)
 
 
 def parse_fragment(xhtml: str) -> etree._Element:
-    return etree.fromstring(f'<body xmlns="{XHTML}" xmlns:epub="{EPUB}">{to_xml_text(xhtml)}</body>',
-                            safe_parser())
+    return etree.fromstring(f'<body xmlns="{XHTML}" xmlns:epub="{EPUB}">{to_xml_text(xhtml)}</body>', safe_parser())
 
 
 class _Locator:
@@ -95,7 +96,7 @@ class _TooSlow(Exception):
     pass
 
 
-def _time_up(signum, frame):
+def _time_up(signum: int, frame: object) -> None:
     raise _TooSlow()
 
 
@@ -104,11 +105,11 @@ def convert_markdown(body: str) -> str | None:
     kept with a timer signal, so only in a main thread (where every build runs it)."""
     global _CONVERTER
     if threading.current_thread() is not threading.main_thread():
-        return markdown_converter().convert(body)
+        return str(markdown_converter().convert(body))
     previous = signal.signal(signal.SIGALRM, _time_up)
     signal.setitimer(signal.ITIMER_REAL, MARKDOWN_SECONDS)
     try:
-        return markdown_converter().convert(body)
+        return str(markdown_converter().convert(body))
     except _TooSlow:
         _CONVERTER = None  # stopped half-way: its state is not to be trusted
         return None
@@ -123,10 +124,16 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     diags: list[Diagnostic] = []
     xhtml = convert_markdown(source.body)
     if xhtml is None:
-        return None, [Diagnostic("S020", f"converting this unit's Markdown took over "
-                                 f"{MARKDOWN_SECONDS:g} s, so it was stopped; look for long runs of "
-                                 "nested brackets [ ( or emphasis marks, and split or escape them (\\[)",
-                                 source.path, source.body_line)]
+        return None, [
+            Diagnostic(
+                "S020",
+                f"converting this unit's Markdown took over "
+                f"{MARKDOWN_SECONDS:g} s, so it was stopped; look for long runs of "
+                "nested brackets [ ( or emphasis marks, and split or escape them (\\[)",
+                source.path,
+                source.body_line,
+            )
+        ]
     try:
         root = parse_fragment(xhtml)
     except etree.XMLSyntaxError as exc:
@@ -149,22 +156,34 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
         else:
             line = locate.line_of(ident, source.body_line)
         ids.append((ident, line))
-    links = [Link(a.get("href"), locate.line_of(a.get("href")))
-             for a in root.iter(f"{{{XHTML}}}a") if a.get("href")]
-    images = [Image(img.get("src", ""), img.get("alt") or "", locate.line_of(img.get("src", "")))
-              for img in root.iter(f"{{{XHTML}}}img")]
+    links = [Link(href, locate.line_of(href)) for a in root.iter(f"{{{XHTML}}}a") if (href := a.get("href"))]
+    images = [
+        Image(img.get("src", ""), img.get("alt") or "", locate.line_of(img.get("src", "")))
+        for img in root.iter(f"{{{XHTML}}}img")
+    ]
     for image in images:
         if not image.alt.strip():
-            diags.append(Diagnostic("S008", f"image {image.src} has no alt text: describe it "
-                                    "between the brackets, ![like this](…)", source.path, image.line))
+            diags.append(
+                Diagnostic(
+                    "S008",
+                    f"image {image.src} has no alt text: describe it between the brackets, ![like this](…)",
+                    source.path,
+                    image.line,
+                )
+            )
     fragment = etree.tostring(root, encoding="unicode")
-    if any(d.severity.value == "error" for d in diags):
+    if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
     # the fragment now stands for the body; keeping both would hold the book twice
-    unit = ParsedUnit(source=dataclasses.replace(source, body=""), fragment=fragment,
-                      headings=tuple(headings),
-                      markers=tuple(markers), links=tuple(links), images=tuple(images),
-                      ids=tuple(ids))
+    unit = ParsedUnit(
+        source=dataclasses.replace(source, body=""),
+        fragment=fragment,
+        headings=tuple(headings),
+        markers=tuple(markers),
+        links=tuple(links),
+        images=tuple(images),
+        ids=tuple(ids),
+    )
     return unit, diags
 
 
@@ -180,53 +199,79 @@ def _first_bad_html_line(source: UnitSource) -> int:
     return line
 
 
-def _unsafe_content(root, source: UnitSource, locate: _Locator) -> list[Diagnostic]:
-    return [Diagnostic(code, message, source.path, locate.line_of(needle))
-            for code, message, needle in tree_findings(root)]
+def _unsafe_content(root: etree._Element, source: UnitSource, locate: _Locator) -> list[Diagnostic]:
+    return [
+        Diagnostic(code, message, source.path, locate.line_of(needle)) for code, message, needle in tree_findings(root)
+    ]
 
 
-def _page_markers(root, source: UnitSource, locate: _Locator, diags) -> list[PageMarker]:
+def _page_markers(
+    root: etree._Element, source: UnitSource, locate: _Locator, diags: list[Diagnostic]
+) -> list[PageMarker]:
     markers = []
     if source.page:
-        markers.append(PageMarker(source.page, f"page-{source.page}", source.page_line,
-                                  source.page not in source.inferred_pages))
+        markers.append(
+            PageMarker(source.page, f"page-{source.page}", source.page_line, source.page not in source.inferred_pages)
+        )
     for span in list(root.iter(f"{{{XHTML}}}span")):
         label = span.get("data-page")
         if label is None:
             continue
         line = locate.line_of(f"{{{{page {label}}}}}")
         if not is_label(label):
-            diags.append(Diagnostic("P001", f"page marker {{{{page {label}}}}}: the label must be "
-                                    "an arabic or lower-case roman numeral", source.path, line))
+            diags.append(
+                Diagnostic(
+                    "P001",
+                    f"page marker {{{{page {label}}}}}: the label must be an arabic or lower-case roman numeral",
+                    source.path,
+                    line,
+                )
+            )
             continue
         del span.attrib["data-page"]
         span.set("id", f"page-{label}")
         markers.append(PageMarker(label, f"page-{label}", line, label not in source.inferred_pages))
         parent = span.getparent()
-        if etree.QName(parent).localname == "p" and len(parent) == 1 and not (parent.text or "").strip() \
-                and not (span.tail or "").strip():
+        assert parent is not None  # a span is inside the <body> at least
+        if (
+            etree.QName(parent).localname == "p"
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and not (span.tail or "").strip()
+        ):
             parent.addprevious(span)  # a marker alone on its line is not a paragraph
-            parent.getparent().remove(parent)
+            grandparent = parent.getparent()
+            assert grandparent is not None  # a <p> is inside the <body> at least
+            grandparent.remove(parent)
     return markers
 
 
 _HEADING_TAGS = {f"{{{XHTML}}}h{n}" for n in range(1, 7)}
 
 
-def _headings(root, source: UnitSource, locate: _Locator, used: set[str], diags) -> list[Heading]:
+def _headings(
+    root: etree._Element, source: UnitSource, locate: _Locator, used: set[str], diags: list[Diagnostic]
+) -> list[Heading]:
     headings = [Heading(1, source.title, "", source.title_line, source.page)]
     page = source.page
     for element in root.iter():
-        if element.tag == f"{{{XHTML}}}span" and (element.get("id") or "").startswith("page-"):
-            page = element.get("id")[5:]
+        ident = element.get("id") or ""
+        if element.tag == f"{{{XHTML}}}span" and ident.startswith("page-"):
+            page = ident[5:]
         if element.tag not in _HEADING_TAGS:
             continue
         level = int(etree.QName(element).localname[1])
-        text = "".join(element.itertext()).strip()
+        text = "".join(str(piece) for piece in element.itertext()).strip()
         line = locate.line_of(text, source.body_line)
         if level == 1:
-            diags.append(Diagnostic("S010", "a body heading uses '#': the unit title lives in "
-                                    "front matter, sections start at '##'", source.path, line))
+            diags.append(
+                Diagnostic(
+                    "S010",
+                    "a body heading uses '#': the unit title lives in front matter, sections start at '##'",
+                    source.path,
+                    line,
+                )
+            )
         explicit = element.get("id")
         ident = explicit or _unique(slugify(text), used)
         if explicit:
@@ -286,20 +331,39 @@ def parse_units(sources: tuple[UnitSource, ...]) -> tuple[tuple[ParsedUnit, ...]
     return parsed.units, parsed.diagnostics
 
 
-def parse_unit_files(root: Path, names: tuple[str, ...], outlines: Outlines | None = None, workers: int = 1,
-                     progress: Callable[[int], None] | None = None) -> ParsedFiles:
+def parse_unit_files(
+    root: Path,
+    names: tuple[str, ...],
+    outlines: Outlines | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedFiles:
     """Read and parse book/NAME for each name, in parallel; then automatic heading ids
     made unique across the book. The workers read the files too, so a cold build does
     not read the whole book in one process first."""
-    return _parse_all(len(names), lambda index: read_unit_file(root, names[index]), outlines or InMemory(),
-                      workers, progress, [f"book/{name}" for name in names])
+    return _parse_all(
+        len(names),
+        lambda index: read_unit_file(root, names[index]),
+        outlines or InMemory(),
+        workers,
+        progress,
+        [f"book/{name}" for name in names],
+    )
 
 
-_JOB: tuple[Callable, Outlines] | None = None  # what forked workers share: only indices are sent
+ReadUnit = Callable[[int], tuple[UnitSource | None, list[Diagnostic], bytes]]  # index -> (source, diagnostics, digest)
+WorkerResult = tuple[object | None, list[Diagnostic], bytes]  # (outline, diagnostics, digest)
+_JOB: tuple[ReadUnit, Outlines] | None = None  # what forked workers share: only indices are sent
 
 
-def _parse_all(count: int, read: Callable, outlines: Outlines, workers: int, progress,
-               paths: list[str] | None = None) -> ParsedFiles:
+def _parse_all(
+    count: int,
+    read: ReadUnit,
+    outlines: Outlines,
+    workers: int,
+    progress: Callable[[int], None] | None,
+    paths: list[str] | None = None,
+) -> ParsedFiles:
     global _JOB
     _JOB = (read, outlines)
     try:
@@ -307,7 +371,10 @@ def _parse_all(count: int, read: Callable, outlines: Outlines, workers: int, pro
     finally:
         _JOB = None
     outlines.workers_done()
-    units, read_diags, parse_diags, digests = [], [], [], []
+    units: list[ParsedUnit] = []
+    read_diags: list[Diagnostic] = []
+    parse_diags: list[Diagnostic] = []
+    digests: list[tuple[str, bytes]] = []
     for outline, found_reading, digest in results:
         unit, found = outlines.unpack(outline) if outline is not None else (None, [])
         read_diags += found_reading
@@ -319,8 +386,9 @@ def _parse_all(count: int, read: Callable, outlines: Outlines, workers: int, pro
     return ParsedFiles(dedupe_auto_ids(tuple(units)), read_diags, parse_diags, tuple(digests))
 
 
-def _read_and_parse(index: int):
+def _read_and_parse(index: int) -> WorkerResult:
     """In a worker: read one unit and take its outline."""
+    assert _JOB is not None
     read, outlines = _JOB
     source, found_reading, digest = read(index)
     return (None if source is None else outlines.outline(source)), found_reading, digest
@@ -348,7 +416,6 @@ def with_renamed_ids(unit: ParsedUnit, renamed: tuple[tuple[str, str], ...]) -> 
     if not renamed:
         return unit
     renames = dict(renamed)
-    headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h
-                     for h in unit.headings)
+    headings = tuple(dataclasses.replace(h, id=renames.get(h.id, h.id)) if h.auto else h for h in unit.headings)
     ids = tuple((renames.get(i, i), line) for i, line in unit.ids)
     return dataclasses.replace(unit, headings=headings, ids=ids, renamed_ids=renamed)

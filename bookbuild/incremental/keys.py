@@ -14,13 +14,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from bookbuild.book.model import Metadata, Modelled, ParsedUnit, ResolvedUnit, UnitSource
+from bookbuild.book.model import (
+    Heading,
+    Image,
+    Link,
+    Metadata,
+    Modelled,
+    PageMarker,
+    PageRef,
+    ParsedUnit,
+    ResolvedUnit,
+    UnitSource,
+)
 from bookbuild.book.nav import unit_reading_order
-from bookbuild.render.html_site import Site
+from bookbuild.render.html_site import PrevNext, Site
 
 
 @lru_cache(maxsize=1)
@@ -34,18 +46,17 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def _package_files(root: Path):
+def _package_files(root: Path) -> Iterator[Path]:
     for path in root.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".css", ".js"):
             yield path
 
 
-def canonical(value) -> str:
+def canonical(value: object) -> str:
     """A stable text form of model values (sets sorted, dataclasses by field), because
     pickle and hash() of sets differ between processes."""
     if dataclasses.is_dataclass(value):
-        fields = ",".join(f"{f.name}={canonical(getattr(value, f.name))}"
-                          for f in dataclasses.fields(value))
+        fields = ",".join(f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value))
         return f"{type(value).__name__}({fields})"
     if isinstance(value, (set, frozenset)):
         return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
@@ -58,7 +69,7 @@ def canonical(value) -> str:
     return repr(value)
 
 
-def key(*parts) -> str:
+def key(*parts: object) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(code_version().encode())
     for part in parts:
@@ -75,8 +86,10 @@ _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitSource) if f.name 
 def parse_key(source: UnitSource) -> str:
     """Every field of the source (the generic `canonical` form costs ten times more,
     and a rebuild computes a key for every unit)."""
-    fields = tuple(sorted(value) if isinstance(value, frozenset) else value
-                   for value in (getattr(source, name) for name in _SOURCE_FIELDS))
+    fields = tuple(
+        sorted(value) if isinstance(value, frozenset) else value
+        for value in (getattr(source, name) for name in _SOURCE_FIELDS)
+    )
     return key("parse", repr(fields).encode("utf-8"), source.body.encode("utf-8"))
 
 
@@ -86,35 +99,45 @@ def generated_key(unit: ParsedUnit) -> str:
     return key("generated", unit.source, unit.fragment)
 
 
-# What of a unit the rest of the book never shows: its text (the body, and the fragment
-# made from it) and the source lines of things, which only reach its own diagnostics.
-# Everything else is part of its interface, field by field, so a new field is seen by
-# default (and tests/test_keys.py makes sure each one was thought about).
-INTERFACE_OMITS = {
-    UnitSource: {"body", "body_line", "title_line", "page_line"},
-    ParsedUnit: {"fragment"},
-}
-_LINE_FIELDS = {"line"}  # of Heading, PageMarker, Link, Image; and the line of each id
-
-
-def _without_lines(value):
+def _fields_except(value: object, omits: dict[type, set[str]]) -> object:
+    """`value` as nested tuples of its fields' values, less the fields `omits` names for
+    each type; sets sorted, so the result is the same in every process."""
     if dataclasses.is_dataclass(value):
-        return tuple((f.name, _without_lines(getattr(value, f.name))) for f in dataclasses.fields(value)
-                     if f.name not in _LINE_FIELDS and f.name not in INTERFACE_OMITS.get(type(value), ()))
+        return tuple(
+            _fields_except(getattr(value, f.name), omits)
+            for f in dataclasses.fields(value)
+            if f.name not in omits.get(type(value), ())
+        )
     if isinstance(value, (tuple, list)):
-        return tuple(_without_lines(v) for v in value)
+        return tuple(_fields_except(v, omits) for v in value)
     if isinstance(value, frozenset):
         return tuple(sorted(value))
     return value
 
 
+# What of a unit the rest of the book never shows: its text (the body, and the fragment
+# made from it) and the source lines of things, which only reach its own diagnostics.
+# Everything else is part of its interface, field by field, so a new field is seen by
+# default (and tests/test_keys.py makes sure each one was thought about).
+INTERFACE_OMITS: dict[type, set[str]] = {
+    UnitSource: {"body", "body_line", "title_line", "page_line"},
+    ParsedUnit: {"fragment"},
+    Heading: {"line"},
+    PageMarker: {"line"},
+    Link: {"line"},
+    Image: {"line"},
+}
+
+
 def interface_key(unit: ParsedUnit) -> str:
     """What other units' outputs and the files made from the whole book (contents, page
     list, package, links' targets) can show of `unit`, as parsed (before automatic ids
-    are renamed book-wide): every field but those INTERFACE_OMITS names and the source
-    lines, and the order of its headings and page markers."""
-    seen = (_without_lines(dataclasses.replace(unit, ids=tuple((i, 0) for i, _ in unit.ids))),
-            unit_reading_order(unit))
+    are renamed book-wide): every field but those INTERFACE_OMITS names and the line of
+    each id, and the order of its headings and page markers."""
+    seen = (
+        _fields_except(dataclasses.replace(unit, ids=tuple((i, 0) for i, _ in unit.ids)), INTERFACE_OMITS),
+        unit_reading_order(unit),
+    )
     return key("interface", repr(seen).encode("utf-8"))
 
 
@@ -126,18 +149,17 @@ def shared_render_key(meta: Metadata, css: tuple[str, ...]) -> str:
     return key("render-shared", meta, css)
 
 
-def sidebar_signature(site: Site, doc: str) -> tuple:
+def sidebar_signature(site: Site, doc: str) -> tuple[object, ...]:
     """What the folded sidebar of `doc`'s page shows: the listed top-level entries and the
     children opened on the way to `doc`. A page needs rendering again only when this
     changes, not whenever any heading anywhere changes."""
     start, end = site.sidebar_window(doc)
     listed = tuple((p.label, p.href, p.page) for p in site.toc[start:end])
-    opened = tuple(tuple((c.label, c.href, c.page) for c in p.children)
-                   for p in site.paths.get(doc, ()))
+    opened = tuple(tuple((c.label, c.href, c.page) for c in p.children) for p in site.paths.get(doc, ()))
     return start, end, len(site.toc), listed, opened
 
 
-def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, links: tuple) -> str:
+def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, links: PrevNext) -> str:
     """A unit's key: its parsed content (`unit_key`: its parse key) and everything from the
     rest of the book that its outputs show (where its links lead, its sidebar, its
     neighbours' titles). A link to a whole unit becomes #<its title id> in book.html, so
@@ -145,24 +167,41 @@ def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, l
     unit = resolved.unit
     whole_unit_targets = tuple(site.title_ids.get(href) for _, href in resolved.hrefs if "#" not in href)
     # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
-    return key("render", shared, unit_key, pickle.dumps(
-        (unit.headings, resolved.hrefs, whole_unit_targets, sidebar_signature(site, unit.doc_name),
-         links), protocol=4))
+    return key(
+        "render",
+        shared,
+        unit_key,
+        pickle.dumps(
+            (unit.headings, resolved.hrefs, whole_unit_targets, sidebar_signature(site, unit.doc_name), links),
+            protocol=4,
+        ),
+    )
+
+
+# What the files made from the whole book never show: where a page marker was written
+# (it only reaches diagnostics), so an edit that moves one changes none of them.
+BOOK_LEVEL_OMITS: dict[type, set[str]] = {PageRef: {"file", "line"}}
 
 
 def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:
     """What the files made from the whole book (package, NCX, nav, index pages, the frame
-    of book.html) depend on. The navigation holds only strings, tuples and booleans, so
-    its pickle is the same in every process and can be digested directly. The source
-    lines of page markers are left out: they only reach diagnostics, and an edit that
-    moves them changes none of these files."""
-    book, nav = modelled.resolved.book, modelled.nav
-    pages = [(page.label, page.doc, page.id, page.known) for page in nav.page_list]
-    return key("book-level", book.metadata,
-               pickle.dumps((nav.toc, nav.landmarks, pages, nav.reading_order), protocol=4),
-               modelled.a11y, [u.doc_name for u in book.units], [u.source.title for u in book.units],
-               [u.headings[0].id for u in book.units], book.stylesheets,
-               [(name, key(data)) for name, data in book.images], source_date_epoch)
+    of book.html) depend on: the whole navigation (but BOOK_LEVEL_OMITS), the metadata,
+    the accessibility claims, each unit's document name, title and title id, the styles,
+    the images and the timestamp. The navigation holds only strings, tuples, booleans and
+    None, so its pickle is the same in every process and can be digested directly."""
+    book = modelled.resolved.book
+    return key(
+        "book-level",
+        book.metadata,
+        pickle.dumps(_fields_except(modelled.nav, BOOK_LEVEL_OMITS), protocol=4),
+        modelled.a11y,
+        [u.doc_name for u in book.units],
+        [u.source.title for u in book.units],
+        [u.headings[0].id for u in book.units],
+        book.stylesheets,
+        [(name, key(data)) for name, data in book.images],
+        source_date_epoch,
+    )
 
 
 def outputs_key(formats: tuple[str, ...], render_keys: tuple[str, ...], book_level: str) -> str:

@@ -1,0 +1,187 @@
+"""The cache keys cover what they depend on (bookbuild/incremental/keys.py).
+
+Every field of the model types a key is made from is classified here: part of the key,
+or left out on purpose. A field added to the model and not classified fails the first
+test, so whoever adds it decides; the other tests check that each classification is what
+the key does (changing a field that is part of a key changes it; changing one left out
+does not).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bookbuild.book.model import (
+    Accessibility,
+    Book,
+    Creator,
+    Heading,
+    Image,
+    Landmark,
+    Link,
+    Metadata,
+    Modelled,
+    Navigation,
+    NavPoint,
+    PageMarker,
+    PageRef,
+    ParsedUnit,
+    ResolvedBook,
+    UnitSource,
+)
+from bookbuild.incremental.keys import book_level_key, interface_key, parse_key, shared_render_key
+
+# field -> True (part of the interface key) or False (left out: text, or source lines)
+INTERFACE = {
+    UnitSource: {
+        "path": True,
+        "name": True,
+        "title": True,
+        "kind": True,
+        "body": False,
+        "body_line": False,
+        "page": True,
+        "author": True,
+        "author_note": True,
+        "group": True,
+        "inferred_pages": True,
+        "generated": True,
+        "title_line": False,
+        "page_line": False,
+    },
+    ParsedUnit: {
+        "source": True,
+        "fragment": False,
+        "headings": True,
+        "markers": True,
+        "links": True,
+        "images": True,
+        "ids": True,
+        "renamed_ids": True,
+    },
+    Heading: {"level": True, "text": True, "id": True, "line": False, "page": True, "auto": True},
+    PageMarker: {"label": True, "id": True, "line": False, "known": True},
+    Link: {"href": True, "line": False},
+    Image: {"src": True, "alt": True, "line": False},
+}
+# the files made from the whole book: every field of the navigation, but where a page
+# marker was written
+BOOK_LEVEL = {
+    Navigation: {"toc": True, "landmarks": True, "page_list": True, "reading_order": True},
+    NavPoint: {"label": True, "href": True, "page": True, "children": True},
+    Landmark: {"type": True, "label": True, "href": True},
+    PageRef: {"label": True, "doc": True, "id": True, "known": True, "file": False, "line": False},
+}
+
+
+@pytest.mark.parametrize("kind", list(INTERFACE) + list(BOOK_LEVEL), ids=lambda k: k.__name__)
+def test_every_field_is_classified(kind):
+    table = {**INTERFACE, **BOOK_LEVEL}[kind]
+    fields = {f.name for f in dataclasses.fields(kind)}
+    assert fields == set(table), (
+        f"{kind.__name__}: fields {sorted(fields ^ set(table))} are not classified here; decide whether "
+        "the key in bookbuild/incremental/keys.py depends on them (INTERFACE_OMITS, BOOK_LEVEL_OMITS)"
+    )
+
+
+def _changed(value):
+    """A value of the same kind that differs from `value`."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return "1"
+    if isinstance(value, frozenset):
+        return value | {"99"}
+    raise TypeError(value)
+
+
+SOURCE = UnitSource(
+    path="book/01-a.md",
+    name="01-a",
+    title="标题",
+    kind="chapter",
+    body="正文",
+    body_line=5,
+    page="1",
+    author=None,
+    author_note=None,
+    group=None,
+    inferred_pages=frozenset({"2"}),
+)
+UNIT = ParsedUnit(
+    source=SOURCE,
+    fragment="<body/>",
+    headings=(Heading(1, "标题", "t", 2, "1"), Heading(2, "节", "s", 7, "1")),
+    markers=(PageMarker("2", "page-2", 8, True),),
+    links=(Link("#s", 9),),
+    images=(Image("a.png", "图", 10),),
+    ids=(("s", 7),),
+)
+
+
+@pytest.mark.parametrize("name", sorted(INTERFACE[UnitSource]))
+def test_the_interface_key_follows_the_source_fields(name):
+    changed = dataclasses.replace(SOURCE, **{name: _changed(getattr(SOURCE, name))})
+    differs = interface_key(dataclasses.replace(UNIT, source=changed)) != interface_key(UNIT)
+    assert differs == INTERFACE[UnitSource][name]
+    assert parse_key(changed) != parse_key(SOURCE)  # the parse key depends on every field
+
+
+@pytest.mark.parametrize("kind,field_name", [(k, n) for k in (Heading, PageMarker, Link, Image) for n in INTERFACE[k]])
+def test_the_interface_key_follows_what_a_unit_holds(kind, field_name):
+    attribute = {Heading: "headings", PageMarker: "markers", Link: "links", Image: "images"}[kind]
+    items = getattr(UNIT, attribute)
+    last = items[-1]
+    changed = items[:-1] + (dataclasses.replace(last, **{field_name: _changed(getattr(last, field_name))}),)
+    differs = interface_key(dataclasses.replace(UNIT, **{attribute: changed})) != interface_key(UNIT)
+    assert differs == INTERFACE[kind][field_name]
+
+
+def test_the_interface_key_ignores_text_and_lines_of_ids_but_not_the_ids():
+    assert interface_key(dataclasses.replace(UNIT, fragment="<body><p/></body>")) == interface_key(UNIT)
+    assert interface_key(dataclasses.replace(UNIT, ids=(("s", 70),))) == interface_key(UNIT)
+    assert interface_key(dataclasses.replace(UNIT, ids=(("s2", 7),))) != interface_key(UNIT)
+
+
+META = Metadata(title="书", language="zh-Hans", creators=(Creator("张三", "author"),), isbn="9787508651781")
+
+
+@pytest.mark.parametrize(
+    "name", [f.name for f in dataclasses.fields(Metadata) if isinstance(getattr(META, f.name), (str, frozenset))]
+)
+def test_every_metadata_field_reaches_the_render_and_book_level_keys(name):
+    changed = dataclasses.replace(META, **{name: _changed(getattr(META, name))})
+    assert shared_render_key(changed, ()) != shared_render_key(META, ())
+    assert book_level_key(_modelled(changed, NAV), None) != book_level_key(_modelled(META, NAV), None)
+
+
+NAV = Navigation(
+    toc=(NavPoint("标题", "01-a.xhtml#t", "1", (NavPoint("节", "01-a.xhtml#s", "1"),)),),
+    landmarks=(Landmark("toc", "目录", "nav.xhtml#toc"),),
+    page_list=(PageRef("2", "01-a.xhtml", "page-2", True, "book/01-a.md", 8),),
+    reading_order=("01-a.xhtml#t",),
+)
+
+
+def _modelled(meta: Metadata, nav: Navigation) -> Modelled:
+    book = Book(meta, (UNIT,), (), ())
+    a11y = Accessibility((), (), (), (), "")
+    return Modelled(ResolvedBook(book, (), (), ()), nav, a11y, ())
+
+
+@pytest.mark.parametrize(
+    "kind,field_name", [(k, n) for k in (NavPoint, Landmark, PageRef) for n in BOOK_LEVEL[k] if n != "children"]
+)
+def test_the_book_level_key_follows_the_navigation(kind, field_name):
+    attribute = {NavPoint: "toc", Landmark: "landmarks", PageRef: "page_list"}[kind]
+    first = getattr(NAV, attribute)[0]
+    changed = dataclasses.replace(first, **{field_name: _changed(getattr(first, field_name))})
+    nav = dataclasses.replace(NAV, **{attribute: (changed,)})
+    differs = book_level_key(_modelled(META, nav), None) != book_level_key(_modelled(META, NAV), None)
+    assert differs == BOOK_LEVEL[kind][field_name]
