@@ -38,7 +38,7 @@ build: $(STAMP)
 test-deps: system-deps $(STAMP) $(NODE_STAMP)
 
 # the whole suite, after the habits: what CI runs
-test: test-deps
+test: test-deps lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # the inner loop: no Java, no browser (tests marked slow are left out; one that runs Java

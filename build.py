@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Entry point: `python build.py [ingest|build|check] ...` (the same CLI as `bookbuild`)."""
+
 import sys
 
 from bookbuild.cli import main

@@ -18,9 +18,11 @@ from pathlib import Path
 
 SIZES = {"S": (20, 300_000), "M": (200, 3_000_000), "L": (1000, 15_000_000)}
 PAGE_CHARS = 700
-_HAN = ("互联网连接一切经济社会发展创新驱动开放生态平台企业用户服务数据信息技术产业融合转型"
-        "智能制造金融能源健康教育生活农业商业媒体公益未来时代能力战略行动计划国家政府传统行业"
-        "价值合作伙伴网络基础设施移动通信应用场景模式变革效率资源共享协同治理安全标准规则市场")
+_HAN = (
+    "互联网连接一切经济社会发展创新驱动开放生态平台企业用户服务数据信息技术产业融合转型"
+    "智能制造金融能源健康教育生活农业商业媒体公益未来时代能力战略行动计划国家政府传统行业"
+    "价值合作伙伴网络基础设施移动通信应用场景模式变革效率资源共享协同治理安全标准规则市场"
+)
 _PUNCT = "，，，、；。。。！？"
 
 
@@ -30,8 +32,7 @@ class _Text:
 
     def sentence(self) -> str:
         rng = self.rng
-        parts = ["".join(rng.choice(_HAN) for _ in range(rng.randint(4, 14)))
-                 for _ in range(rng.randint(2, 5))]
+        parts = ["".join(rng.choice(_HAN) for _ in range(rng.randint(4, 14))) for _ in range(rng.randint(2, 5))]
         text = "，".join(parts)
         if rng.random() < 0.2:
             text = f"“{text}”"
@@ -46,14 +47,12 @@ class _Text:
         return out
 
 
-def _chapter(number: int, chars: int, first_page: int, last_chapter: int,
-             pages_per_chapter: int) -> tuple[str, int]:
+def _chapter(number: int, chars: int, first_page: int, last_chapter: int, pages_per_chapter: int) -> tuple[str, int]:
     """One chapter's Markdown, and the next free page number."""
     text = _Text(number)
     rng = text.rng
     page = first_page
-    lines = ["---", f"title: 第{number}章 {text.paragraph(6)[:8]}", "kind: chapter",
-             f"page: {page}", "---", ""]
+    lines = ["---", f"title: 第{number}章 {text.paragraph(6)[:8]}", "kind: chapter", f"page: {page}", "---", ""]
     written, since_marker, notes = 0, 0, 0
     section = 0
     while written < chars:
@@ -99,7 +98,9 @@ def generate_book(size: str | tuple[int, int], out: Path) -> None:
     (out / "metadata.yaml").write_text(
         f"title: 合成之书 {size}\nsubtitle: 基准测试用书\nlanguage: zh-Hans\ncreators:\n"
         "- name: 基准\n  role: author\npublisher: 测试出版社\ndate: 2026-01\n"
-        "isbn: 978-7-5086-5178-1\n", encoding="utf-8")
+        "isbn: 978-7-5086-5178-1\n",
+        encoding="utf-8",
+    )
     # cross-references must land on pages that exist: each chapter links only to pages
     # the chapters before it certainly contain (their first page)
     page = 1
@@ -107,8 +108,7 @@ def generate_book(size: str | tuple[int, int], out: Path) -> None:
     for number in range(1, chapters + 1):
         starts.append(page)
         text, page = _chapter(number, per_chapter, page, 0, pages_per_chapter)
-        (out / "book" / f"{number:04d}-chapter-{number}.md").write_text(
-            _retarget(text, starts), encoding="utf-8")
+        (out / "book" / f"{number:04d}-chapter-{number}.md").write_text(_retarget(text, starts), encoding="utf-8")
 
 
 def _retarget(text: str, starts: list[int]) -> str:
@@ -131,12 +131,28 @@ def generate_raw(pages: int, out: Path) -> None:
     headers between pages, as `ingest` expects."""
     text = _Text(7)
     chapters = max(1, pages // 20)
-    lines = ["# 合 成 之 书", "", "基准 著", "", "", "", "### 图书在版编目(CIP)数据", "",
-             "合成之书：基准测试用书/基准著.—北京：测试出版社，2026.1", "",
-             "ISBN 978-7-5086-5178-1", "",
-             "Ⅰ.①合… Ⅱ.①基… Ⅲ.①基准－测试 Ⅳ.①TP3", "",
-             "中国版本图书馆CIP数据核字(2026)第000001号", "", "开 本：787mm×1092mm 1/16", "",
-             "# 目 录", ""]
+    lines = [
+        "# 合 成 之 书",
+        "",
+        "基准 著",
+        "",
+        "",
+        "",
+        "### 图书在版编目(CIP)数据",
+        "",
+        "合成之书：基准测试用书/基准著.—北京：测试出版社，2026.1",
+        "",
+        "ISBN 978-7-5086-5178-1",
+        "",
+        "Ⅰ.①合… Ⅱ.①基… Ⅲ.①基准－测试 Ⅳ.①TP3",
+        "",
+        "中国版本图书馆CIP数据核字(2026)第000001号",
+        "",
+        "开 本：787mm×1092mm 1/16",
+        "",
+        "# 目 录",
+        "",
+    ]
     titles = [f"第{n}章 {text.paragraph(6)[:8]}" for n in range(1, chapters + 1)]
     for n, title in enumerate(titles):
         lines.append(f"{title} {n * 20 + 1:03d}")
@@ -144,13 +160,14 @@ def generate_raw(pages: int, out: Path) -> None:
     for title in titles:
         lines += [f"## {title}", ""]
         for page in range(20):
-            lines += [text.paragraph(600) + "而且", "", f"## {title}", ""] if page < 19 else \
-                [text.paragraph(600), ""]
+            lines += [text.paragraph(600) + "而且", "", f"## {title}", ""] if page < 19 else [text.paragraph(600), ""]
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
-_WORDS = ("the tool shape system small large hand stone lever river argument rain world "
-          "decision object people machine edition chapter page reader printer").split()
+_WORDS = (
+    "the tool shape system small large hand stone lever river argument rain world "
+    "decision object people machine edition chapter page reader printer"
+).split()
 
 
 def generate_pdftotext(pages: int, out: Path) -> None:
@@ -160,10 +177,20 @@ def generate_pdftotext(pages: int, out: Path) -> None:
     then a character Markdown would read as markup (`*`, `_`, `<`)."""
     rng = random.Random(11)
     chapters = max(1, pages // 20)
-    out_lines = ["THE SYNTHETIC BOOK", "A Benchmark", "", "B. Mark", "",
-                 "\fCopyright © 2026 B. Mark. All rights reserved.",
-                 "ISBN 978-0-306-40615-7 (paperback)", "ISBN 978-1-4028-9462-6 (ebook)", "",
-                 "\fi", "", "Contents"]
+    out_lines = [
+        "THE SYNTHETIC BOOK",
+        "A Benchmark",
+        "",
+        "B. Mark",
+        "",
+        "\fCopyright © 2026 B. Mark. All rights reserved.",
+        "ISBN 978-0-306-40615-7 (paperback)",
+        "ISBN 978-1-4028-9462-6 (ebook)",
+        "",
+        "\fi",
+        "",
+        "Contents",
+    ]
     titles = [f"{n} {' '.join(rng.choice(_WORDS) for _ in range(3)).title()}" for n in range(1, chapters + 1)]
     out_lines += [f"{title} . . . . . . . . . . . . {n * 20 + 1}" for n, title in enumerate(titles)]
     page = 1

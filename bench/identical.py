@@ -29,15 +29,21 @@ from generate import generate_book  # noqa: E402
 
 
 def digests(folder: Path) -> list[str]:
-    return [f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(folder)}"
-            for path in sorted(folder.rglob("*"))
-            if path.is_file() and ".bookbuild-cache" not in path.parts]
+    return [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(folder)}"
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".bookbuild-cache" not in path.parts
+    ]
 
 
 def run(checkout: Path, *args: str) -> int:
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
-    return subprocess.run([sys.executable, str(checkout / "build.py"), *args], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return subprocess.run(
+        [sys.executable, str(checkout / "build.py"), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ).returncode
 
 
 def main() -> None:
@@ -63,8 +69,7 @@ def main() -> None:
         out = work / "ingest" / source.name
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        status = run(args.checkout, "ingest", str(source), "--out", str(out / "book"),
-                     "--report", str(out / "report"))
+        status = run(args.checkout, "ingest", str(source), "--out", str(out / "book"), "--report", str(out / "report"))
         if status == 0:  # and what ingest made builds
             status = run(args.checkout, "build", "--root", str(out / "book"), "--out", str(out / "dist"), "-q")
         lines += [f"ingest/{source.name}: exit {status}"]

@@ -66,17 +66,14 @@ def pandoc(book: Path, out: Path) -> tuple[float, int]:
     out.mkdir(parents=True, exist_ok=True)
     files = [str(p) for p in sorted((book / "book").glob("*.md"))]
     meta = ["--metadata-file", str(book / "metadata.yaml")]
-    epub = measure([pandoc_path(), "-f", "markdown", "-t", "epub3", *meta, "-o", str(out / "book.epub"),
-                    *files])
-    html = measure([pandoc_path(), "-f", "markdown", "-t", "html5", "-s", *meta, "-o",
-                    str(out / "book.html"), *files])
+    epub = measure([pandoc_path(), "-f", "markdown", "-t", "epub3", *meta, "-o", str(out / "book.epub"), *files])
+    html = measure([pandoc_path(), "-f", "markdown", "-t", "html5", "-s", *meta, "-o", str(out / "book.html"), *files])
     return epub[0] + html[0], max(epub[1], html[1])
 
 
 def startup(runs: int = 5) -> float:
     """Interpreter start-up with bookbuild's imports: the floor of any rebuild."""
-    return statistics.median(measure([PY, "-c", "import bookbuild.cli, bookbuild.pipeline"])[0]
-                             for _ in range(runs))
+    return statistics.median(measure([PY, "-c", "import bookbuild.cli, bookbuild.pipeline"])[0] for _ in range(runs))
 
 
 def snapshot(out: Path) -> dict[str, int]:
@@ -105,9 +102,13 @@ def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
         base = startup(1)
         unchanged.append(measure(command)[0])
         unchanged_work.append(unchanged[-1] - base)
-    return {"edit": statistics.median(edits), "edit_work": statistics.median(edit_work),
-            "unchanged": statistics.median(unchanged), "unchanged_work": statistics.median(unchanged_work),
-            "wrote_nothing": float(snapshot(out) == before)}
+    return {
+        "edit": statistics.median(edits),
+        "edit_work": statistics.median(edit_work),
+        "unchanged": statistics.median(unchanged),
+        "unchanged_work": statistics.median(unchanged_work),
+        "wrote_nothing": float(snapshot(out) == before),
+    }
 
 
 def ingest_bench(work: Path, runs: int, kind: str = "raw") -> float:
@@ -146,40 +147,58 @@ def main() -> None:
         ours_time = statistics.median(t for t, _ in ours_runs)
         pandoc_time = statistics.median(t for t, _ in pandoc_runs)
         per_million[size] = ours_time / (chars / 1e6)
-        rows.append(f"| {size} | {len(list((book / 'book').glob('*.md')))} | {chars / 1e6:.1f}M "
-                    f"| {ours_time:.2f} s | {max(m for _, m in ours_runs)} MiB "
-                    f"| {pandoc_time:.2f} s | {max(m for _, m in pandoc_runs)} MiB "
-                    f"| {pandoc_time / ours_time:.1f}× |")
+        rows.append(
+            f"| {size} | {len(list((book / 'book').glob('*.md')))} | {chars / 1e6:.1f}M "
+            f"| {ours_time:.2f} s | {max(m for _, m in ours_runs)} MiB "
+            f"| {pandoc_time:.2f} s | {max(m for _, m in pandoc_runs)} MiB "
+            f"| {pandoc_time / ours_time:.1f}× |"
+        )
         print(rows[-1], flush=True)
     largest = sizes[-1]
     base = startup()
     inc = incremental(args.work / largest, args.work / f"{largest}-inc", args.runs)
     ingest_time = ingest_bench(args.work, args.runs)
     ingest_text_time = ingest_bench(args.work, args.runs, "pdftotext")
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    report = [f"Measured on {date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), "
-              f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
-              f"Python {platform.python_version()}, pandoc {pandoc_version()}; "
-              f"median of {args.runs} alternated runs.", "",
-              "| size | chapters | characters | bookbuild | peak RSS | pandoc | peak RSS | pandoc / bookbuild |",
-              "|---|---|---|---|---|---|---|---|", *rows, "",
-              "Time per million characters (linearity): "
-              + ", ".join(f"{s} {v:.2f} s" for s, v in per_million.items()) + ".", "",
-              f"Rebuilds of {largest} (median of {max(args.runs, 5)}, each paired with a start-up "
-              f"measured just before it): interpreter start-up with bookbuild's imports {base:.2f} s; "
-              f"after editing one chapter {inc['edit']:.2f} s ({inc['edit_work']:.2f} s of work); "
-              f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged_work']:.2f} s of work), "
-              f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.", "",
-              f"Ingest of a raw 1,000-page book: {ingest_time:.2f} s as Markdown like the sample's, "
-              f"{ingest_text_time:.2f} s as pdftotext plain text (start-up {base:.2f} s included)."]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    report = [
+        f"Measured on {date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), "
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+        f"Python {platform.python_version()}, pandoc {pandoc_version()}; "
+        f"median of {args.runs} alternated runs.",
+        "",
+        "| size | chapters | characters | bookbuild | peak RSS | pandoc | peak RSS | pandoc / bookbuild |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Time per million characters (linearity): " + ", ".join(f"{s} {v:.2f} s" for s, v in per_million.items()) + ".",
+        "",
+        f"Rebuilds of {largest} (median of {max(args.runs, 5)}, each paired with a start-up "
+        f"measured just before it): interpreter start-up with bookbuild's imports {base:.2f} s; "
+        f"after editing one chapter {inc['edit']:.2f} s ({inc['edit_work']:.2f} s of work); "
+        f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged_work']:.2f} s of work), "
+        f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.",
+        "",
+        f"Ingest of a raw 1,000-page book: {ingest_time:.2f} s as Markdown like the sample's, "
+        f"{ingest_text_time:.2f} s as pdftotext plain text (start-up {base:.2f} s included).",
+    ]
     text = "\n".join(report)
     print(text)
     if args.write_readme:
         readme = HERE / "README.md"
         current = readme.read_text("utf-8")
-        new = re.sub(r"(<!-- results -->\n).*?(\n<!-- /results -->)", lambda m: m.group(1) + text + m.group(2),
-                     current, flags=re.S)
+        new = re.sub(
+            r"(<!-- results -->\n).*?(\n<!-- /results -->)",
+            lambda m: m.group(1) + text + m.group(2),
+            current,
+            flags=re.S,
+        )
         readme.write_text(new, "utf-8")
 
 

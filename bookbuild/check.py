@@ -50,8 +50,13 @@ def _order(d: Diagnostic) -> tuple:
 
 
 def book_checks(modelled: Modelled, epub: Path) -> list[Diagnostic]:
-    return (page_gaps(modelled) + metadata_checks(modelled) + contents_in_nav(modelled)
-            + nav_targets(epub) + accessibility_claims(modelled, epub))
+    return (
+        page_gaps(modelled)
+        + metadata_checks(modelled)
+        + contents_in_nav(modelled)
+        + nav_targets(epub)
+        + accessibility_claims(modelled, epub)
+    )
 
 
 def page_gaps(modelled: Modelled) -> list[Diagnostic]:
@@ -63,22 +68,34 @@ def page_gaps(modelled: Modelled) -> list[Diagnostic]:
             continue  # roman front matter to arabic body: no gap to measure
         low, high = page_order(before.label)[1], page_order(after.label)[1]
         if high - low > 1:
-            kinds = f"{'known' if before.known else 'inferred'} page {before.label} → " \
-                    f"{'known' if after.known else 'inferred'} page {after.label}"
+            kinds = (
+                f"{'known' if before.known else 'inferred'} page {before.label} → "
+                f"{'known' if after.known else 'inferred'} page {after.label}"
+            )
             missing = high - low - 1
-            diags.append(Diagnostic("P005", f"{missing} print page(s) have no marker ({kinds})",
-                                    after.file, after.line))
+            diags.append(
+                Diagnostic("P005", f"{missing} print page(s) have no marker ({kinds})", after.file, after.line)
+            )
     return diags
 
 
 def metadata_checks(modelled: Modelled) -> list[Diagnostic]:
     meta = modelled.resolved.book.metadata
-    missing = [name for name, value in (("creators", meta.creators), ("publisher", meta.publisher),
-                                        ("date", meta.date), ("isbn", meta.isbn)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("creators", meta.creators),
+            ("publisher", meta.publisher),
+            ("date", meta.date),
+            ("isbn", meta.isbn),
+        )
+        if not value
+    ]
     if not missing:
         return []
-    return [Diagnostic("M008", f"metadata.yaml has no {', '.join(missing)}; stores and libraries "
-                       "expect them", meta.path, 1)]
+    return [
+        Diagnostic("M008", f"metadata.yaml has no {', '.join(missing)}; stores and libraries expect them", meta.path, 1)
+    ]
 
 
 def _flatten(points: tuple[NavPoint, ...]):
@@ -90,8 +107,12 @@ def _flatten(points: tuple[NavPoint, ...]):
 def contents_in_nav(modelled: Modelled) -> list[Diagnostic]:
     """Every printed-contents entry that exists in the body is in the nav, with its page."""
     meta = modelled.resolved.book.metadata
-    in_body = {match_key(h.text): (u.source.path, h.line) for r in modelled.resolved.units
-               for u in [r.unit] for h in u.headings}
+    in_body = {
+        match_key(h.text): (u.source.path, h.line)
+        for r in modelled.resolved.units
+        for u in [r.unit]
+        for h in u.headings
+    }
     in_nav = {match_key(p.label): p for p in _flatten(modelled.nav.toc)}
     diags = []
     for entry in meta.contents:
@@ -101,11 +122,21 @@ def contents_in_nav(modelled: Modelled) -> list[Diagnostic]:
         point = in_nav.get(key)
         path, line = in_body[key]
         if point is None:
-            diags.append(Diagnostic("S014", f"contents entry {entry.title!r} is in the body but "
-                                    "not in the navigation", path, line))
+            diags.append(
+                Diagnostic(
+                    "S014", f"contents entry {entry.title!r} is in the body but not in the navigation", path, line
+                )
+            )
         elif entry.page and point.page and _page_value(point.page) != _page_value(entry.page):
-            diags.append(Diagnostic("P006", f"{entry.title!r} is on page {point.page} in the book "
-                                    f"but page {entry.page} in the printed contents", path, line))
+            diags.append(
+                Diagnostic(
+                    "P006",
+                    f"{entry.title!r} is on page {point.page} in the book "
+                    f"but page {entry.page} in the printed contents",
+                    path,
+                    line,
+                )
+            )
     return diags
 
 
@@ -125,8 +156,11 @@ def nav_targets(epub: Path) -> list[Diagnostic]:
             for link in nav_element.iter(f"{{{XHTML}}}a"):
                 doc, _, fragment = link.get("href", "").partition("#")
                 if f"EPUB/{doc}" not in names:
-                    diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} points at a "
-                                            "missing document", "EPUB/nav.xhtml"))
+                    diags.append(
+                        Diagnostic(
+                            "X003", f"{kind} link {link.get('href')} points at a missing document", "EPUB/nav.xhtml"
+                        )
+                    )
                     continue
                 if not fragment:
                     continue
@@ -137,12 +171,10 @@ def nav_targets(epub: Path) -> list[Diagnostic]:
                     problem = "has no target"
                 elif kind == "page-list" and found[0].get(EPUB_TYPE) != "pagebreak":
                     problem = "is not a pagebreak"
-                elif kind == "toc" and etree.QName(found[0]).localname not in (
-                        "h1", "h2", "h3", "h4", "h5", "h6"):
+                elif kind == "toc" and etree.QName(found[0]).localname not in ("h1", "h2", "h3", "h4", "h5", "h6"):
                     problem = "is not a heading"
                 if problem:
-                    diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} {problem}",
-                                            "EPUB/nav.xhtml"))
+                    diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} {problem}", "EPUB/nav.xhtml"))
     return diags
 
 

@@ -20,25 +20,24 @@ FORMATS = ("epub", "html")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bookbuild", description="Raw print-book text -> "
-                                     "structured Markdown -> EPUB 3 and HTML with print pages.")
+    parser = argparse.ArgumentParser(
+        prog="bookbuild", description="Raw print-book text -> structured Markdown -> EPUB 3 and HTML with print pages."
+    )
     parser.add_argument("--version", action="version", version=f"bookbuild {__version__}")
     sub = parser.add_subparsers(dest="command")
     ingest = sub.add_parser("ingest", help="turn a raw extracted book into book/ + metadata.yaml")
     ingest.add_argument("source", type=Path)
-    ingest.add_argument("--out", type=Path, default=Path("."), help="folder to write book/ and "
-                        "metadata.yaml into (default: .)")
-    ingest.add_argument("--force", action="store_true", help="overwrite files edited since the "
-                        "last ingest")
+    ingest.add_argument(
+        "--out", type=Path, default=Path("."), help="folder to write book/ and metadata.yaml into (default: .)"
+    )
+    ingest.add_argument("--force", action="store_true", help="overwrite files edited since the last ingest")
     ingest.add_argument("--encoding", help="source encoding (default: detect UTF-8 / GB18030)")
     ingest.add_argument("--report", type=Path, help="write the full ingest report to this file")
     build = sub.add_parser("build", help="build the EPUB and the HTML edition")
     build.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     build.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
-    build.add_argument("--to", choices=FORMATS, action="append",
-                       help="one output (repeatable); default: all")
-    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: "
-                       "one per core)")
+    build.add_argument("--to", choices=FORMATS, action="append", help="one output (repeatable); default: all")
+    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     for command in (build,):
         command.add_argument("--quiet", "-q", action="store_true", help="print errors only")
         command.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
@@ -46,9 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
-    check.add_argument("--vnu-jar", type=Path, default=None, help="the Nu HTML checker's jar "
-                       "(default: the one `npm ci` installed in this project; never one from "
-                       "the book's folder)")
+    check.add_argument(
+        "--vnu-jar",
+        type=Path,
+        default=None,
+        help="the Nu HTML checker's jar "
+        "(default: the one `npm ci` installed in this project; never one from "
+        "the book's folder)",
+    )
     return parser
 
 
@@ -79,8 +83,9 @@ def _ingest(args) -> int:
     from bookbuild.ingest.write import write_result
 
     if not args.source.is_file():
-        raise UsageError(f"{args.source}: " + ("a folder; give the extracted text file" if args.source.is_dir()
-                                               else "no such file"))
+        raise UsageError(
+            f"{args.source}: " + ("a folder; give the extracted text file" if args.source.is_dir() else "no such file")
+        )
     if args.report and (args.report.is_dir() or not args.report.parent.is_dir()):
         raise WriteError(f"--report {args.report}: name a file in an existing folder; nothing was written")
     result = ingest(args.source.read_bytes(), str(args.source), args.encoding)
@@ -90,8 +95,7 @@ def _ingest(args) -> int:
             write_bytes_atomic(args.report, result.report.encode("utf-8"))
     except OSError as exc:
         raise write_error(exc, "book/ and metadata.yaml are replaced whole or not at all") from exc
-    print("\n".join(line for line in result.report.splitlines()
-                    if not line.startswith("  line")), file=sys.stdout)
+    print("\n".join(line for line in result.report.splitlines() if not line.startswith("  line")), file=sys.stdout)
     print_diagnostics(result.diagnostics)
     print(f"wrote {len(written)} files under {args.out}/", file=sys.stdout)
     return 0
@@ -127,8 +131,10 @@ def _check(args) -> int:
         print_diagnostics(diagnostics, stream=sys.stdout, limit=False)
     counts = Counter(d.severity for d in diagnostics)
     if not args.json:
-        print(f"check: {counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-              f"{counts[Severity.INFO]} note(s)")
+        print(
+            f"check: {counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+            f"{counts[Severity.INFO]} note(s)"
+        )
     failed = counts[Severity.ERROR] or (args.strict and counts[Severity.WARNING])
     return 1 if failed else 0
 

@@ -58,8 +58,7 @@ class StagedFiles:
         self.pool = ThreadPoolExecutor(max(1, min(len(files), 2)))
         self.staged = [self.pool.submit(_stage, target, data) for target, data in files]
 
-    def commit(self, more: list[tuple[Path, Writer]] = (), journal: Path | None = None
-               ) -> dict[Path, os.stat_result]:
+    def commit(self, more: list[tuple[Path, Writer]] = (), journal: Path | None = None) -> dict[Path, os.stat_result]:
         """Write `more` here and wait for the others; then rename them all into place in
         a thread (replacing a big file frees the old one's pages, which takes a while: the
         caller can go on meanwhile, and `wait`s for it), through `journal` when there is
@@ -150,8 +149,7 @@ def commit_together(journal: Path | None, moves: list[tuple[Path, Path]]) -> Non
     """Rename each staged file or folder onto its target (a folder replaces the old one
     whole). With a journal, a crash part-way is finished by `recover`."""
     _flush_to_disk([staged for staged, _ in moves])
-    entries = [(staged, target, target.with_name(staged.name.replace(".new.", ".old.", 1)))
-               for staged, target in moves]
+    entries = [(staged, target, target.with_name(staged.name.replace(".new.", ".old.", 1))) for staged, target in moves]
     _crash_point("before-journal")
     if journal is not None:
         base = journal.parent
@@ -279,8 +277,9 @@ _LIBC = _libc()
 FileContent = bytes | Path | Callable[[BinaryIO], None]
 
 
-def replace_tree(target: Path, files: dict[str, FileContent], more: list[tuple[Path, bytes]] = (),
-                 journal: Path | None = None) -> None:
+def replace_tree(
+    target: Path, files: dict[str, FileContent], more: list[tuple[Path, bytes]] = (), journal: Path | None = None
+) -> None:
     """Make folder `target` hold exactly `files` (see fill_folder for the values),
     swapping it in whole, together with the files `more` (through `journal`)."""
     staging = new_staged_folder(target)
@@ -336,7 +335,7 @@ def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> 
             raise OSError(f"{getattr(source, 'name', 'a file')} is shorter than recorded")
         view = memoryview(chunk)
         while view:
-            view = view[os.write(target.fileno(), view):]
+            view = view[os.write(target.fileno(), view) :]
         done += len(chunk)
     target.seek(0, os.SEEK_END)  # the file object catches up with what was written past it
 

@@ -35,8 +35,9 @@ def _forking_pool(workers: int):
     _PARENT = os.getpid()
     gc.freeze()
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_start_worker) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        ) as pool:
             try:
                 yield pool
             except BaseException:
@@ -67,11 +68,15 @@ def _start_worker() -> None:
         os._exit(1)
 
 
-def map_units(function: Callable[[T], R], items: list[T], workers: int,
-              progress: Callable[[int], None] | None = None) -> list[R]:
+def map_units(
+    function: Callable[[T], R], items: list[T], workers: int, progress: Callable[[int], None] | None = None
+) -> list[R]:
     """`function` over `items` in order, in worker processes when it pays."""
-    if workers <= 1 or len(items) < workers * _MIN_TASKS_PER_WORKER \
-            or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        workers <= 1
+        or len(items) < workers * _MIN_TASKS_PER_WORKER
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
         results = []
         for item in items:
             results.append(function(item))

@@ -13,8 +13,10 @@ from pathlib import Path
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.errors import UsageError
 
-_JAVA_HELP = ("Java is needed to run the validators: install it (Debian: apt-get install "
-              "default-jre-headless) and make sure `java` is on PATH")
+_JAVA_HELP = (
+    "Java is needed to run the validators: install it (Debian: apt-get install "
+    "default-jre-headless) and make sure `java` is on PATH"
+)
 
 
 def java() -> str:
@@ -39,8 +41,7 @@ def _located(generated: str, line, column, sources: dict[str, str]) -> tuple[str
     """(file for the diagnostic, where in the generated output). A finding in
     EPUB/03-preface.xhtml is reported on book/03-preface.md, with the generated line in
     the message: the generated line number is not a line of the source."""
-    where = generated + (f":{line}" if line and line > 0 else "") + \
-        (f":{column}" if column and column > 0 else "")
+    where = generated + (f":{line}" if line and line > 0 else "") + (f":{column}" if column and column > 0 else "")
     return sources.get(Path(generated).name, generated), where
 
 
@@ -48,8 +49,12 @@ def run_epubcheck(epub: Path, sources: dict[str, str] | None = None) -> list[Dia
     sources = sources or {}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        proc = subprocess.run([java(), "-jar", str(epubcheck_jar()), str(epub), "--json", str(report)],
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [java(), "-jar", str(epubcheck_jar()), str(epub), "--json", str(report)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if not report.exists():
             raise UsageError(f"EPUBCheck did not run: {proc.stderr.strip()[:500]}")
         data = json.loads(report.read_text("utf-8"))
@@ -60,10 +65,12 @@ def run_epubcheck(epub: Path, sources: dict[str, str] | None = None) -> list[Dia
             continue
         code = "E001" if severity in ("FATAL", "ERROR") else "E002"
         for location in message.get("locations") or [{}]:
-            file, where = _located(location.get("path") or epub.name, location.get("line"),
-                                   location.get("column"), sources)
-            diags.append(Diagnostic(code, f"EPUBCheck {message.get('ID')}: {message.get('message')} "
-                                    f"(at {where})", file))
+            file, where = _located(
+                location.get("path") or epub.name, location.get("line"), location.get("column"), sources
+            )
+            diags.append(
+                Diagnostic(code, f"EPUBCheck {message.get('ID')}: {message.get('message')} (at {where})", file)
+            )
     return diags
 
 
@@ -81,19 +88,23 @@ def vnu_jar(explicit: Path | None = None) -> Path:
             raise UsageError(f"--vnu-jar {explicit}: no such file")
         return explicit
     if not _PROJECT_VNU.is_file():
-        raise UsageError("the Nu HTML checker is not installed: run `npm ci` in the bookbuild "
-                         "project (it installs the npm package vnu-jar), or name a jar with --vnu-jar")
+        raise UsageError(
+            "the Nu HTML checker is not installed: run `npm ci` in the bookbuild "
+            "project (it installs the npm package vnu-jar), or name a jar with --vnu-jar"
+        )
     return _PROJECT_VNU
 
 
-def run_vnu(files: list[Path], sources: dict[str, str] | None = None,
-            jar: Path | None = None) -> list[Diagnostic]:
+def run_vnu(files: list[Path], sources: dict[str, str] | None = None, jar: Path | None = None) -> list[Diagnostic]:
     """The Nu HTML checker over HTML files and stylesheets; `jar`: see vnu_jar."""
     sources = sources or {}
     jar = vnu_jar(jar)
-    proc = subprocess.run([java(), "-jar", str(jar), "--format", "json", "--exit-zero-always",
-                           "--also-check-css", *map(str, files)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [java(), "-jar", str(jar), "--format", "json", "--exit-zero-always", "--also-check-css", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     try:
         data = json.loads(proc.stderr or proc.stdout)
     except json.JSONDecodeError:
@@ -106,6 +117,12 @@ def run_vnu(files: list[Path], sources: dict[str, str] | None = None,
         code = "E003" if kind == "error" else "E004"
         path = message.get("url", "").removeprefix("file:")
         file, where = _located(path, message.get("lastLine"), message.get("lastColumn"), sources)
-        diags.append(Diagnostic(code, f"Nu checker: {message.get('message')} (at {where})", file,
-                                severity=Severity.ERROR if kind == "error" else Severity.WARNING))
+        diags.append(
+            Diagnostic(
+                code,
+                f"Nu checker: {message.get('message')} (at {where})",
+                file,
+                severity=Severity.ERROR if kind == "error" else Severity.WARNING,
+            )
+        )
     return diags

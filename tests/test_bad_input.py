@@ -10,15 +10,17 @@ from conftest import FIXTURES
 from bookbuild.cli import main
 from bookbuild.pipeline import CACHE_FOLDER
 
-BROKEN = sorted(p for p in (FIXTURES / "broken").iterdir() if (p / "expected.txt").exists()
-                and p.name not in ("warnings", "css-errors"))
+BROKEN = sorted(
+    p
+    for p in (FIXTURES / "broken").iterdir()
+    if (p / "expected.txt").exists() and p.name not in ("warnings", "css-errors")
+)
 GOOD_UNIT = "---\ntitle: 第一章\nkind: chapter\npage: 1\n---\n\n正文。\n"
 
 
 def outputs(out: Path) -> dict[Path, bytes]:
     """Every file in the output folder but the build cache (content-keyed, never output)."""
-    return {p: p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts}
+    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts}
 
 
 def broken_copy(case: Path, tmp_path: Path) -> Path:
@@ -58,9 +60,9 @@ def test_bad_book_fails_cleanly_and_keeps_the_old_outputs(case, tmp_path, capsys
 
 def test_there_is_a_broken_book_for_every_error_code_the_build_can_raise():
     from bookbuild.diagnostics import CATALOGUE, Severity
+
     covered = {(c / "expected.txt").read_text("utf-8").split(": ")[1].split()[0] for c in BROKEN}
-    build_errors = {code for code, info in CATALOGUE.items()
-                    if info.severity is Severity.ERROR and code[0] in "MSXP"}
+    build_errors = {code for code, info in CATALOGUE.items() if info.severity is Severity.ERROR and code[0] in "MSXP"}
     build_errors -= {"X003"}  # raised by `check` on built output: see test_check.py
     build_errors -= {"S020"}  # a time limit: see test_reliability.py
     assert build_errors - covered == set()

@@ -89,12 +89,16 @@ def _damage(folder, edit) -> None:
         pack.write_bytes(edit(pack.read_bytes()))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: data[:4] + (10**6).to_bytes(8, "little") + data[12:],  # a size table that overruns
-    lambda data: data.replace("的".encode(), "地".encode()),  # same length, other text
-    lambda data: data[: len(data) // 2],  # truncated
-    lambda data: data[:20] + bytes(len(data) - 40) + data[-20:],  # zeroed
-], ids=["size-table", "same-length-swap", "truncated", "zeroed"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:4] + (10**6).to_bytes(8, "little") + data[12:],  # a size table that overruns
+        lambda data: data.replace("的".encode(), "地".encode()),  # same length, other text
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:20] + bytes(len(data) - 40) + data[-20:],  # zeroed
+    ],
+    ids=["size-table", "same-length-swap", "truncated", "zeroed"],
+)
 def test_damaged_entries_are_misses_never_wrong_bytes(tmp_path, damage):
     cache = Cache(tmp_path)
     cache.put_parts("render", "a", ["的确是的".encode() * 50, b"page"])
@@ -105,5 +109,6 @@ def test_damaged_entries_are_misses_never_wrong_bytes(tmp_path, damage):
     assert fresh.get("render", "b") in (None, "目的".encode() * 100)
     assert fresh.get_part("render", "a", 0) is None or fresh.get("render", "b") is None
     with pytest.raises(CacheDamaged):
-        fresh.need_part("render", "a", 0) if fresh.get_part("render", "a", 0) is None \
-            else fresh.need_part("render", "b", 0)
+        fresh.need_part("render", "a", 0) if fresh.get_part("render", "a", 0) is None else fresh.need_part(
+            "render", "b", 0
+        )

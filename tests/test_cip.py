@@ -24,8 +24,7 @@ def _record(path: Path):
 def test_cip_variant(case: Path):
     expected = yaml.safe_load(case.with_suffix(".yaml").read_text(encoding="utf-8"))
     record = _record(case)
-    for key in ("title", "subtitle", "edition", "place", "publisher", "date", "isbn", "reprint",
-                "series"):
+    for key in ("title", "subtitle", "edition", "place", "publisher", "date", "isbn", "reprint", "series"):
         if key in expected:
             assert getattr(record, key) == expected[key], key
     if "creators" in expected:
@@ -44,15 +43,24 @@ def test_there_are_at_least_eight_variants():
     assert len(CASES) >= 8
 
 
-@pytest.mark.parametrize("isbn,valid", [("978-7-5086-5178-1", True), ("978-7-5086-5178-2", False),
-                                        ("0-306-40615-2", True), ("0-306-40615-X", False),
-                                        ("080442957X", True), ("12345", False)])
+@pytest.mark.parametrize(
+    "isbn,valid",
+    [
+        ("978-7-5086-5178-1", True),
+        ("978-7-5086-5178-2", False),
+        ("0-306-40615-2", True),
+        ("0-306-40615-X", False),
+        ("080442957X", True),
+        ("12345", False),
+    ],
+)
 def test_isbn_check_digit(isbn, valid):
     assert isbn_is_valid(isbn) is valid
 
 
-@pytest.mark.parametrize("text,date", [("2015.7", "2015-07"), ("2026. 1", "2026-01"),
-                                       ("2015年7月", "2015-07"), ("2019", "2019"), ("无", "")])
+@pytest.mark.parametrize(
+    "text,date", [("2015.7", "2015-07"), ("2026. 1", "2026-01"), ("2015年7月", "2015-07"), ("2019", "2019"), ("无", "")]
+)
 def test_dates(text, date):
     assert normalise_date(text) == date
 
@@ -65,8 +73,7 @@ def test_library_of_congress_block():
     record = parse_loc(parts.cip, "english-loc.raw.md")
     assert record.title == "The Quiet Machine"
     assert record.subtitle == "how small tools shape large systems"
-    assert [(c.name, c.role) for c in record.creators] == [("Jane Smith", "author"),
-                                                          ("John Doe", "editor")]
+    assert [(c.name, c.role) for c in record.creators] == [("Jane Smith", "author"), ("John Doe", "editor")]
     assert record.publisher == "Example Press" and record.place == "New York"
     assert record.date == "2019" and record.isbn == "9780306406157"
     assert record.subjects == ["Technology--Social aspects", "Tools"]

@@ -17,15 +17,24 @@ from bookbuild.fileio import CRASH_ENV, recover
 
 
 def _chapters(count: int, title: str = "第{n}章") -> dict[str, str]:
-    return {f"{n:03d}-ch.md": f"---\ntitle: {title.format(n=n)}\nkind: chapter\n"
-            + (f"page: {n}\n" if n == 1 else "") + "---\n\n" + "这是正文，有*强调*和文字。" * 300 + "\n"
-            for n in range(1, count + 1)}
+    return {
+        f"{n:03d}-ch.md": f"---\ntitle: {title.format(n=n)}\nkind: chapter\n"
+        + (f"page: {n}\n" if n == 1 else "")
+        + "---\n\n"
+        + "这是正文，有*强调*和文字。" * 300
+        + "\n"
+        for n in range(1, count + 1)
+    }
 
 
 def start_build(root: Path, out: Path, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "build", "--root", str(root),
-                             "--out", str(out), "-q"], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "--out", str(out), "-q"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def visible(out: Path) -> dict[Path, bytes]:
@@ -79,6 +88,7 @@ def test_recovery_alone_makes_the_set_all_new(tmp_path):
         with zipfile.ZipFile(epub) as archive:
             in_epub = "新书名" in archive.read("EPUB/package.opf").decode("utf-8")
         return in_epub, "新书名" in (out / "html" / "index.html").read_text("utf-8")
+
     assert titles() == (True, False)  # killed between the two renames
     recover(out / ".bookbuild-cache" / "commit.journal")
     assert titles() == (True, True)
@@ -111,8 +121,12 @@ def _workers_of(process: subprocess.Popen) -> list[int]:
 def _gone(pids: list[int], within: float = 10.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists()
-                 and (Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()[0] != "Z")]
+        alive = [
+            p
+            for p in pids
+            if Path(f"/proc/{p}").exists()
+            and (Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()[0] != "Z")
+        ]
         if not alive:
             return True
         time.sleep(0.1)

@@ -22,8 +22,7 @@ def test_isbn_lines_with_their_qualifiers():
     assert find_isbns("ISBN 978-1-4493-3072-9 (pbk.)") == [IsbnEntry("978-1-4493-3072-9", "pbk", "print")]
     assert find_isbns("eBook ISBN 978-0-306-40615-7") == [IsbnEntry("978-0-306-40615-7", "eBook", "ebook")]
     assert find_isbns("ISBN 978-7-5086-5178-1（平装）") == [IsbnEntry("978-7-5086-5178-1", "平装", "print")]
-    both = find_isbns("Identifiers: LCCN 2018012345 | ISBN 9780306406157 (hardcover) | "
-                      "ISBN 9781402894626 (ebook)")
+    both = find_isbns("Identifiers: LCCN 2018012345 | ISBN 9780306406157 (hardcover) | ISBN 9781402894626 (ebook)")
     assert [e.medium for e in both] == ["print", "ebook"]
     assert choose(both) == ("9781402894626", "9780306406157")
     assert find_isbns("ISBN 978-0-306-40615-8") == []  # a wrong check digit is no ISBN
@@ -44,8 +43,10 @@ def test_library_of_congress_classic_card(tmp_path):
     assert (meta.cip.agency, meta.cip.number) == ("Library of Congress", "2018012345")
     # the card's lines are in the record, the copyright notes in the colophon
     assert [p.value for p in meta.print_lines] == [
-        "Copyright © 2019 by Jane Smith. All rights reserved.", "Printed in the United States of America",
-        "First Edition"]
+        "Copyright © 2019 by Jane Smith. All rights reserved.",
+        "Printed in the United States of America",
+        "First Edition",
+    ]
     files = dict(result.files)
     assert "{{page 2}}by people who never met." in files["book/03-chapter-1.md"]
     assert "page: viii" in files["book/02-preface.md"]  # printed on the page (the contents said vii)
@@ -65,11 +66,14 @@ def test_copyright_page_without_cip():
 
 
 def test_metadata_isbn_keys_are_checked():
-    meta, found = parse_metadata("title: T\nlanguage: en\nisbn: 978-1-4028-9462-6\n"
-                                 "print_isbn: 978-0-306-40615-8\nisbns: [x]\n")
+    meta, found = parse_metadata(
+        "title: T\nlanguage: en\nisbn: 978-1-4028-9462-6\nprint_isbn: 978-0-306-40615-8\nisbns: [x]\n"
+    )
     assert {(d.code, d.line) for d in found} == {("M003", 4), ("M005", 5)}
-    meta, found = parse_metadata("title: T\nlanguage: en\nprint_isbn: 978-0-306-40615-7\n"
-                                 "isbns:\n- {isbn: 978-0-306-40615-7, qualifier: paperback, medium: print}\n")
+    meta, found = parse_metadata(
+        "title: T\nlanguage: en\nprint_isbn: 978-0-306-40615-7\n"
+        "isbns:\n- {isbn: 978-0-306-40615-7, qualifier: paperback, medium: print}\n"
+    )
     assert not found and meta.isbns == (IsbnEntry("978-0-306-40615-7", "paperback", "print"),)
 
 
@@ -84,6 +88,10 @@ def test_taiwan_cip_record(tmp_path):
     assert (meta.subjects, meta.classification) == (("思考", "謬誤"), ("176.4",))
     assert (meta.cip.agency, meta.cip.number) == ("國家圖書館", "101020264")
     assert [name for name, _ in result.files][:4] == [
-        "book/01-titlepage.md", "book/02-preface.md", "book/03-chapter-1.md", "book/04-chapter-2.md"]
+        "book/01-titlepage.md",
+        "book/02-preface.md",
+        "book/03-chapter-1.md",
+        "book/04-chapter-2.md",
+    ]
     write_result(result, tmp_path)
     assert main(["build", "--root", str(tmp_path), "-q"]) == 0

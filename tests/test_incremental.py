@@ -15,8 +15,11 @@ from generate import generate_book  # noqa: E402
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts}
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts
+    }
 
 
 def assert_same_as_clean(root: Path, incremental_out: Path, tmp_path: Path) -> dict[str, bytes]:
@@ -75,9 +78,14 @@ def test_metadata_change_reaches_every_page(book, tmp_path):
     meta.write_text(meta.read_text("utf-8").replace("测试出版社", "另一家出版社"), "utf-8")
     build(book, out)
     after = assert_same_as_clean(book, out, tmp_path)
-    assert all("另一家出版社".encode() in after[name] for name in after
-               if name.startswith("html/") and name.endswith(".html") and name != "html/pages.html"
-               or name == "html/index.html")
+    assert all(
+        "另一家出版社".encode() in after[name]
+        for name in after
+        if name.startswith("html/")
+        and name.endswith(".html")
+        and name != "html/pages.html"
+        or name == "html/index.html"
+    )
 
 
 def test_style_change(book, tmp_path):
@@ -114,6 +122,7 @@ def test_parallel_and_serial_builds_are_identical(book, tmp_path):
 
 def test_unchanged_build_reads_nothing_but_still_reports_its_warnings(tmp_path, capsys):
     from bookbuild.cli import main
+
     root = tmp_path / "book"
     shutil.copytree(FIXTURES / "broken" / "warnings", root)
     (root / "expected.txt").unlink()
@@ -143,8 +152,8 @@ def test_retitling_a_unit_updates_links_to_it_in_the_single_page_edition(tmp_pat
     """In book.html a link to a whole unit names that unit's title id. In a long book the
     linking page's sidebar does not list the target, so only this dependency re-renders it."""
     from conftest import write_book
-    units = {f"{n:02d}-c{n}.md": f"---\ntitle: 第{n}章\nkind: chapter\n---\n\n正文。\n"
-             for n in range(1, 71)}
+
+    units = {f"{n:02d}-c{n}.md": f"---\ntitle: 第{n}章\nkind: chapter\n---\n\n正文。\n" for n in range(1, 71)}
     units["01-c1.md"] = "---\ntitle: 第1章\nkind: chapter\n---\n\n见[最后一章](70-c70.md)。\n"
     root = write_book(tmp_path / "book", units)
     out = tmp_path / "out"

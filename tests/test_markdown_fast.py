@@ -21,8 +21,8 @@ SNIPPETS = {
     "abbreviation in plain text": "用 HTML 写书。\n\n*[HTML]: HyperText Markup Language\n",
     "abbreviation in a list and a tail": "* 一个 CIP 项\n* **粗** 之后 CIP\n\n*[CIP]: 在版编目\n",
     "attribute list": "段落\n{: .note }\n\n## 标题 {#custom-id}\n",
-    "raw html block and inline": "<div class=\"box\">\n<p>原样</p>\n</div>\n\n文字<span>内联</span>尾巴\n",
-    "markdown in html": "<div markdown=\"1\">\n**粗**与正文\n</div>\n",
+    "raw html block and inline": '<div class="box">\n<p>原样</p>\n</div>\n\n文字<span>内联</span>尾巴\n',
+    "markdown in html": '<div markdown="1">\n**粗**与正文\n</div>\n',
     "entities and escapes": "A &amp; B &copy; \\*不是强调\\* 和 \\[不是链接\\]\n",
     "code and fences": "`{{page 3}}` 与 `*x*`\n\n```\n*保持* {{page 4}}\n```\n",
     "footnotes": "正文[^1]和[^n]。\n\n[^1]: 注一，纯文本。\n[^n]: 注二 **粗**。\n",
@@ -101,12 +101,16 @@ def test_the_fast_path_is_on_with_our_extensions():
     def spy(root):
         seen.extend(skipper.skipped)
         return original_restore(root)
+
     converter.treeprocessors["restore_plain_text"].run = spy
     converter.convert("纯文本。\n\n有*强调*的段落。\n")
     assert len(seen) == 1  # the plain paragraph skipped; the one with emphasis processed
-    assert converter.parser.blockprocessors["plain_paragraph"]._known, \
-        [p.name for p in converter.parser.blockprocessors._priority]
+    assert converter.parser.blockprocessors["plain_paragraph"]._known, [
+        p.name for p in converter.parser.blockprocessors._priority
+    ]
     # the tree walks that only a '{' or a backslash in the source can give work to
     assert all(hasattr(converter.treeprocessors[name], "inner") for name in ("attr_list", "unescape"))
-    assert all(hasattr(converter.preprocessors[name], "inner")
-               for name in ("normalize_whitespace", "fenced_code_block", "html_block"))
+    assert all(
+        hasattr(converter.preprocessors[name], "inner")
+        for name in ("normalize_whitespace", "fenced_code_block", "html_block")
+    )

@@ -22,6 +22,7 @@ def _fail_in_child():
 def test_side_by_side_runs_every_call_and_raises_a_childs_error(tmp_path, workers):
     def touch():
         (tmp_path / "done").write_text("yes")
+
     with pytest.raises(OSError, match="disk full"):
         side_by_side([_fail_in_child, touch], workers)
     assert (tmp_path / "done").read_text() == "yes"

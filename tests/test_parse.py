@@ -37,11 +37,12 @@ def test_emphasis_next_to_fullwidth_punctuation_stays_bold():
 
 
 def test_markers_headings_and_links_carry_source_lines():
-    unit, _ = _parse("第一段。\n\n## 小节\n\n第二段{{page 7}}续。见[此](#page-7)。\n",
-                     "title: 标题\nkind: chapter\npage: 6\ninferred_pages: [7]\n")
+    unit, _ = _parse(
+        "第一段。\n\n## 小节\n\n第二段{{page 7}}续。见[此](#page-7)。\n",
+        "title: 标题\nkind: chapter\npage: 6\ninferred_pages: [7]\n",
+    )
     assert [(m.label, m.line, m.known) for m in unit.markers] == [("6", 4, True), ("7", 12, False)]
-    assert [(h.level, h.text, h.line, h.page) for h in unit.headings] == [
-        (1, "标题", 2, "6"), (2, "小节", 10, "6")]
+    assert [(h.level, h.text, h.line, h.page) for h in unit.headings] == [(1, "标题", 2, "6"), (2, "小节", 10, "6")]
     assert [(link.href, link.line) for link in unit.links] == [("#page-7", 12)]
 
 
@@ -56,9 +57,14 @@ def test_renamed_ids_reach_the_output_and_links_follow(tmp_path):
     from conftest import write_book
 
     from bookbuild.pipeline import build
-    root = write_book(tmp_path / "book", {
-        "01-a.md": "---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n\n见[乙的小结](#小结-2)。\n",
-        "02-b.md": "---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n\n完。\n"})
+
+    root = write_book(
+        tmp_path / "book",
+        {
+            "01-a.md": "---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n\n见[乙的小结](#小结-2)。\n",
+            "02-b.md": "---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n\n完。\n",
+        },
+    )
     build(root, tmp_path / "out", ("html",))
     second = (tmp_path / "out" / "html" / "02-b.html").read_text("utf-8")
     first = (tmp_path / "out" / "html" / "01-a.html").read_text("utf-8")

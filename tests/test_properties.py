@@ -28,8 +28,7 @@ from bookbuild.cli import main
 FUZZ_SECONDS = float(os.environ.get("BOOKBUILD_FUZZ_SECONDS", "0"))
 EXAMPLES = int(os.environ.get("BOOKBUILD_FUZZ_EXAMPLES", "25"))
 HANG_SECONDS = 20  # an example that takes longer is a hang (Markdown alone is stopped at 5)
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 TRIED: dict[str, int] = {}
 
 
@@ -44,6 +43,7 @@ def _hang(signum, frame):
 def property_test(test):
     """Run the Hypothesis test once (suite), or repeatedly for BOOKBUILD_FUZZ_SECONDS
     (make fuzz); each example under an alarm, so a hang fails the test."""
+
     @functools.wraps(test)
     def run():
         parse_module.MARKDOWN_SECONDS, limit = 5.0, parse_module.MARKDOWN_SECONDS
@@ -58,8 +58,8 @@ def property_test(test):
         finally:
             parse_module.MARKDOWN_SECONDS = limit
             if FUZZ_SECONDS:
-                print(f"\n{test.__name__}: {TRIED.get(test.__name__, 0)} examples in "
-                      f"{FUZZ_SECONDS:g} s, {outcome}")
+                print(f"\n{test.__name__}: {TRIED.get(test.__name__, 0)} examples in {FUZZ_SECONDS:g} s, {outcome}")
+
     return run
 
 
@@ -90,16 +90,50 @@ def _closes(root: Path) -> None:
 
 # --- front matter and metadata.yaml -------------------------------------------------------
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**20), st.floats(allow_nan=True),
-                     st.text(max_size=30), st.sampled_from(["no", "yes", "on", "2015-13", "2015-07-01T00:00:00Z",
-                                                            "chapter", "preface", "iv", "12", "\x01", "\ufffe"]),
-                     st.dates(), st.datetimes())
-_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                         st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                       max_leaves=12)
-_YAML_NOISE = st.lists(st.sampled_from(["[", "]", "{", "}", ":", "- ", "&a ", "*a", "!!python/name:os.system",
-                                        "\t", "\n", "  ", "'", '"', "? ", "|", ">", "---", "\x00", "\ufffe"]),
-                       max_size=8).map("".join)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(
+        ["no", "yes", "on", "2015-13", "2015-07-01T00:00:00Z", "chapter", "preface", "iv", "12", "\x01", "\ufffe"]
+    ),
+    st.dates(),
+    st.datetimes(),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+_YAML_NOISE = st.lists(
+    st.sampled_from(
+        [
+            "[",
+            "]",
+            "{",
+            "}",
+            ":",
+            "- ",
+            "&a ",
+            "*a",
+            "!!python/name:os.system",
+            "\t",
+            "\n",
+            "  ",
+            "'",
+            '"',
+            "? ",
+            "|",
+            ">",
+            "---",
+            "\x00",
+            "\ufffe",
+        ]
+    ),
+    max_size=8,
+).map("".join)
 
 
 def _mutate(text: str, noise: str, at: float) -> str:
@@ -109,13 +143,33 @@ def _mutate(text: str, noise: str, at: float) -> str:
 
 @property_test
 @SETTINGS
-@given(fields=st.dictionaries(st.one_of(st.sampled_from(FRONT_KEYS), st.text(max_size=8)), _VALUES, max_size=7),
-       noise=_YAML_NOISE, at=st.floats(0, 1), meta_drop=st.sets(st.sampled_from(
-           ["title", "language", "creators", "date", "isbn", "contents", "cip", "print"])),
-       meta_fields=st.dictionaries(st.sampled_from(["title", "language", "date", "modified", "suppress", "contents",
-                                                    "creators", "cip", "print", "isbn", "subjects"]), _VALUES,
-                                   max_size=3),
-       meta_noise=_YAML_NOISE, meta_at=st.floats(0, 1))
+@given(
+    fields=st.dictionaries(st.one_of(st.sampled_from(FRONT_KEYS), st.text(max_size=8)), _VALUES, max_size=7),
+    noise=_YAML_NOISE,
+    at=st.floats(0, 1),
+    meta_drop=st.sets(st.sampled_from(["title", "language", "creators", "date", "isbn", "contents", "cip", "print"])),
+    meta_fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "title",
+                "language",
+                "date",
+                "modified",
+                "suppress",
+                "contents",
+                "creators",
+                "cip",
+                "print",
+                "isbn",
+                "subjects",
+            ]
+        ),
+        _VALUES,
+        max_size=3,
+    ),
+    meta_noise=_YAML_NOISE,
+    meta_at=st.floats(0, 1),
+)
 def test_front_matter_and_metadata_never_crash(fields, noise, at, meta_drop, meta_fields, meta_noise, meta_at):
     example("test_front_matter_and_metadata_never_crash")
     try:
@@ -128,8 +182,14 @@ def test_front_matter_and_metadata_never_crash(fields, noise, at, meta_drop, met
     meta.update(meta_fields)
     meta_text = _mutate(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), meta_noise, meta_at)
     with tempfile.TemporaryDirectory() as tmp:
-        root = write_book(Path(tmp), {"01-a.md": "---\n" + _mutate(front, noise, at) + "---\n\n正文。\n",
-                                      "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文。\n"}, meta_text)
+        root = write_book(
+            Path(tmp),
+            {
+                "01-a.md": "---\n" + _mutate(front, noise, at) + "---\n\n正文。\n",
+                "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文。\n",
+            },
+            meta_text,
+        )
         _build(root)
 
 
@@ -137,46 +197,151 @@ def test_front_matter_and_metadata_never_crash(fields, noise, at, meta_drop, met
 
 _PIECES = st.one_of(
     st.text(alphabet="互联网加的了是在和有。，、“”：（）《》abc 123", min_size=1, max_size=12),
-    st.sampled_from(["[", "]", "(", ")", "*", "**", "_", "`", "```", "#", "## ", "### ", "\n", "\n\n", "    ",
-                     "> ", "- ", "1. ", "|", "---", "\\", "<", ">", "&", "&nbsp;", "&#0;", "&foo;", "\x00", "\x05",
-                     "{{page 2}}", "{{page 3}}", "{{page x}}", "{{page iv}}", "[见](#page-2)", "[x](#nowhere)",
-                     "[^1]", "[^1]: 注", "![图](a.png)", "{#id}", "{: .c}", "<div>", "</div>", "<p>", "</p>",
-                     "<span>", "<svg>", "<br/>", "<!--", "-->", "<![CDATA[", "<script>", "<a href=\"x\">", "</a>",
-                     "<img src=\"a.png\" alt=\"\"/>", "$x$", "\ufffe", "\u200b", "*“互联网+”*"]),
-    st.text(alphabet=string.printable, max_size=6))
+    st.sampled_from(
+        [
+            "[",
+            "]",
+            "(",
+            ")",
+            "*",
+            "**",
+            "_",
+            "`",
+            "```",
+            "#",
+            "## ",
+            "### ",
+            "\n",
+            "\n\n",
+            "    ",
+            "> ",
+            "- ",
+            "1. ",
+            "|",
+            "---",
+            "\\",
+            "<",
+            ">",
+            "&",
+            "&nbsp;",
+            "&#0;",
+            "&foo;",
+            "\x00",
+            "\x05",
+            "{{page 2}}",
+            "{{page 3}}",
+            "{{page x}}",
+            "{{page iv}}",
+            "[见](#page-2)",
+            "[x](#nowhere)",
+            "[^1]",
+            "[^1]: 注",
+            "![图](a.png)",
+            "{#id}",
+            "{: .c}",
+            "<div>",
+            "</div>",
+            "<p>",
+            "</p>",
+            "<span>",
+            "<svg>",
+            "<br/>",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "<script>",
+            '<a href="x">',
+            "</a>",
+            '<img src="a.png" alt=""/>',
+            "$x$",
+            "\ufffe",
+            "\u200b",
+            "*“互联网+”*",
+        ]
+    ),
+    st.text(alphabet=string.printable, max_size=6),
+)
 
 
 @property_test
 @SETTINGS
-@given(body=st.lists(_PIECES, max_size=60).map("".join), repeat=st.sampled_from([1, 1, 1, 50, 400]),
-       piece=_PIECES)
+@given(body=st.lists(_PIECES, max_size=60).map("".join), repeat=st.sampled_from([1, 1, 1, 50, 400]), piece=_PIECES)
 def test_markdown_to_xhtml_never_crashes_or_hangs(body, repeat, piece):
     example("test_markdown_to_xhtml_never_crashes_or_hangs")
     with tempfile.TemporaryDirectory() as tmp:
-        root = write_book(Path(tmp), {
-            "01-a.md": "---\ntitle: 一\nkind: chapter\npage: 1\n---\n\n" + body + piece * repeat + "\n",
-            "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文{{page 2}}。\n"})
+        root = write_book(
+            Path(tmp),
+            {
+                "01-a.md": "---\ntitle: 一\nkind: chapter\npage: 1\n---\n\n" + body + piece * repeat + "\n",
+                "02-b.md": "---\ntitle: 二\nkind: chapter\n---\n\n正文{{page 2}}。\n",
+            },
+        )
         _build(root)
 
 
 # --- raw text through ingest, then build ---------------------------------------------------
 
 _RAW_LINES = st.one_of(
-    st.sampled_from(["图书在版编目（CIP）数据", "互联网+：国家战略行动路线图 / 马化腾等著. —北京：中信出版社，2015.7",
-                     "ISBN 978-7-5086-5178-1", "Ⅰ. ①互…  Ⅱ. ①马…  Ⅲ. ①互联网络－应用 Ⅳ. ①TP393.4",
-                     "中国版本图书馆CIP数据核字（2015）第144592号", "目录", "目 录", "Contents", "前言 / 1",
-                     "第一章 互联网+的时代 …… 3", "第二章 连接一切 ...... 17", "第一章 互联网+的时代",
-                     "第二章 连接一切", "# 第一章", "## 一、什么是互联网", "3", "17", "- 12 -", "互联网+ 5",
-                     "前言", "Preface", "Chapter 1 Beginnings 1", "Chapter 1", "Library of Congress Cataloging-in-"
-                     "Publication Data", "ISBN 978-0-13-468599-1 (paperback)", "", "", "\f", "\x05", "\ufffe",
-                     "<div>", "![](images/a.png)", "<table><tr><td>x", "$$x^2$$", "定价：68.00元",
-                     # shapes of real extractions (tests/corpus): pdftotext, marker, MinerU
-                     "Table of Contents", "1 Introduction . . . . . . . 1", "2.1", "Chapter 2: Title",
-                     "Chapter 2: Title 7", "ISBN 978-1-4028-9462-6 (ebook)", "inter-", "• item",
-                     "$\\mathcal{C}_{\\cap f}$", "[11.10](#page-132-0)", "<style>p{}</style>",
-                     "<span id=\"page-3\"></span>", "Smith, Jane, 1970–", "    p. cm.", "2018012345",
-                     "\fii", "\f12", "---"]),
-    st.text(alphabet="互联网加的了是在和有。，、：（）《》abcXYZ 0123456789-.·…", max_size=40))
+    st.sampled_from(
+        [
+            "图书在版编目（CIP）数据",
+            "互联网+：国家战略行动路线图 / 马化腾等著. —北京：中信出版社，2015.7",
+            "ISBN 978-7-5086-5178-1",
+            "Ⅰ. ①互…  Ⅱ. ①马…  Ⅲ. ①互联网络－应用 Ⅳ. ①TP393.4",
+            "中国版本图书馆CIP数据核字（2015）第144592号",
+            "目录",
+            "目 录",
+            "Contents",
+            "前言 / 1",
+            "第一章 互联网+的时代 …… 3",
+            "第二章 连接一切 ...... 17",
+            "第一章 互联网+的时代",
+            "第二章 连接一切",
+            "# 第一章",
+            "## 一、什么是互联网",
+            "3",
+            "17",
+            "- 12 -",
+            "互联网+ 5",
+            "前言",
+            "Preface",
+            "Chapter 1 Beginnings 1",
+            "Chapter 1",
+            "Library of Congress Cataloging-in-Publication Data",
+            "ISBN 978-0-13-468599-1 (paperback)",
+            "",
+            "",
+            "\f",
+            "\x05",
+            "\ufffe",
+            "<div>",
+            "![](images/a.png)",
+            "<table><tr><td>x",
+            "$$x^2$$",
+            "定价：68.00元",
+            # shapes of real extractions (tests/corpus): pdftotext, marker, MinerU
+            "Table of Contents",
+            "1 Introduction . . . . . . . 1",
+            "2.1",
+            "Chapter 2: Title",
+            "Chapter 2: Title 7",
+            "ISBN 978-1-4028-9462-6 (ebook)",
+            "inter-",
+            "• item",
+            "$\\mathcal{C}_{\\cap f}$",
+            "[11.10](#page-132-0)",
+            "<style>p{}</style>",
+            '<span id="page-3"></span>',
+            "Smith, Jane, 1970–",
+            "    p. cm.",
+            "2018012345",
+            "\fii",
+            "\f12",
+            "---",
+        ]
+    ),
+    st.text(alphabet="互联网加的了是在和有。，、：（）《》abcXYZ 0123456789-.·…", max_size=40),
+)
 
 
 @property_test
@@ -195,14 +360,47 @@ def test_whatever_ingest_accepts_builds(lines):
 # --- an existing EPUB through ingest, then build ---------------------------------------------
 
 _XHTML_PIECES = st.one_of(
-    st.sampled_from(["<p>", "</p>", "<h1>", "</h1>", "<h2 id=\"s\">", "</h2>", "<em>", "</em>", "<ul><li>",
-                     "</li></ul>", "<table><tr><td>", "</td></tr></table>", "<br/>", "<img src=\"../images/fig.png\"/>",
-                     "<img src=\"gone.png\" alt=\"x\"/>", "<a href=\"ch1.html#page2\">", "<a href=\"#nowhere\">",
-                     "<a href=\"javascript:x()\">", "</a>", "<span epub:type=\"pagebreak\" title=\"9\"/>",
-                     "<span role=\"doc-pagebreak\" aria-label=\"A-1\"/>", "<script>x()</script>", "<pre>",
-                     "</pre>", "<blockquote>", "</blockquote>", "<svg><circle/></svg>", "&amp;", "&lt;", "*", "_",
-                     "{{page 3}}", "1. ", "# ", "\u200b"]),
-    st.text(alphabet="rivers 河流 0123456789.-", max_size=12))
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<h1>",
+            "</h1>",
+            '<h2 id="s">',
+            "</h2>",
+            "<em>",
+            "</em>",
+            "<ul><li>",
+            "</li></ul>",
+            "<table><tr><td>",
+            "</td></tr></table>",
+            "<br/>",
+            '<img src="../images/fig.png"/>',
+            '<img src="gone.png" alt="x"/>',
+            '<a href="ch1.html#page2">',
+            '<a href="#nowhere">',
+            '<a href="javascript:x()">',
+            "</a>",
+            '<span epub:type="pagebreak" title="9"/>',
+            '<span role="doc-pagebreak" aria-label="A-1"/>',
+            "<script>x()</script>",
+            "<pre>",
+            "</pre>",
+            "<blockquote>",
+            "</blockquote>",
+            "<svg><circle/></svg>",
+            "&amp;",
+            "&lt;",
+            "*",
+            "_",
+            "{{page 3}}",
+            "1. ",
+            "# ",
+            "\u200b",
+        ]
+    ),
+    st.text(alphabet="rivers 河流 0123456789.-", max_size=12),
+)
 
 
 @property_test
@@ -213,13 +411,17 @@ def test_whatever_epub_ingest_accepts_builds(pieces):
     import shutil
 
     from test_epub_import import pack
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "src"
         shutil.copytree(ROOT / "tests" / "fixtures" / "epub2", folder)
         (folder / "OEBPS" / "text" / "ch2.html").write_text(
             '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml" '
             'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>t</title></head><body>'
-            + "".join(pieces) + "</body></html>", encoding="utf-8")
+            + "".join(pieces)
+            + "</body></html>",
+            encoding="utf-8",
+        )
         source = pack(folder, Path(tmp) / "book.epub")
         out = Path(tmp) / "out"
         if _run(["ingest", str(source), "--out", str(out)]) == 0:

@@ -37,6 +37,7 @@ def models(monkeypatch) -> list[Path]:
     def counting(root, *args, **kwargs):
         calls.append(root)
         return real(root, *args, **kwargs)
+
     monkeypatch.setattr(pipeline, "model", counting)
     return calls
 
@@ -86,13 +87,16 @@ def test_several_edits_and_then_nothing(book, tmp_path, models):
     assert_same_as_clean(book, out, tmp_path)
 
 
-@pytest.mark.parametrize("change", [
-    pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading text"),
-    pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="new link"),
-    pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
-    pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
-    pytest.param(lambda text: text.replace("{{page", "{{ page", 1), id="marker removed"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading text"),
+        pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="new link"),
+        pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
+        pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
+        pytest.param(lambda text: text.replace("{{page", "{{ page", 1), id="marker removed"),
+    ],
+)
 def test_an_edit_that_others_can_see_takes_the_full_build(book, tmp_path, models, change):
     out = tmp_path / "out"
     build(book, out)
@@ -139,7 +143,7 @@ def test_an_edit_hidden_from_mtime_is_found(book, tmp_path):
     stat = path.stat()
     text = path.read_text("utf-8")
     i = text.index("。")
-    path.write_text(text[:i] + "！" + text[i + 1:], "utf-8")
+    path.write_text(text[:i] + "！" + text[i + 1 :], "utf-8")
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert path.stat().st_size == stat.st_size
     build(book, out)
@@ -154,9 +158,14 @@ def test_a_damaged_state_means_a_full_build(book, tmp_path, damage, models):
     edit(chapter(book, 2), lambda text: text + "\n一段。\n")
     state = out / CACHE_FOLDER / STATE_NAME
     data = state.read_bytes()
-    header = data[:data.index(b"\n") + 1]
-    state.write_bytes({"empty": b"", "another version": b"bookbuild-state 0\n" + data[len(header):],
-                       "cut short": data[:len(header) + 100]}[damage])
+    header = data[: data.index(b"\n") + 1]
+    state.write_bytes(
+        {
+            "empty": b"",
+            "another version": b"bookbuild-state 0\n" + data[len(header) :],
+            "cut short": data[: len(header) + 100],
+        }[damage]
+    )
     models.clear()
     build(book, out)
     assert models == [book]
@@ -182,7 +191,8 @@ def test_epub_only_and_html_only(book, tmp_path, models):
 def test_replace_entries_gives_what_write_zip_gives():
     stamp = (0, 33)
     entries = [stored("mimetype", b"application/epub+zip")] + [
-        deflate(f"EPUB/{n}.xhtml", f"<p>{n}</p>".encode() * 50) for n in range(6)]
+        deflate(f"EPUB/{n}.xhtml", f"<p>{n}</p>".encode() * 50) for n in range(6)
+    ]
     old = io.BytesIO()
     write_zip(old, entries, stamp)
     for replaced in ({2}, {1, 5}, {0}, {6}, {0, 3, 6}):
@@ -192,7 +202,8 @@ def test_replace_entries_gives_what_write_zip_gives():
         got = io.BytesIO()
 
         def copy(source, target, offset, length):
-            target.write(source.getvalue()[offset:offset + length])
+            target.write(source.getvalue()[offset : offset + length])
+
         replace_entries(old, got, {new_entries[i].name: (lambda e=new_entries[i]: e) for i in replaced}, copy)
         assert got.getvalue() == expected.getvalue()
 
@@ -218,6 +229,7 @@ def test_staged_files_replace_all_or_nothing(tmp_path):
     def failing(stream):
         stream.write(b"half")
         raise OSError("disk full")
+
     with pytest.raises(OSError):
         replace_files([(one, b"new one"), (two, failing)])
     assert one.read_bytes() == b"old one" and two.read_bytes() == b"old two"
@@ -238,6 +250,7 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     import dataclasses
 
     from bookbuild.incremental.state import read_state, signature, write_state
+
     out = tmp_path / "out"
     build(book, out)
     path = chapter(book, 4)
@@ -245,8 +258,10 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     folder = out / CACHE_FOLDER
     state = read_state(folder)
     # as if the last build had taken the file's signature just after this edit
-    inputs = tuple(dataclasses.replace(i, signature=signature(book / i.path)) if i.path.endswith(path.name)
-                   else i for i in state.inputs)
+    inputs = tuple(
+        dataclasses.replace(i, signature=signature(book / i.path)) if i.path.endswith(path.name) else i
+        for i in state.inputs
+    )
     write_state(folder, dataclasses.replace(state, inputs=inputs))
     build(book, out)
     assert "同一时刻的修改".encode() in (out / "html" / "0004-chapter-4.html").read_bytes()

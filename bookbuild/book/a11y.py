@@ -26,19 +26,18 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
     if zh:
         parts.append("本书为文字内容，可由朗读软件完整朗读；提供目录与标题层级导航")
         if nav.page_list:
-            parts.append(f"含与纸书（ISBN {book.book.metadata.print_isbn or book.book.metadata.isbn or '未知'}）对应的页码导航，"
-                         f"共 {len(nav.page_list)} 个页码标记")
+            parts.append(
+                f"含与纸书（ISBN {book.book.metadata.print_isbn or book.book.metadata.isbn or '未知'}）对应的页码导航，"
+                f"共 {len(nav.page_list)} 个页码标记"
+            )
         if images:
             parts.append("所有图片均有替代文字" if all_alt else "部分图片缺少替代文字")
         summary = "；".join(parts) + "。无已知危害。"
     else:
-        parts.append("Text content readable by assistive technology, with a table of contents "
-                     "and heading navigation")
+        parts.append("Text content readable by assistive technology, with a table of contents and heading navigation")
         if nav.page_list:
-            parts.append(f"print page navigation matching the print edition "
-                         f"({len(nav.page_list)} page markers)")
+            parts.append(f"print page navigation matching the print edition ({len(nav.page_list)} page markers)")
         if images:
-            parts.append("every image has alternative text" if all_alt
-                         else "some images lack alternative text")
+            parts.append("every image has alternative text" if all_alt else "some images lack alternative text")
         summary = "; ".join(parts) + ". No known hazards."
     return Accessibility(modes, sufficient, tuple(sorted(features)), ("none",), summary)

@@ -19,13 +19,43 @@ from bookbuild.book.xml import safe_parser
 
 Finding = tuple[str, str, str]
 
-_FORBIDDEN = {"script", "iframe", "object", "embed", "form", "frame", "frameset", "base", "applet",
-              "handler", "listener", "portal"}
+_FORBIDDEN = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "frame",
+    "frameset",
+    "base",
+    "applet",
+    "handler",
+    "listener",
+    "portal",
+}
 _ANIMATION = {"set", "animate", "animatetransform", "animatemotion", "animatecolor"}
 # attributes whose value is a URL the reader may follow or load
-_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "background", "cite",
-                   "longdesc", "usemap", "codebase", "lowsrc", "dynsrc", "ping", "manifest", "values",
-                   "to", "from", "by"}
+_URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "longdesc",
+    "usemap",
+    "codebase",
+    "lowsrc",
+    "dynsrc",
+    "ping",
+    "manifest",
+    "values",
+    "to",
+    "from",
+    "by",
+}
 # elements whose href is loaded, not followed
 _LOADED_BY_HREF = {"image", "use", "feimage", "link", "script", "img", "tref", "font-face-uri"}
 _LOADED_ATTRIBUTES = {"src", "poster", "data", "background", "lowsrc", "dynsrc", "manifest"}
@@ -62,8 +92,14 @@ def css_findings(css: str) -> list[tuple[str, str, int]]:
         if script_url(url):
             found.append(("S005", f"url({url[:40]}) runs script", offset))
         elif remote_url(url):
-            found.append(("S006", f"remote resource {url[:80]} in CSS: copy it into the book and "
-                          "refer to it relatively, or leave it out", offset))
+            found.append(
+                (
+                    "S006",
+                    f"remote resource {url[:80]} in CSS: copy it into the book and "
+                    "refer to it relatively, or leave it out",
+                    offset,
+                )
+            )
     for m in re.finditer(r"expression\s*\(|-moz-binding|behavior\s*:", css, re.I):
         found.append(("S005", f"CSS {m.group()[:20]!r} runs script", m.start()))
     return found
@@ -77,13 +113,17 @@ def tree_findings(root: etree._Element) -> list[Finding]:
         if tag in _FORBIDDEN:
             found.append(("S005", f"<{tag}> is not allowed in a book", f"<{tag}"))
         if tag == "meta" and element.get("http-equiv") is not None:
-            found.append(("S005", "<meta http-equiv> (a refresh or redirect) is not allowed in a book",
-                          "http-equiv"))
+            found.append(("S005", "<meta http-equiv> (a refresh or redirect) is not allowed in a book", "http-equiv"))
         if tag in _ANIMATION:
             target = (element.get("attributeName") or "").strip().lower()
             if target.startswith("on") or target.rpartition(":")[2] in ("href", "src", "style"):
-                found.append(("S005", f"<{tag} attributeName=\"{target}\">: animation may not change "
-                              "links, handlers or styles", f"<{tag}"))
+                found.append(
+                    (
+                        "S005",
+                        f'<{tag} attributeName="{target}">: animation may not change links, handlers or styles',
+                        f"<{tag}",
+                    )
+                )
         for name, value in element.items():
             found += _attribute_findings(tag, _local(name), value)
         if tag == "style" or (tag == "link" and (element.get("rel") or "").lower() == "stylesheet"):
@@ -95,27 +135,31 @@ def _attribute_findings(tag: str, name: str, value: str) -> list[Finding]:
     if name.startswith("on"):
         return [("S005", f"event handler {name}= is not allowed", f"{name}=")]
     if name == "style":
-        return [(code, f"style=\"…\": {message}", value[offset:offset + 20] or "style=")
-                for code, message, offset in css_findings(value)]
+        return [
+            (code, f'style="…": {message}', value[offset : offset + 20] or "style=")
+            for code, message, offset in css_findings(value)
+        ]
     if name == "srcset":
         urls = [part.strip().split()[0] for part in value.split(",") if part.strip()]
         if any(remote_url(url) or script_url(url) for url in urls):
             return [("S006", f"srcset with a remote image ({value[:60]}): copy it into the book", value[:20])]
-        return [("S006", "srcset is not supported (its images are not copied into the book): "
-                 "give one image in src", value[:20])]
+        return [
+            (
+                "S006",
+                "srcset is not supported (its images are not copied into the book): give one image in src",
+                value[:20],
+            )
+        ]
     if name not in _URL_ATTRIBUTES:
         return []
     if script_url(value):
         # found in the source by its first word: the source may spell a blank as &#9;
-        return [("S005", f"{name}={value[:30]!r}: script URLs are not allowed",
-                 _BLANKS.split(value.strip())[0][:20])]
+        return [("S005", f"{name}={value[:30]!r}: script URLs are not allowed", _BLANKS.split(value.strip())[0][:20])]
     loaded = name in _LOADED_ATTRIBUTES or (name == "href" and tag in _LOADED_BY_HREF)
     if loaded and remote_url(value):
-        return [("S006", f"remote resource {value}: copy it into the book folder and link it "
-                 "relatively", value)]
+        return [("S006", f"remote resource {value}: copy it into the book folder and link it relatively", value)]
     if value.strip().lower().startswith("file:"):
-        return [("S006", f"{name}={value[:40]!r}: a file: URL points at the reader's own disk",
-                 value[:20])]
+        return [("S006", f"{name}={value[:40]!r}: a file: URL points at the reader's own disk", value[:20])]
     return []
 
 
@@ -130,7 +174,12 @@ def svg_findings(data: bytes) -> list[tuple[str, str]]:
     found = []
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and (list(dtd.iterentities()) or list(dtd.elements())):
-        found.append(("S005", "the SVG declares entities in a DOCTYPE (entity expansion can "
-                      "exhaust a reader, or read its files): remove the DOCTYPE"))
+        found.append(
+            (
+                "S005",
+                "the SVG declares entities in a DOCTYPE (entity expansion can "
+                "exhaust a reader, or read its files): remove the DOCTYPE",
+            )
+        )
     found += [(code, message) for code, message, _ in tree_findings(root)]
     return found

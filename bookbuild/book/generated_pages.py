@@ -18,8 +18,7 @@ def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> st
     if not people:
         return ""
     words = labels(language)
-    names = " ".join(c.name for c in people) if language.startswith("zh") else \
-        ", ".join(c.name for c in people)
+    names = " ".join(c.name for c in people) if language.startswith("zh") else ", ".join(c.name for c in people)
     et_al = any(c.et_al for c in people)
     if language.startswith("zh"):
         return f"{names} {words['et_al'] if et_al else ''}{words[role]}".strip()
@@ -28,12 +27,17 @@ def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> st
 
 
 def _unit(name: str, kind: str, title: str, body: etree._Element) -> ParsedUnit:
-    source = UnitSource(path="metadata.yaml", name=name, title=title, kind=kind, body="",
-                        body_line=1, generated=True)
+    source = UnitSource(path="metadata.yaml", name=name, title=title, kind=kind, body="", body_line=1, generated=True)
     fragment = etree.tostring(body, encoding="unicode")
-    return ParsedUnit(source=source, fragment=fragment,
-                      headings=(Heading(1, title, f"{name}-title", 1),), markers=(), links=(),
-                      images=(), ids=())
+    return ParsedUnit(
+        source=source,
+        fragment=fragment,
+        headings=(Heading(1, title, f"{name}-title", 1),),
+        markers=(),
+        links=(),
+        images=(),
+        ids=(),
+    )
 
 
 def titlepage(meta: Metadata) -> ParsedUnit:
@@ -53,8 +57,11 @@ def copyright_page(meta: Metadata) -> ParsedUnit:
     words = labels(meta.language)
     body = E.body()
     if meta.cip.raw:
-        heading = words["cip"] if meta.language.startswith("zh") or not meta.cip.agency.startswith(
-            "Library") else "Library of Congress Cataloging-in-Publication Data"
+        heading = (
+            words["cip"]
+            if meta.language.startswith("zh") or not meta.cip.agency.startswith("Library")
+            else "Library of Congress Cataloging-in-Publication Data"
+        )
         record = E.div({"class": "cip"}, E.p(heading, {"class": "cip-heading"}))
         for line in meta.cip.raw.splitlines():
             record.append(E.p(line))

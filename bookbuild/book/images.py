@@ -13,8 +13,13 @@ from bookbuild.diagnostics import Diagnostic
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 # how each raster type's file starts: a reading system shows nothing (or fails) for a
 # file that is not what its name says
-_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-               ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
+_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+}
 
 
 def image_findings(suffix: str, data: bytes) -> list[tuple[str, str]]:
@@ -42,21 +47,25 @@ def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tup
             path = (root / "book" / image.src).resolve()
             where = (unit.source.path, image.line)
             if not path.is_relative_to(book_root):
-                diags.append(Diagnostic("S007", f"image {image.src} lies outside the book folder",
-                                        *where))
+                diags.append(Diagnostic("S007", f"image {image.src} lies outside the book folder", *where))
             elif not path.is_file():
                 diags.append(Diagnostic("S007", f"image {image.src} does not exist", *where))
             elif path.suffix.lower() not in IMAGE_TYPES:
-                diags.append(Diagnostic("S007", f"image {image.src}: use PNG, JPEG, GIF, SVG or WebP",
-                                        *where))
+                diags.append(Diagnostic("S007", f"image {image.src}: use PNG, JPEG, GIF, SVG or WebP", *where))
             else:
                 name = image_path(image.src)
                 folded = unicodedata.normalize("NFC", name).casefold()
                 first = taken.setdefault(folded, (path, image.src, *where))
                 if first[0] != path:
-                    diags.append(Diagnostic("S019", f"images {first[1]} ({first[2]}:{first[3]}) and "
-                                            f"{image.src} would both be {name} in the outputs: "
-                                            "rename one of them", *where))
+                    diags.append(
+                        Diagnostic(
+                            "S019",
+                            f"images {first[1]} ({first[2]}:{first[3]}) and "
+                            f"{image.src} would both be {name} in the outputs: "
+                            "rename one of them",
+                            *where,
+                        )
+                    )
                     continue
                 if name in found:
                     continue

@@ -68,9 +68,18 @@ CJK_LABEL_KINDS: dict[str, str] = {
     "出版说明": "colophon",
     "编后记": "afterword",
     # the same labels in traditional characters (Taiwan, Hong Kong)
-    "導論": "introduction", "導言": "introduction", "緒論": "introduction", "結語": "conclusion",
-    "結束語": "conclusion", "結論": "conclusion", "尾聲": "epilogue", "後記": "afterword",
-    "附錄": "appendix", "致謝": "acknowledgments", "出版說明": "colophon", "編後記": "afterword",
+    "導論": "introduction",
+    "導言": "introduction",
+    "緒論": "introduction",
+    "結語": "conclusion",
+    "結束語": "conclusion",
+    "結論": "conclusion",
+    "尾聲": "epilogue",
+    "後記": "afterword",
+    "附錄": "appendix",
+    "致謝": "acknowledgments",
+    "出版說明": "colophon",
+    "編後記": "afterword",
 }
 
 EN_LABEL_KINDS: dict[str, str] = {

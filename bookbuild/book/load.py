@@ -48,6 +48,7 @@ def load(root: Path) -> LoadedBook:
         text, found = decode_utf8(data, rel)
         diagnostics.extend(found)
         return text
+
     meta_path = root / "metadata.yaml"
     if meta_path.exists():
         text = read_text(meta_path)
@@ -63,10 +64,11 @@ def load(root: Path) -> LoadedBook:
     stylesheets = _stylesheets(root, read_text)
     for name, css in stylesheets[1:]:
         path = f"styles/{name.removeprefix('book-')}"
-        diagnostics += [Diagnostic(code, message, path, css.count("\n", 0, offset) + 1)
-                        for code, message, offset in css_findings(css)]
-    return LoadedBook(root, metadata, files, stylesheets, tuple(diagnostics),
-                      tuple(sorted(digests.items())))
+        diagnostics += [
+            Diagnostic(code, message, path, css.count("\n", 0, offset) + 1)
+            for code, message, offset in css_findings(css)
+        ]
+    return LoadedBook(root, metadata, files, stylesheets, tuple(diagnostics), tuple(sorted(digests.items())))
 
 
 def outside_root(root: Path, path: Path, rel: str) -> Diagnostic | None:
@@ -74,8 +76,12 @@ def outside_root(root: Path, path: Path, rel: str) -> Diagnostic | None:
     folder: a build reads nothing from outside the book."""
     if path.resolve().is_relative_to(root.resolve()):
         return None
-    return Diagnostic("S018", f"{rel} leads to {path.resolve()}, outside the book folder: copy "
-                      "the file into the book instead of linking it", rel, 1)
+    return Diagnostic(
+        "S018",
+        f"{rel} leads to {path.resolve()}, outside the book folder: copy the file into the book instead of linking it",
+        rel,
+        1,
+    )
 
 
 def read_unit_file(root: Path, name: str) -> tuple[UnitSource | None, list[Diagnostic], bytes]:
@@ -97,17 +103,24 @@ def read_unit_bytes(data: bytes, path: str, name: str) -> tuple[UnitSource | Non
 def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     if not _NAME_RE.match(name):
-        diags.append(Diagnostic("S013", f"file name {name}.md is not NN-slug.md (ASCII lower case, "
-                                "digits and hyphens)", path, 1))
+        diags.append(
+            Diagnostic("S013", f"file name {name}.md is not NN-slug.md (ASCII lower case, digits and hyphens)", path, 1)
+        )
     if not text.startswith("---\n"):
-        return None, diags + [Diagnostic("S001", "no front matter: the file must start with a "
-                                         "'---' line, YAML fields, and a closing '---'", path, 1)]
+        return None, diags + [
+            Diagnostic(
+                "S001",
+                "no front matter: the file must start with a '---' line, YAML fields, and a closing '---'",
+                path,
+                1,
+            )
+        ]
     end = text.find("\n---\n", 3)
     if end < 0 and text.endswith("\n---"):
         end = len(text) - 4
     if end < 0:
         return None, diags + [Diagnostic("S001", "front matter is not closed by a '---' line", path, 1)]
-    front, _, found = load_yaml(text[4:end + 1], path, "S001", "S003", first_line=2)
+    front, _, found = load_yaml(text[4 : end + 1], path, "S001", "S003", first_line=2)
     if found:
         return None, diags + [dataclasses.replace(d, message=f"front matter: {d.message}") for d in found]
     front = front or {}
@@ -116,21 +129,26 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     lines = {key: _key_line(text, key) for key in front}
     for key in front:
         if key not in FRONT_KEYS:
-            diags.append(Diagnostic("S015", f"unknown front-matter field `{key}` (known: "
-                                    f"{', '.join(FRONT_KEYS)})", path, lines[key]))
+            diags.append(
+                Diagnostic(
+                    "S015", f"unknown front-matter field `{key}` (known: {', '.join(FRONT_KEYS)})", path, lines[key]
+                )
+            )
     title, kind = front.get("title"), front.get("kind")
     if not isinstance(title, str) or not title.strip():
         diags.append(Diagnostic("S003", "front matter needs a `title`", path, lines.get("title", 2)))
     if not isinstance(kind, str) or kind not in KINDS:
-        diags.append(Diagnostic("S002", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}",
-                                path, lines.get("kind", 2)))
+        diags.append(
+            Diagnostic("S002", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}", path, lines.get("kind", 2))
+        )
     for key in ("author", "author_note", "group"):
         if key in front and not isinstance(front[key], (str, type(None))):
             diags.append(Diagnostic("S003", f"`{key}` must be text", path, lines[key]))
     page = front.get("page")
     if page is not None and not is_label(str(page)):
-        diags.append(Diagnostic("P001", f"page {page!r} is not an arabic or lower-case roman "
-                                "numeral", path, lines["page"]))
+        diags.append(
+            Diagnostic("P001", f"page {page!r} is not an arabic or lower-case roman numeral", path, lines["page"])
+        )
     inferred = front.get("inferred_pages") or []
     if not isinstance(inferred, list):
         diags.append(Diagnostic("S003", "`inferred_pages` must be a list", path, lines["inferred_pages"]))
@@ -139,11 +157,20 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         return None, diags
     body_line = text[: end + 5].count("\n") + 1
     return UnitSource(
-        path=path, name=name, title=title.strip(), kind=kind, body=text[end + 5:],
-        body_line=body_line, page=None if page is None else str(page),
-        author=front.get("author"), author_note=front.get("author_note"),
-        group=front.get("group"), inferred_pages=frozenset(str(p) for p in inferred),
-        title_line=lines.get("title", 1), page_line=lines.get("page", 1)), diags
+        path=path,
+        name=name,
+        title=title.strip(),
+        kind=kind,
+        body=text[end + 5 :],
+        body_line=body_line,
+        page=None if page is None else str(page),
+        author=front.get("author"),
+        author_note=front.get("author_note"),
+        group=front.get("group"),
+        inferred_pages=frozenset(str(p) for p in inferred),
+        title_line=lines.get("title", 1),
+        page_line=lines.get("page", 1),
+    ), diags
 
 
 def _key_line(text: str, key: str) -> int:

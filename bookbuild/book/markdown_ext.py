@@ -44,13 +44,29 @@ _PAGE_MARKER = re.compile(PAGE_MARKER_RE)
 # the characters each inline pattern needs to match anything (Python-Markdown 3.5–3.11,
 # 'extra' and our page marker); text with none of them is left as it is by all of them
 _PATTERN_TRIGGERS = {
-    "backtick": "`", "escape": "\\",
-    "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
-    "short_reference": "[", "short_image_ref": "[", "footnote": "[",
-    "autolink": "<", "automail": "<", "html": "<", "entity": "&",
+    "backtick": "`",
+    "escape": "\\",
+    "reference": "[",
+    "link": "[",
+    "image_link": "[",
+    "image_reference": "[",
+    "short_reference": "[",
+    "short_image_ref": "[",
+    "footnote": "[",
+    "autolink": "<",
+    "automail": "<",
+    "html": "<",
+    "entity": "&",
     "linebreak": "  \n",
-    "em_strong": "*", "em_strong2": "_", "not_strong": "*_", "strong": "*_", "emphasis": "*_",
-    "strong_em": "*_", "em": "*_", "emphasis2": "_", "strong2": "_",
+    "em_strong": "*",
+    "em_strong2": "_",
+    "not_strong": "*_",
+    "strong": "*_",
+    "emphasis": "*_",
+    "strong_em": "*_",
+    "em": "*_",
+    "emphasis2": "_",
+    "strong2": "_",
     "page_marker": "{",
 }
 # what the inline stage itself looks for besides the patterns: its own placeholders
@@ -78,8 +94,11 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         names = [item.name for item in self.md.inlinePatterns._priority]
         if any(name not in _PATTERN_TRIGGERS for name in names):
             return None
-        chars = re.compile("[" + re.escape("".join(sorted(
-            {c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"}))) + "]")
+        chars = re.compile(
+            "["
+            + re.escape("".join(sorted({c for name in names for c in _PATTERN_TRIGGERS[name] if c not in " \n"})))
+            + "]"
+        )
         substrings = [_INLINE_PLACEHOLDER] + (["  \n"] if "linebreak" in names else [])
         return lambda text: chars.search(text) is not None or any(s in text for s in substrings)
 
@@ -96,8 +115,7 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
                 if child.tail and type(child.tail) is str:
                     # where the child is now (spans may have gone in before it); the
                     # stdlib's Element has no index(): tails are rare at this stage
-                    self._take(child, True, child.tail, trigger, markers, parent,
-                               list(parent).index(child) + 1)
+                    self._take(child, True, child.tail, trigger, markers, parent, list(parent).index(child) + 1)
         return None
 
     def _take(self, owner, is_tail: bool, text: str, trigger, markers: bool, parent, at: int) -> None:
@@ -143,9 +161,25 @@ class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
 # paragraph one. None of them takes a block that `_block_syntax` finds nothing in: each
 # needs a line starting with its marker (# > : [ < = _ * + - ~ ` a digit, an indent),
 # a '|' (tables), or a stash placeholder (raw HTML, fenced code).
-_KNOWN_BLOCK_PROCESSORS = {"markdown_block", "empty", "indent", "defindent", "code", "table",
-                           "hashheader", "setextheader", "hr", "olist", "ulist", "deflist",
-                           "quote", "footnote", "abbr", "reference", "paragraph"}
+_KNOWN_BLOCK_PROCESSORS = {
+    "markdown_block",
+    "empty",
+    "indent",
+    "defindent",
+    "code",
+    "table",
+    "hashheader",
+    "setextheader",
+    "hr",
+    "olist",
+    "ulist",
+    "deflist",
+    "quote",
+    "footnote",
+    "abbr",
+    "reference",
+    "paragraph",
+}
 _BLOCK_LINE = re.compile(r"^(?: {4}|\t| {0,3}[#>:\[<=_*+\-~`0-9])", re.M)
 
 
@@ -166,9 +200,14 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
         if self._known is None:
             names = {item.name for item in self.parser.blockprocessors._priority}
             self._known = names - {"plain_paragraph"} <= _KNOWN_BLOCK_PROCESSORS
-        return (self._known and parent is self.parser.root and block.strip() != ""
-                and not block.startswith("\n") and not self.parser.state.isstate("list")
-                and not _block_syntax(block))
+        return (
+            self._known
+            and parent is self.parser.root
+            and block.strip() != ""
+            and not block.startswith("\n")
+            and not self.parser.state.isstate("list")
+            and not _block_syntax(block)
+        )
 
     def run(self, parent, blocks):
         paragraph = ET.SubElement(parent, "p")
@@ -185,8 +224,11 @@ class _PlainParagraph(markdown.blockprocessors.BlockProcessor):
 # unchanged (normalising adds its two closing blank lines).
 _PLACEHOLDERS = ("\x02", "\x03")  # removed from the source first: could join a needle's parts
 _TREE_NEEDS = {"attr_list": ("{",), "unescape": ("\\",)}
-_PRE_NEEDS = {"normalize_whitespace": ("\t", "\r", " \n"), "fenced_code_block": ("```", "~~~"),
-              "html_block": ("<", "&")}
+_PRE_NEEDS = {
+    "normalize_whitespace": ("\t", "\r", " \n"),
+    "fenced_code_block": ("```", "~~~"),
+    "html_block": ("<", "&"),
+}
 _SKIPPED_GIVES = {"normalize_whitespace": lambda lines: lines + ["", ""]}
 
 
@@ -248,22 +290,42 @@ class BookExtension(markdown.extensions.Extension):
             md.preprocessors.register(_SourceCheck(md, seen), "source_check", 100)
             for item in list(md.treeprocessors._priority):
                 if item.name in _TREE_NEEDS:
-                    md.treeprocessors.register(_OnlyWhenNeeded(md, md.treeprocessors[item.name], seen,
-                                                               _TREE_NEEDS[item.name]), item.name, item.priority)
+                    md.treeprocessors.register(
+                        _OnlyWhenNeeded(md, md.treeprocessors[item.name], seen, _TREE_NEEDS[item.name]),
+                        item.name,
+                        item.priority,
+                    )
             for item in list(md.preprocessors._priority):
                 if item.name in _PRE_NEEDS:
-                    md.preprocessors.register(_OnlyWhenNeeded(
-                        md, md.preprocessors[item.name], seen, _PRE_NEEDS[item.name],
-                        _SKIPPED_GIVES.get(item.name, lambda lines: lines)), item.name, item.priority)
+                    md.preprocessors.register(
+                        _OnlyWhenNeeded(
+                            md,
+                            md.preprocessors[item.name],
+                            seen,
+                            _PRE_NEEDS[item.name],
+                            _SKIPPED_GIVES.get(item.name, lambda lines: lines),
+                        ),
+                        item.name,
+                        item.priority,
+                    )
 
 
 def new_converter(fast: bool = True) -> markdown.Markdown:
     # The extensions of "extra", in its order, then sane_lists. Given as instances: by
     # name, Python-Markdown looks each one up among every installed package's entry
     # points, which took longer than building the converter.
-    return markdown.Markdown(extensions=[
-        FencedCodeExtension(),
-        # footnote ids without ':' so they stay valid XML names in every reading system
-        FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="↩ %d"),
-        AttrListExtension(), DefListExtension(), TableExtension(), AbbrExtension(),
-        MarkdownInHtmlExtension(), SaneListExtension(), BookExtension(fast)], output_format="xhtml")
+    return markdown.Markdown(
+        extensions=[
+            FencedCodeExtension(),
+            # footnote ids without ':' so they stay valid XML names in every reading system
+            FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="↩ %d"),
+            AttrListExtension(),
+            DefListExtension(),
+            TableExtension(),
+            AbbrExtension(),
+            MarkdownInHtmlExtension(),
+            SaneListExtension(),
+            BookExtension(fast),
+        ],
+        output_format="xhtml",
+    )

@@ -13,9 +13,27 @@ from bookbuild.book.textfile import load_yaml
 from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
-KNOWN_KEYS = ("title", "subtitle", "language", "creators", "publisher", "place", "date",
-              "edition", "isbn", "print_isbn", "isbns", "subjects", "classification", "cip", "print", "contents",
-              "modified", "suppress", "source")
+KNOWN_KEYS = (
+    "title",
+    "subtitle",
+    "language",
+    "creators",
+    "publisher",
+    "place",
+    "date",
+    "edition",
+    "isbn",
+    "print_isbn",
+    "isbns",
+    "subjects",
+    "classification",
+    "cip",
+    "print",
+    "contents",
+    "modified",
+    "suppress",
+    "source",
+)
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -48,8 +66,9 @@ class _Reader:
         value = data.get(key) or []
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                                  for v in value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+        ):
             self.bad(key, f"`{key}` must be a list of text")
             return ()
         return tuple(str(v) for v in value)
@@ -104,9 +123,12 @@ def _isbns(value, r: _Reader) -> tuple[IsbnEntry, ...]:
         return ()
     entries = []
     for item in value if isinstance(value, list) else [None]:
-        if not isinstance(item, dict) or not isinstance(item.get("isbn"), str) or \
-                not all(isinstance(item.get(k, ""), str) for k in ("qualifier", "medium")) or \
-                item.get("medium", "") not in ("", "print", "ebook"):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("isbn"), str)
+            or not all(isinstance(item.get(k, ""), str) for k in ("qualifier", "medium"))
+            or item.get("medium", "") not in ("", "print", "ebook")
+        ):
             r.bad("isbns", "`isbns` must be a list of {isbn: …, qualifier: …, medium: print | ebook}")
             return ()
         entries.append(IsbnEntry(item["isbn"], item.get("qualifier", ""), item.get("medium", "")))
@@ -157,11 +179,17 @@ def suppress_codes(codes: tuple[str, ...], r: _Reader) -> frozenset[str]:
     for code in codes:
         info = CATALOGUE.get(code)
         if info is None:
-            r.bad("suppress", f"`suppress:` names {code}, which is not a diagnostic code "
-                  "(see docs/DIAGNOSTICS.md)", "M009")
+            r.bad(
+                "suppress",
+                f"`suppress:` names {code}, which is not a diagnostic code (see docs/DIAGNOSTICS.md)",
+                "M009",
+            )
         elif info.severity is Severity.ERROR:
-            r.bad("suppress", f"`suppress:` names {code}, an error: errors cannot be suppressed, "
-                  "fix what it reports", "M009")
+            r.bad(
+                "suppress",
+                f"`suppress:` names {code}, an error: errors cannot be suppressed, fix what it reports",
+                "M009",
+            )
         else:
             kept.add(code)
     return frozenset(kept)
@@ -186,8 +214,14 @@ def _creators(value, r: _Reader) -> tuple[Creator, ...]:
         if role not in ROLES:
             r.bad("creators", f"creator {item['name']}: role {role!r} is not one of {', '.join(ROLES)}")
             continue
-        out.append(Creator(name=item["name"], role=role, file_as=str(item.get("file_as") or item["name"]),
-                           et_al=bool(item.get("et_al", False))))
+        out.append(
+            Creator(
+                name=item["name"],
+                role=role,
+                file_as=str(item.get("file_as") or item["name"]),
+                et_al=bool(item.get("et_al", False)),
+            )
+        )
     return tuple(out)
 
 
@@ -201,9 +235,12 @@ def _cip(value, r: _Reader) -> Cip:
     if not isinstance(points, dict) or not all(isinstance(v, (list, type(None))) for v in points.values()):
         r.bad("cip", "`cip.access_points` must map each point (I, II …) to a list of text")
         points = {}
-    return Cip(raw=str(value.get("raw") or "").strip(), number=str(value.get("number") or ""),
-               agency=str(value.get("agency") or ""),
-               access_points=tuple((str(k), tuple(str(i) for i in (v or []))) for k, v in points.items()))
+    return Cip(
+        raw=str(value.get("raw") or "").strip(),
+        number=str(value.get("number") or ""),
+        agency=str(value.get("agency") or ""),
+        access_points=tuple((str(k), tuple(str(i) for i in (v or []))) for k, v in points.items()),
+    )
 
 
 def _print_lines(value, r: _Reader) -> tuple[PrintLine, ...]:
@@ -215,8 +252,13 @@ def _print_lines(value, r: _Reader) -> tuple[PrintLine, ...]:
     out = []
     for item in value:
         if isinstance(item, dict) and "label" in item:
-            out.append(PrintLine(value=str(item.get("value", "")), label=str(item["label"]),
-                                 key=str(item.get("key") or item["label"])))
+            out.append(
+                PrintLine(
+                    value=str(item.get("value", "")),
+                    label=str(item["label"]),
+                    key=str(item.get("key") or item["label"]),
+                )
+            )
         elif isinstance(item, dict) and "note" in item:
             out.append(PrintLine(value=str(item["note"])))
         else:
@@ -237,12 +279,22 @@ def _contents(value, r: _Reader) -> tuple[ContentsEntry, ...]:
             continue
         page, level, line = item.get("page"), item.get("level", 1), item.get("source_line", 0)
         if not _is_count(level) or not _is_count(line) or not isinstance(item.get("author"), (str, type(None))):
-            r.bad("contents", f"contents entry {str(item['title'])[:40]!r}: `level` and `source_line` "
-                  "must be whole numbers and `author` text")
+            r.bad(
+                "contents",
+                f"contents entry {str(item['title'])[:40]!r}: `level` and `source_line` "
+                "must be whole numbers and `author` text",
+            )
             continue
-        out.append(ContentsEntry(title=str(item["title"]), kind=str(item.get("kind", "chapter")),
-                                 level=level, page=None if page is None else str(page),
-                                 author=item.get("author"), line=line))
+        out.append(
+            ContentsEntry(
+                title=str(item["title"]),
+                kind=str(item.get("kind", "chapter")),
+                level=level,
+                page=None if page is None else str(page),
+                author=item.get("author"),
+                line=line,
+            )
+        )
     return tuple(out)
 
 
@@ -260,8 +312,14 @@ def dump_metadata(meta: Metadata, source: str = "") -> str:
         if getattr(meta, key):
             data[key] = getattr(meta, key)
     if meta.isbns:
-        data["isbns"] = [{"isbn": e.isbn, **({"qualifier": e.qualifier} if e.qualifier else {}),
-                          **({"medium": e.medium} if e.medium else {})} for e in meta.isbns]
+        data["isbns"] = [
+            {
+                "isbn": e.isbn,
+                **({"qualifier": e.qualifier} if e.qualifier else {}),
+                **({"medium": e.medium} if e.medium else {}),
+            }
+            for e in meta.isbns
+        ]
     if meta.subjects:
         data["subjects"] = list(meta.subjects)
     if meta.classification:
@@ -277,8 +335,10 @@ def dump_metadata(meta: Metadata, source: str = "") -> str:
         cip["raw"] = meta.cip.raw + "\n"
         data["cip"] = cip
     if meta.print_lines:
-        data["print"] = [{"label": p.label, "key": p.key, "value": p.value} if p.label
-                         else {"note": p.value} for p in meta.print_lines]
+        data["print"] = [
+            {"label": p.label, "key": p.key, "value": p.value} if p.label else {"note": p.value}
+            for p in meta.print_lines
+        ]
     if meta.contents:
         data["contents"] = [_entry_dict(e) for e in meta.contents]
     if source:

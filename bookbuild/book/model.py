@@ -21,6 +21,7 @@ class Creator:
 class IsbnEntry:
     """An ISBN as the copyright page prints it, with its qualifier ("paperback", "eBook",
     "平装"); medium says which edition it names: "print", "ebook" or "" (not said)."""
+
     isbn: str
     qualifier: str = ""
     medium: str = ""

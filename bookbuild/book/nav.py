@@ -12,8 +12,12 @@ NAV_DOC = "nav.xhtml"
 
 def build_nav(book: ResolvedBook) -> Navigation:
     units = [r.unit for r in book.units]
-    return Navigation(toc=_toc(units), landmarks=_landmarks(units, book.book.metadata.language),
-                      page_list=book.pages, reading_order=_reading_order(units))
+    return Navigation(
+        toc=_toc(units),
+        landmarks=_landmarks(units, book.book.metadata.language),
+        page_list=book.pages,
+        reading_order=_reading_order(units),
+    )
 
 
 def _reading_order(units: list[ParsedUnit]) -> tuple[str, ...]:
@@ -25,17 +29,25 @@ def unit_reading_order(unit: ParsedUnit) -> list[tuple[str, str]]:
     the start-page marker and the title come first, in that order (their lines are
     front-matter lines), and things on one line keep their order in the text."""
     start = unit.markers[0].id if unit.source.page and unit.markers else None
-    places = [(0 if marker.id == start else marker.line, 0, position, "page", marker.id)
-              for position, marker in enumerate(unit.markers)]
-    places += [(0 if position == 0 else heading.line, 1, position, "heading", heading.id)
-               for position, heading in enumerate(unit.headings)]
+    places = [
+        (0 if marker.id == start else marker.line, 0, position, "page", marker.id)
+        for position, marker in enumerate(unit.markers)
+    ]
+    places += [
+        (0 if position == 0 else heading.line, 1, position, "heading", heading.id)
+        for position, heading in enumerate(unit.headings)
+    ]
     return [(kind, ident) for *_, kind, ident in sorted(places)]
 
 
 def _unit_point(unit: ParsedUnit) -> NavPoint:
     title = unit.headings[0]
-    return NavPoint(unit.source.title, f"{unit.doc_name}#{title.id}", unit.source.page,
-                    _section_points(unit.doc_name, unit.headings[1:]))
+    return NavPoint(
+        unit.source.title,
+        f"{unit.doc_name}#{title.id}",
+        unit.source.page,
+        _section_points(unit.doc_name, unit.headings[1:]),
+    )
 
 
 def _section_points(doc: str, headings: tuple[Heading, ...]) -> tuple[NavPoint, ...]:
@@ -47,8 +59,9 @@ def _section_points(doc: str, headings: tuple[Heading, ...]) -> tuple[NavPoint, 
         end = index + 1
         while end < len(headings) and headings[end].level > head.level:
             end += 1
-        points.append(NavPoint(head.text, f"{doc}#{head.id}", head.page,
-                               _section_points(doc, headings[index + 1:end])))
+        points.append(
+            NavPoint(head.text, f"{doc}#{head.id}", head.page, _section_points(doc, headings[index + 1 : end]))
+        )
         index = end
     return tuple(points)
 
@@ -115,8 +128,7 @@ def _landmarks(units: list[ParsedUnit], language: str) -> tuple[Landmark, ...]:
             marks.append(Landmark(kind, words[kind], unit.doc_name))
     marks.append(Landmark("toc", words["contents"], f"{NAV_DOC}#toc"))
     for matter in ("front", "body", "back"):
-        unit = first(lambda u, m=matter: KINDS[u.source.kind].matter == m
-                     and not leads_book(u.source.kind))
+        unit = first(lambda u, m=matter: KINDS[u.source.kind].matter == m and not leads_book(u.source.kind))
         if unit:
             marks.append(Landmark(f"{matter}matter", words[f"{matter}matter"], unit.doc_name))
     return tuple(marks)

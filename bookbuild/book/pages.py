@@ -47,9 +47,21 @@ def next_label(label: str) -> str:
         return str(int(label) + 1)
     value = (roman_value(label) or 0) + 1
     out = ""
-    for number, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
-                            (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"),
-                            (5, "v"), (4, "iv"), (1, "i")):
+    for number, numeral in (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ):
         while value >= number:
             out += numeral
             value -= number

@@ -33,13 +33,13 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         path = unit.source.path
         entries = [(h.id, h.line, "unit" if h.level == 1 else "heading") for h in unit.headings]
         heading_ids = {h.id for h in unit.headings}
-        entries += [(i, line, "note" if _LOCAL_NOTE_RE.match(i) else "other") for i, line in unit.ids
-                    if i not in heading_ids]
+        entries += [
+            (i, line, "note" if _LOCAL_NOTE_RE.match(i) else "other") for i, line in unit.ids if i not in heading_ids
+        ]
         for ident, line, kind in entries:
             if ident in local_ids[doc] or (kind != "note" and ident in targets):
                 first = where.get(ident, (path, line))
-                diags.append(Diagnostic("X002", f"id {ident!r} is already used at "
-                                        f"{first[0]}:{first[1]}", path, line))
+                diags.append(Diagnostic("X002", f"id {ident!r} is already used at {first[0]}:{first[1]}", path, line))
                 continue
             local_ids[doc].add(ident)
             if kind != "note":
@@ -49,8 +49,14 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
             ref = PageRef(marker.label, doc, marker.id, marker.known, path, marker.line)
             if marker.label in seen_pages:
                 first = seen_pages[marker.label]
-                diags.append(Diagnostic("P002", f"print page {marker.label} is marked twice (first "
-                                        f"at {first.file}:{first.line})", path, marker.line))
+                diags.append(
+                    Diagnostic(
+                        "P002",
+                        f"print page {marker.label} is marked twice (first at {first.file}:{first.line})",
+                        path,
+                        marker.line,
+                    )
+                )
                 continue
             seen_pages[marker.label] = ref
             local_ids[doc].add(marker.id)
@@ -64,8 +70,7 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         for link in unit.links:
             href = _resolve_href(link.href, unit.doc_name, targets, local_ids, docs)
             if href is None:
-                diags.append(Diagnostic("X001", f"link to {link.href} has no target", unit.source.path,
-                                        link.line))
+                diags.append(Diagnostic("X001", f"link to {link.href} has no target", unit.source.path, link.line))
             else:
                 hrefs[link.href] = href
         for image in unit.images:
@@ -74,8 +79,9 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
     return ResolvedBook(book, tuple(resolved), tuple(pages), tuple(sorted(targets.items()))), diags
 
 
-def _resolve_href(href: str, doc: str, targets: dict[str, Target], local_ids: dict[str, set[str]],
-                  docs: set[str]) -> str | None:
+def _resolve_href(
+    href: str, doc: str, targets: dict[str, Target], local_ids: dict[str, set[str]], docs: set[str]
+) -> str | None:
     if _EXTERNAL_RE.match(href) or href.startswith("//"):
         return href
     path, _, fragment = href.partition("#")
@@ -97,7 +103,12 @@ def _page_sequence(pages: list[PageRef]) -> list[Diagnostic]:
     diags = []
     for before, after in zip(pages, pages[1:]):
         if page_order(after.label) <= page_order(before.label):
-            diags.append(Diagnostic("P003", f"print page {after.label} comes after page "
-                                    f"{before.label} ({before.file}:{before.line})", after.file,
-                                    after.line))
+            diags.append(
+                Diagnostic(
+                    "P003",
+                    f"print page {after.label} comes after page {before.label} ({before.file}:{before.line})",
+                    after.file,
+                    after.line,
+                )
+            )
     return diags

@@ -38,15 +38,18 @@ def decode_utf8(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8-sig", "replace")) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8-sig", "replace")) + 1
         hint = "save it as UTF-8"
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             hint = "it is UTF-16: save it as UTF-8"
         elif _decodes(data, "gb18030"):
             hint = "it reads as GB18030: convert it, e.g. iconv -f GB18030 -t UTF-8"
-        bad = data[exc.start: exc.end].hex(" ")
-        return None, [Diagnostic("S017", f"byte {bad} is not UTF-8 ({hint}); nothing of this file "
-                                 "was used", path, line, column=column)]
+        bad = data[exc.start : exc.end].hex(" ")
+        return None, [
+            Diagnostic(
+                "S017", f"byte {bad} is not UTF-8 ({hint}); nothing of this file was used", path, line, column=column
+            )
+        ]
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -69,22 +72,38 @@ def load_yaml(text: str, path: str, code: str, value_code: str, first_line: int 
             return None, None, []
         problems = _check_nodes(node)
         if problems:
-            return None, None, [Diagnostic(code if fatal else value_code, message, path, line + first_line)
-                                for fatal, message, line in problems]
+            return (
+                None,
+                None,
+                [
+                    Diagnostic(code if fatal else value_code, message, path, line + first_line)
+                    for fatal, message, line in problems
+                ],
+            )
         return loader.construct_document(node), node, []
     except yaml.YAMLError as exc:
         # where the broken construct starts (an unclosed '[') is where the fix goes
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, None, [Diagnostic(code, f"not valid YAML: {problem}{_fix(problem)}", path,
-                                       (mark.line + first_line) if mark else first_line)]
+        return (
+            None,
+            None,
+            [
+                Diagnostic(
+                    code,
+                    f"not valid YAML: {problem}{_fix(problem)}",
+                    path,
+                    (mark.line + first_line) if mark else first_line,
+                )
+            ],
+        )
     finally:
         loader.dispose()
 
 
 def _fix(problem: str) -> str:
     if "mapping values are not allowed" in problem:
-        return " (text with a colon in it needs quotes: title: \"A: B\")"
+        return ' (text with a colon in it needs quotes: title: "A: B")'
     if "found character '\\t'" in problem:
         return " (indent with spaces, not tabs)"
     return ""
@@ -104,8 +123,14 @@ def _check_nodes(root: yaml.Node) -> list[tuple[bool, str, int]]:
             children = _children(node)
             sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
             if sizes[id(node)] > MAX_VALUES:
-                return [(True, f"the YAML stands for more than {MAX_VALUES:,} values once its aliases "
-                         "are expanded (an alias bomb?)", node.start_mark.line)]
+                return [
+                    (
+                        True,
+                        f"the YAML stands for more than {MAX_VALUES:,} values once its aliases "
+                        "are expanded (an alias bomb?)",
+                        node.start_mark.line,
+                    )
+                ]
             continue
         if id(node) in sizes:
             continue  # an alias of a node already checked
@@ -134,11 +159,22 @@ def _scalar_problems(node: yaml.ScalarNode) -> list[tuple[bool, str, int]]:
     found = []
     bad = not_xml_char(node.value)
     if bad:
-        found.append((False, f"U+{ord(bad.group()):04X} (a control or non-character) cannot be "
-                      "carried by XML: delete it", node.start_mark.line))
+        found.append(
+            (
+                False,
+                f"U+{ord(bad.group()):04X} (a control or non-character) cannot be carried by XML: delete it",
+                node.start_mark.line,
+            )
+        )
     if node.style is None and node.value.lower() in _YAML11_BOOLEANS:
-        found.append((False, f"`{node.value}` is read as yes/no by some YAML readers: write "
-                      f"\"{node.value}\" in quotes for text, or true/false", node.start_mark.line))
+        found.append(
+            (
+                False,
+                f"`{node.value}` is read as yes/no by some YAML readers: write "
+                f'"{node.value}" in quotes for text, or true/false',
+                node.start_mark.line,
+            )
+        )
     return found
 
 

@@ -100,14 +100,14 @@ class Cache:
         head = self._read(kind, name, 0, min(where[2], _COUNT.size + _PART.size * _PARTS_READ))
         if not head or len(head) < _COUNT.size:
             return None
-        count, = _COUNT.unpack_from(head)
+        (count,) = _COUNT.unpack_from(head)
         table_end = _COUNT.size + _PART.size * count
         if table_end > where[2]:
             return None
         table = head[:table_end] if len(head) >= table_end else self._read(kind, name, 0, table_end)
         if table is None or crc32(table) != where[3]:
             return None
-        parts = list(_PART.iter_unpack(table[_COUNT.size:]))
+        parts = list(_PART.iter_unpack(table[_COUNT.size :]))
         if table_end + sum(size for size, _ in parts) != where[2]:
             return None
         return parts
@@ -148,7 +148,7 @@ class Cache:
             return None
         position = _COUNT.size + _PART.size * len(table)
         for part_size, crc in table:
-            if crc32(data[position:position + part_size]) != crc:
+            if crc32(data[position : position + part_size]) != crc:
                 return None
             position += part_size
         return data
@@ -175,8 +175,7 @@ class Cache:
             self.packs.mkdir(parents=True, exist_ok=True)
             stem = f"{os.getpid()}-{secrets.token_hex(6)}"
             fd = os.open(self.packs / f"{stem}.pack", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            index_fd = os.open(self.packs / f"{stem}.idx", os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                               | os.O_APPEND, 0o644)
+            index_fd = os.open(self.packs / f"{stem}.idx", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
             self._writer = (os.getpid(), f"{stem}.pack", fd, index_fd)
         return self._writer
 
@@ -233,7 +232,7 @@ class Cache:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 _COUNT = struct.Struct("<I")

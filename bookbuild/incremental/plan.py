@@ -44,8 +44,16 @@ def prepare(out: Path) -> tuple[Path, BuildState | None]:
     return folder, read_state(folder)
 
 
-def without_modelling(root: Path, out: Path, folder: Path, last: BuildState | None, formats: tuple[str, ...],
-                      source_date_epoch: str | None, started: int, progress) -> list[Path] | None:
+def without_modelling(
+    root: Path,
+    out: Path,
+    folder: Path,
+    last: BuildState | None,
+    formats: tuple[str, ...],
+    source_date_epoch: str | None,
+    started: int,
+    progress,
+) -> list[Path] | None:
     """[] when nothing changed since the last build; the outputs rewritten when a quick
     rebuild applied; None when the book must be modelled."""
     if not last or last.formats != formats or last.source_date_epoch != source_date_epoch:
@@ -58,11 +66,14 @@ def without_modelling(root: Path, out: Path, folder: Path, last: BuildState | No
     return quick_rebuild(out, folder, last, check, started, progress)
 
 
-def outputs_current(out: Path, last: BuildState | None, fingerprint: str, targets: tuple[tuple[str, str], ...]
-                    ) -> bool:
+def outputs_current(out: Path, last: BuildState | None, fingerprint: str, targets: tuple[tuple[str, str], ...]) -> bool:
     """The outputs are what this build would write, untouched since the last one."""
-    return bool(last and last.fingerprint == fingerprint and last.targets == targets
-                and outputs_state(out, targets) == last.outputs)
+    return bool(
+        last
+        and last.fingerprint == fingerprint
+        and last.targets == targets
+        and outputs_state(out, targets) == last.outputs
+    )
 
 
 def unit_pages(job: RenderPlan) -> dict[str, str]:
@@ -101,13 +112,31 @@ def _input_paths(root: Path, modelled: Modelled) -> list[str]:
     return sorted(files)
 
 
-def record_full_build(root: Path, out: Path, folder: Path, job: RenderPlan, started: int,
-                      formats: tuple[str, ...], source_date_epoch: str | None,
-                      targets: tuple[tuple[str, str], ...], fingerprint: str) -> None:
+def record_full_build(
+    root: Path,
+    out: Path,
+    folder: Path,
+    job: RenderPlan,
+    started: int,
+    formats: tuple[str, ...],
+    source_date_epoch: str | None,
+    targets: tuple[tuple[str, str], ...],
+    fingerprint: str,
+) -> None:
     modelled = job.modelled
-    write_state(folder, BuildState(
-        started_ns=started, formats=formats, source_date_epoch=source_date_epoch, listings=listings(root),
-        inputs=record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)),
-        targets=targets, outputs=outputs_state(out, targets), fingerprint=fingerprint,
-        pages=tuple(sorted(unit_pages(job).items())), diagnostics=modelled.diagnostics,
-        quick=quick_context(job)))
+    write_state(
+        folder,
+        BuildState(
+            started_ns=started,
+            formats=formats,
+            source_date_epoch=source_date_epoch,
+            listings=listings(root),
+            inputs=record_inputs(root, _input_paths(root, modelled), dict(modelled.input_digests)),
+            targets=targets,
+            outputs=outputs_state(out, targets),
+            fingerprint=fingerprint,
+            pages=tuple(sorted(unit_pages(job).items())),
+            diagnostics=modelled.diagnostics,
+            quick=quick_context(job),
+        ),
+    )

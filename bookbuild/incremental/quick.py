@@ -49,16 +49,16 @@ class _Declined(Exception):
     """A condition for a quick rebuild does not hold: the full build runs instead."""
 
 
-def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int,
-                  progress=None) -> list[Path] | None:
+def quick_rebuild(
+    out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int, progress=None
+) -> list[Path] | None:
     """Do a quick rebuild and return the outputs written; None when one does not apply
     (nothing has been written then)."""
     context = last.quick
     if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
         return None
     # units made from metadata.yaml (title page, copyright page) are not files of their own
-    where = {record.path: index for index, record in enumerate(context.units)
-             if record.path.startswith("book/")}
+    where = {record.path: index for index, record in enumerate(context.units) if record.path.startswith("book/")}
     if any(path not in where or data is None for path, data in check.changed.items()):
         return None
     changed = {where[path]: data for path, data in check.changed.items()}
@@ -78,8 +78,17 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
             records = _rerender(changed, context, last, cache, rendered, progress)
         if progress:
             progress("write", 0, len(last.targets))
-        pages = [(out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
-                  rendered[index].result()[PAGE_PART]) for index in changed] if "html" in targets else []
+        pages = (
+            [
+                (
+                    out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
+                    rendered[index].result()[PAGE_PART],
+                )
+                for index in changed
+            ]
+            if "html" in targets
+            else []
+        )
         written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
     except BaseException as exc:
         for future in rendered.values():
@@ -96,19 +105,34 @@ def quick_rebuild(out: Path, cache_folder: Path, last: BuildState, check: InputC
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
     outputs = {record[0]: record for record in last.outputs}
-    outputs.update((name, output_record(name, (out / name).stat()))
-                   for name in (str(path.relative_to(out)) for path in written))
-    write_state(cache_folder, dataclasses.replace(
-        last, started_ns=started, inputs=check.inputs, outputs=tuple(sorted(outputs.values())),
-        fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), context.book_level),
-        pages=tuple(sorted(pages_now.items())), quick=dataclasses.replace(context, units=units)))
+    outputs.update(
+        (name, output_record(name, (out / name).stat())) for name in (str(path.relative_to(out)) for path in written)
+    )
+    write_state(
+        cache_folder,
+        dataclasses.replace(
+            last,
+            started_ns=started,
+            inputs=check.inputs,
+            outputs=tuple(sorted(outputs.values())),
+            fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), context.book_level),
+            pages=tuple(sorted(pages_now.items())),
+            quick=dataclasses.replace(context, units=units),
+        ),
+    )
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]
 
 
-def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState, cache: Cache,
-              rendered: dict[int, Future], progress) -> dict[int, UnitRecord]:
+def _rerender(
+    changed: dict[int, bytes],
+    context: QuickContext,
+    last: BuildState,
+    cache: Cache,
+    rendered: dict[int, Future],
+    progress,
+) -> dict[int, UnitRecord]:
     """Parse the changed units (raising _Declined if the quick rebuild does not apply),
     then render them into `rendered`; their new records."""
     if progress:
@@ -117,24 +141,28 @@ def _rerender(changed: dict[int, bytes], context: QuickContext, last: BuildState
     units = {index: _reparse(index, data, context, last, parsed) for index, data in sorted(changed.items())}
     if progress:
         progress("render", 0, len(units))
-    site = make_site(context.metadata, pickle.loads(context.toc), (), list(context.site_units),
-                     tuple((name, "") for name in context.css))
+    site = make_site(
+        context.metadata,
+        pickle.loads(context.toc),
+        (),
+        list(context.site_units),
+        tuple((name, "") for name in context.css),
+    )
     records = {}
     for index, resolved in units.items():
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in (EPUB_PART, PAGE_PART, SINGLE_PART)]
         if any(part is None for part in parts):
-            parts = unit_parts(resolved, context.metadata, context.css, site, context.links[index],
-                                parsed.fragment(resolved.unit))
+            parts = unit_parts(
+                resolved, context.metadata, context.css, site, context.links[index], parsed.fragment(resolved.unit)
+            )
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)
-        records[index] = dataclasses.replace(context.units[index], render_key=name,
-                                             single_size=len(parts[SINGLE_PART]))
+        records[index] = dataclasses.replace(context.units[index], render_key=name, single_size=len(parts[SINGLE_PART]))
     return records
 
 
-def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache
-             ) -> ResolvedUnit:
+def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache) -> ResolvedUnit:
     """The changed unit, resolved as the last build resolved it, if that still holds."""
     record = context.units[index]
     source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
@@ -152,13 +180,15 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
 
 def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):
     """The EPUB with the re-rendered units' entries in place of the old ones."""
-    entries = {f"EPUB/{context.units[index].doc_name}":
-               (lambda future=future: pickle.loads(future.result()[EPUB_PART]))
-               for index, future in rendered.items()}
+    entries = {
+        f"EPUB/{context.units[index].doc_name}": (lambda future=future: pickle.loads(future.result()[EPUB_PART]))
+        for index, future in rendered.items()
+    }
 
     def write(stream) -> None:
         with path.open("rb") as source:
             replace_entries(source, stream, entries, copy_range)
+
     return write
 
 
@@ -177,4 +207,5 @@ def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, F
                 stream.write(rendered[index].result()[SINGLE_PART])
                 position = starts[index] + context.units[index].single_size
             copy_range(source, stream, position, size - position)
+
     return write

@@ -32,8 +32,9 @@ from bookbuild.write.zipwriter import ZipEntry, deflate
 EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
 
 
-def unit_parts(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext,
-               fragment: str) -> list[bytes]:
+def unit_parts(
+    resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
+) -> list[bytes]:
     """A unit's "render" entry: its EPUB entry (deflated, pickled: the EPUB's writer only
     copies it), its HTML page, its section of book.html."""
     xhtml, page, single = render_unit(resolved, meta, css, site, links, fragment)
@@ -65,17 +66,32 @@ class RenderPlan:
 def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_date_epoch: str | None) -> RenderPlan:
     book = modelled.resolved.book
     units = [r.unit for r in modelled.resolved.units]
-    site = make_site(book.metadata, modelled.nav.toc, modelled.nav.page_list,
-                     [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
-                     book.stylesheets)
+    site = make_site(
+        book.metadata,
+        modelled.nav.toc,
+        modelled.nav.page_list,
+        [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
+        book.stylesheets,
+    )
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
     css = tuple(name for name, _ in book.stylesheets)
     shared = shared_render_key(book.metadata, css)
-    keys = tuple(render_key(shared, parsed.unit_key(r.unit), r, site, links[i])
-                 for i, r in enumerate(modelled.resolved.units))
-    return RenderPlan(modelled, cache, parsed, site, css, links, keys,
-                      book_level_key(modelled, source_date_epoch), shared, source_date_epoch)
+    keys = tuple(
+        render_key(shared, parsed.unit_key(r.unit), r, site, links[i]) for i, r in enumerate(modelled.resolved.units)
+    )
+    return RenderPlan(
+        modelled,
+        cache,
+        parsed,
+        site,
+        css,
+        links,
+        keys,
+        book_level_key(modelled, source_date_epoch),
+        shared,
+        source_date_epoch,
+    )
 
 
 # --- the files made from the whole book, each an entry of its own kind --------------------
@@ -87,9 +103,16 @@ def _spine(job: RenderPlan) -> list[Document]:
 
 def _package(job: RenderPlan) -> dict[str, bytes]:
     book, nav = job.modelled.resolved.book, job.modelled.nav
-    return package_files(book.metadata, nav, job.modelled.a11y, book_file(job, "spine"),
-                         book.stylesheets, book.images, labels(book.metadata.language)["pages"],
-                         job.source_date_epoch)
+    return package_files(
+        book.metadata,
+        nav,
+        job.modelled.a11y,
+        book_file(job, "spine"),
+        book.stylesheets,
+        book.images,
+        labels(book.metadata.language)["pages"],
+        job.source_date_epoch,
+    )
 
 
 def _site(job: RenderPlan) -> dict[str, bytes]:
@@ -103,7 +126,11 @@ def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
 
 # in this order: the package lists the spine, so a task making the package makes the spine first
 _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
-    "spine": _spine, "package": _package, "site": _site, "frame": _frame}
+    "spine": _spine,
+    "package": _package,
+    "site": _site,
+    "frame": _frame,
+}
 
 
 def book_file(job: RenderPlan, kind: str):
@@ -127,9 +154,18 @@ def _render_task(task: int | str) -> None:
         book_file(job, task)
         return
     resolved = job.modelled.resolved.units[task]
-    job.cache.put_parts("render", job.keys[task], unit_parts(
-        resolved, job.modelled.resolved.book.metadata, job.css, job.site, job.links[task],
-        job.parsed.fragment(resolved.unit)))
+    job.cache.put_parts(
+        "render",
+        job.keys[task],
+        unit_parts(
+            resolved,
+            job.modelled.resolved.book.metadata,
+            job.css,
+            job.site,
+            job.links[task],
+            job.parsed.fragment(resolved.unit),
+        ),
+    )
 
 
 def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None = None) -> None:
@@ -154,8 +190,11 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
 def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
     """The cache entries this build's outputs are made of."""
     units = job.modelled.resolved.units
-    return ({("parse", job.parsed.unit_key(r.unit)) for r in units} | {("render", name) for name in job.keys}
-            | {(kind, job.book_level) for kind in _BOOK_FILES})
+    return (
+        {("parse", job.parsed.unit_key(r.unit)) for r in units}
+        | {("render", name) for name in job.keys}
+        | {(kind, job.book_level) for kind in _BOOK_FILES}
+    )
 
 
 # --- what the writers assemble the outputs from ------------------------------------------
@@ -169,8 +208,17 @@ def epub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
         return pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
 
     def write(stream: BinaryIO) -> None:
-        write_epub(stream, book.metadata, book_file(job, "package"), book_file(job, "spine"), unit_entry,
-                   book.stylesheets, book.images, job.source_date_epoch)
+        write_epub(
+            stream,
+            book.metadata,
+            book_file(job, "package"),
+            book_file(job, "spine"),
+            unit_entry,
+            book.stylesheets,
+            book.images,
+            job.source_date_epoch,
+        )
+
     return write
 
 
@@ -196,6 +244,7 @@ def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileC
         for name in job.keys:
             stream.write(job.cache.need_part("render", name, SINGLE_PART))
         stream.write(tail)
+
     files["book.html"] = single_page
     return files, from_cache
 
@@ -210,11 +259,27 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         if sizes is None:
             return None
         keys = job.parsed.keys.get(unit.source.name)
-        units.append(UnitRecord(path=unit.source.path, doc_name=unit.doc_name,
-                                interface=keys.interface if keys else "", renamed_ids=unit.renamed_ids,
-                                hrefs=resolved.hrefs, render_key=name, single_size=sizes[SINGLE_PART]))
+        units.append(
+            UnitRecord(
+                path=unit.source.path,
+                doc_name=unit.doc_name,
+                interface=keys.interface if keys else "",
+                renamed_ids=unit.renamed_ids,
+                hrefs=resolved.hrefs,
+                render_key=name,
+                single_size=sizes[SINGLE_PART],
+            )
+        )
     book = job.modelled.resolved.book
     toc = pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL)
-    return QuickContext(metadata=book.metadata, css=job.css, toc=toc, site_units=tuple(job.site.units),
-                        links=job.links, shared=job.shared, book_level=job.book_level,
-                        frame_head=len(book_file(job, "frame")[0]), units=tuple(units))
+    return QuickContext(
+        metadata=book.metadata,
+        css=job.css,
+        toc=toc,
+        site_units=tuple(job.site.units),
+        links=job.links,
+        shared=job.shared,
+        book_level=job.book_level,
+        frame_head=len(book_file(job, "frame")[0]),
+        units=tuple(units),
+    )

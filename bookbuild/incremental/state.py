@@ -128,9 +128,12 @@ def write_state(folder: Path, state: BuildState) -> None:
 
 def listings(root: Path) -> tuple[tuple[str, ...], ...]:
     """Which files a build reads is decided by these folder listings."""
-    return tuple(tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(suffix)))
-                 if folder.is_dir() else () for folder, suffix in
-                 ((root / "book", ".md"), (root / "styles", ".css")))
+    return tuple(
+        tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(suffix)))
+        if folder.is_dir()
+        else ()
+        for folder, suffix in ((root / "book", ".md"), (root / "styles", ".css"))
+    )
 
 
 def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[OutputRecord, ...]:
@@ -146,7 +149,7 @@ def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[Outp
             continue
         base = str(target)
         for folder, _, files in os.walk(base):
-            inside = name + folder[len(base):]
+            inside = name + folder[len(base) :]
             for file in files:
                 found.append(output_record(f"{inside}/{file}", os.stat(f"{folder}/{file}")))
     return tuple(sorted(found))

@@ -78,9 +78,15 @@ def split_blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
 
 
 class _BodyParser:
-    def __init__(self, entries: list[ContentsEntry], book_title: str, path: str,
-                 breaks: dict[int, tuple[str, bool]] | None = None, plain: bool = False,
-                 heads: set[str] | None = None):
+    def __init__(
+        self,
+        entries: list[ContentsEntry],
+        book_title: str,
+        path: str,
+        breaks: dict[int, tuple[str, bool]] | None = None,
+        plain: bool = False,
+        heads: set[str] | None = None,
+    ):
         self.entries = entries
         self.heads = heads or set()  # lines repeated with page numbers: running heads or feet
         self.entry_keys = [match_key(e.title) for e in entries]
@@ -149,9 +155,11 @@ class _BodyParser:
         if heading_level(text):
             # a new unit at a top-level heading when there is no contents to say where
             # units begin (or after a title page); else a section of the current one
-            if not self.unit or heading_level(text) == 1 and (
-                    not self.entries and not _SUBSECTION_RE.match(title)
-                    or self.unit.kind in ("titlepage", "cover")):
+            if (
+                not self.unit
+                or heading_level(text) == 1
+                and (not self.entries and not _SUBSECTION_RE.match(title) or self.unit.kind in ("titlepage", "cover"))
+            ):
                 self.start_unit(tidy_title(title), label_kind(title) or "chapter", number, None)
                 self.result.to_front_matter.append((number, "unit title"))
             else:
@@ -215,19 +223,26 @@ class _BodyParser:
         if label in self.marked:
             # a page already marked: the evidence (a number beside a repeated line) was not
             # a page break after all; the line is still removed, and no marker goes in
-            self.result.diagnostics.append(Diagnostic(
-                "P004", f"page {label} is marked already: no second marker put here", self.path, number))
+            self.result.diagnostics.append(
+                Diagnostic("P004", f"page {label} is marked already: no second marker put here", self.path, number)
+            )
             return
         self.marked.add(label)
         self.page = label
         (self.unit.known_pages if known else self.unit.inferred_pages).append(label)
         self.pending_marker = f"{{{{page {label}}}}}"
-        upcoming = next((e for e in self.entries[self.pointer:] if e.page), None)
+        upcoming = next((e for e in self.entries[self.pointer :] if e.page), None)
         if upcoming and page_order(label) > page_order(upcoming.page):
-            self.result.diagnostics.append(Diagnostic(
-                "P004", f"counted page {label} is past page {upcoming.page}, where the contents "
-                        f"start {upcoming.title!r}: a running header was counted twice or the "
-                        f"contents page number is wrong", self.path, number))
+            self.result.diagnostics.append(
+                Diagnostic(
+                    "P004",
+                    f"counted page {label} is past page {upcoming.page}, where the contents "
+                    f"start {upcoming.title!r}: a running header was counted twice or the "
+                    f"contents page number is wrong",
+                    self.path,
+                    number,
+                )
+            )
 
     # -- contents entries ---------------------------------------------------------------
     def is_entry(self, line: str) -> bool:
@@ -273,10 +288,15 @@ class _BodyParser:
         self.unit = DraftUnit(title=title, kind=kind, line=number, page=page, group=group, entry=entry)
         if self.unit.page in self.marked:
             if not self.exact_pages:  # with form feeds, a unit that begins mid-page is normal
-                self.result.diagnostics.append(Diagnostic(
-                    "P004", f"{title!r} starts on page {self.unit.page} by the contents, but a page "
-                            "break counted before it was marked so: no second marker put here",
-                    self.path, number))
+                self.result.diagnostics.append(
+                    Diagnostic(
+                        "P004",
+                        f"{title!r} starts on page {self.unit.page} by the contents, but a page "
+                        "break counted before it was marked so: no second marker put here",
+                        self.path,
+                        number,
+                    )
+                )
             self.unit.page = None
         if self.unit.page or not self.exact_pages:
             self.page = self.unit.page
@@ -288,9 +308,14 @@ class _BodyParser:
     def paragraph(self, block: list[tuple[int, str]]) -> None:
         number = block[0][0]
         if not self.unit:
-            self.result.diagnostics.append(Diagnostic(
-                "S016", "text before the first heading that matches the printed contents; "
-                        "kept in a unit of its own", self.path, number))
+            self.result.diagnostics.append(
+                Diagnostic(
+                    "S016",
+                    "text before the first heading that matches the printed contents; kept in a unit of its own",
+                    self.path,
+                    number,
+                )
+            )
             first = strip_heading(block[0][1])
             if match_key(first) == self.book_key:  # the book's title on its first page
                 self.start_unit(first, "titlepage", number, None)
@@ -306,8 +331,13 @@ class _BodyParser:
             text = self.as_text(text)
             if keep_lines:
                 text = _PRINTED_BULLET_RE.sub(r"\1- ", text).rstrip("\n")  # a printed bullet is a list item
-                if pieces and _ends_list(pieces) and not _BULLET_RE.match(text) and \
-                        text[:1].isupper() and is_closed(pieces[-1]):
+                if (
+                    pieces
+                    and _ends_list(pieces)
+                    and not _BULLET_RE.match(text)
+                    and text[:1].isupper()
+                    and is_closed(pieces[-1])
+                ):
                     pieces.append("")  # a sentence after the last item: a paragraph again
                 item = _LIST_OR_QUOTE_RE.match(text)
                 cut = item.end() if item else 0  # a page marker goes inside the item
@@ -321,8 +351,14 @@ class _BodyParser:
         if self.byline(number, text):
             return
         previous = self.unit.blocks[-1] if self.unit.blocks else None
-        if previous and not previous.heading and not keep_lines and not is_closed(previous.text) \
-                and not previous.text.startswith("{{page") and not _NOT_PROSE_RE.match(previous.text):
+        if (
+            previous
+            and not previous.heading
+            and not keep_lines
+            and not is_closed(previous.text)
+            and not previous.text.startswith("{{page")
+            and not _NOT_PROSE_RE.match(previous.text)
+        ):
             previous.text = join_text(previous.text, text)
         else:
             self.unit.blocks.append(Block(text, number))
@@ -340,7 +376,7 @@ class _BodyParser:
             return False
         author = unit.entry.author if unit.entry else None
         if author and (text == author or re.match(rf"^{re.escape(author)}\s+\S", text)):
-            note = text[len(author):].strip()
+            note = text[len(author) :].strip()
         elif not author and unit.group and (m := _BYLINE_RE.match(text)) and not is_closed(text):
             author, note = m.group("name"), m.group("note")
         else:
@@ -374,7 +410,13 @@ def _group_of_each_entry(entries: list[ContentsEntry]) -> dict[int, str]:
     return out
 
 
-def parse_body(lines: list[tuple[int, str]], entries: list[ContentsEntry], book_title: str,
-               path: str, breaks: dict[int, tuple[str, bool]] | None = None,
-               plain: bool = False, heads: set[str] | None = None) -> BodyResult:
+def parse_body(
+    lines: list[tuple[int, str]],
+    entries: list[ContentsEntry],
+    book_title: str,
+    path: str,
+    breaks: dict[int, tuple[str, bool]] | None = None,
+    plain: bool = False,
+    heads: set[str] | None = None,
+) -> BodyResult:
     return _BodyParser(entries, book_title, path, breaks, plain, heads).run(lines)

@@ -1,9 +1,9 @@
 """Parse a Chinese CIP record (图书在版编目(CIP)数据, GB/T 12451-2001 and -2023).
 
-    互联网+：国家战略行动路线图/马化腾等著；张晓峰，杜军主编.—北京：中信出版社，2015.7
-    ISBN 978-7-5086-5178-1
-    Ⅰ.①互… Ⅱ.①马… Ⅲ.①互联网络－战略－研究－中国 Ⅳ.①TP393.4
-    中国版本图书馆CIP数据核字(2015)第089832号
+互联网+：国家战略行动路线图/马化腾等著；张晓峰，杜军主编.—北京：中信出版社，2015.7
+ISBN 978-7-5086-5178-1
+Ⅰ.①互… Ⅱ.①马… Ⅲ.①互联网络－战略－研究－中国 Ⅳ.①TP393.4
+中国版本图书馆CIP数据核字(2015)第089832号
 """
 
 from __future__ import annotations
@@ -18,23 +18,36 @@ from bookbuild.ingest.isbns import format_isbn
 from bookbuild.text import HAN, strip_heading
 
 CIP_HEADING_RE = re.compile(r"图书在版编目\s*[(（]\s*CIP\s*[)）]\s*数据")
-CIP_NUMBER_RE = re.compile(
-    r"(中国(?:国家)?版本(?:图书)?馆)\s*CIP\s*数据核字\s*(\S*?第\s*[0-9A-Z]+\s*号)")
+CIP_NUMBER_RE = re.compile(r"(中国(?:国家)?版本(?:图书)?馆)\s*CIP\s*数据核字\s*(\S*?第\s*[0-9A-Z]+\s*号)")
 _ISBN_RE = re.compile(r"ISBN[:：\s]*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx])")
 # ". —", ".--", ".——", ". --", "．—" and the OCR slip ".一" all separate areas.
 _AREA_SEP_RE = re.compile(r"\s*[.．。]\s*(?:——|—|--|－－|-|一|－)\s*")
 # An ASCII "I." only counts when an access item follows it, so titles with Latin
 # letters ("AI.") are not cut.
-_ACCESS_RE = re.compile(r"(?<![A-Za-z])(Ⅳ|Ⅲ|Ⅱ|Ⅰ|IV|III|II|I)\s*[.．、]\s*"
-                        rf"(?=[①-⑩]|[(（]\d|[A-Z]{{1,2}}\d|[{HAN}])")
+_ACCESS_RE = re.compile(
+    r"(?<![A-Za-z])(Ⅳ|Ⅲ|Ⅱ|Ⅰ|IV|III|II|I)\s*[.．、]\s*"
+    rf"(?=[①-⑩]|[(（]\d|[A-Z]{{1,2}}\d|[{HAN}])"
+)
 _ITEM_RE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩]|[(（]\d{1,2}[)）]")
 _ROLE_RE = re.compile(r"(等)?\s*(编著|主编|选编|改编|编译|编|著|撰|译|绘|整理|校注|注)$")
 _DATE_RE = re.compile(r"(\d{4})\s*(?:[.．年]\s*(\d{1,2}))?(?:\s*[.．月]\s*(\d{1,2}))?")
 _CLASS_RE = re.compile(r"^[A-Z][A-Z0-9.\-/:=]*$")
 
-ROLES = {"著": "author", "撰": "author", "编著": "editor", "主编": "editor", "编": "editor",
-         "选编": "editor", "改编": "editor", "编译": "translator", "译": "translator",
-         "绘": "illustrator", "整理": "editor", "校注": "editor", "注": "editor"}
+ROLES = {
+    "著": "author",
+    "撰": "author",
+    "编著": "editor",
+    "主编": "editor",
+    "编": "editor",
+    "选编": "editor",
+    "改编": "editor",
+    "编译": "translator",
+    "译": "translator",
+    "绘": "illustrator",
+    "整理": "editor",
+    "校注": "editor",
+    "注": "editor",
+}
 ACCESS_ORDER = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV"}
 
 
@@ -73,8 +86,7 @@ def normalise_date(text: str) -> str:
 
 
 def _normalise_punctuation(text: str) -> str:
-    table = str.maketrans({"／": "/", "：": ":", "；": ";", "，": ",", "（": "(", "）": ")",
-                           "　": " ", "＋": "+"})
+    table = str.maketrans({"／": "/", "：": ":", "；": ";", "，": ",", "（": "(", "）": ")", "　": " ", "＋": "+"})
     return text.translate(table)
 
 
@@ -101,8 +113,10 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
     joined = " ".join(t for _, t in texts)
     number = CIP_NUMBER_RE.search(joined)
     if number:
-        record.cip = Cip(raw=raw, agency=number.group(1), number=re.sub(r"\s", "", _normalise_punctuation(number.group(2))))
-        joined = joined[: number.start()] + joined[number.end():]
+        record.cip = Cip(
+            raw=raw, agency=number.group(1), number=re.sub(r"\s", "", _normalise_punctuation(number.group(2)))
+        )
+        joined = joined[: number.start()] + joined[number.end() :]
     else:
         record.cip = Cip(raw=raw)
         warn("CIP record has no CIP number (…CIP数据核字…号)")
@@ -111,16 +125,17 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
     if isbn:
         record.isbn = format_isbn(isbn.group(1))
         if not isbn_is_valid(record.isbn):
-            record.diagnostics.append(Diagnostic(
-                "M003", f"ISBN {record.isbn} has a wrong check digit", path, line_of("ISBN")))
-        joined = joined[: isbn.start()] + " " + joined[isbn.end():]
+            record.diagnostics.append(
+                Diagnostic("M003", f"ISBN {record.isbn} has a wrong check digit", path, line_of("ISBN"))
+            )
+        joined = joined[: isbn.start()] + " " + joined[isbn.end() :]
     else:
         warn("CIP record has no ISBN")
 
     access = _ACCESS_RE.search(joined)
     descriptive = joined[: access.start()] if access else joined
     if access:
-        _parse_access_points(joined[access.start():], record)
+        _parse_access_points(joined[access.start() :], record)
     else:
         warn("CIP record has no access points (Ⅰ. … Ⅳ.)")
     _parse_description(_normalise_punctuation(descriptive), record, warn, line_of)
@@ -167,9 +182,8 @@ def _parse_title_area(area: str, record: CipRecord, warn, line_of) -> None:
         names = re.split(r"[,、]|\s+(?![^(]*\))", statement[: role_match.start()].strip())
         for name in filter(None, (n.strip() for n in names)):
             nationality = re.match(r"^[(\[]([^)\]]+)[)\]]", name)
-            clean = name[nationality.end():] if nationality else name
-            record.creators.append(Creator(name=clean, role=ROLES[role_word], file_as=clean,
-                                           et_al=bool(et_al)))
+            clean = name[nationality.end() :] if nationality else name
+            record.creators.append(Creator(name=clean, role=ROLES[role_word], file_as=clean, et_al=bool(et_al)))
 
 
 def _parse_publication(area: str, record: CipRecord, warn, line_of) -> None:
@@ -199,8 +213,9 @@ def _parse_access_points(text: str, record: CipRecord) -> None:
         items = [i.strip().strip(".．").strip() for i in _ITEM_RE.split(body)]
         items = [i for i in items if i]
         groups.append((ACCESS_ORDER.get(numeral, numeral), tuple(items)))
-    record.cip = Cip(raw=record.cip.raw, number=record.cip.number, agency=record.cip.agency,
-                     access_points=tuple(groups))
+    record.cip = Cip(
+        raw=record.cip.raw, number=record.cip.number, agency=record.cip.agency, access_points=tuple(groups)
+    )
     for numeral, items in groups:
         classes = [i for i in items if _CLASS_RE.match(i)]
         if numeral == "IV" or (classes and len(classes) == len(items)):

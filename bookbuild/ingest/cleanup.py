@@ -14,7 +14,8 @@ Lines = list[tuple[int, str]]
 
 NUMBERED_HEADING_RE = re.compile(
     r"^(?:(?P<chapter>(?:Chapter|CHAPTER|Part|PART)\s+(?:\d{1,3}|[IVXLC]{1,6}))|(?P<number>\d{1,2}(?:\.\d{1,2}){0,3})\.?"
-    r"\s+(?P<title>[A-Z\u4e00-\u9fff][^.!。]{0,60}))$")
+    r"\s+(?P<title>[A-Z\u4e00-\u9fff][^.!。]{0,60}))$"
+)
 
 
 _MISSING_PAGE_RE = re.compile(r"^\s*\[MISSING_PAGE_(?:EMPTY|FAIL|POST)(?::(?P<page>\d+))?\]\s*$")
@@ -33,8 +34,14 @@ def extraction_artefacts(lines: Lines, found: list[Diagnostic], path: str, chine
             page = missing.group("page") or "?"
             placeholder = f"［提取时缺页：{page}］" if chinese else f"［page {page} missing from the extraction］"
             out[index] = (number, placeholder)
-            found.append(Diagnostic("S022", f"the extractor lost page {page} ({text.strip()}): a visible "
-                                    "placeholder stands in its place", path, number))
+            found.append(
+                Diagnostic(
+                    "S022",
+                    f"the extractor lost page {page} ({text.strip()}): a visible placeholder stands in its place",
+                    path,
+                    number,
+                )
+            )
             continue
         if not text.strip():
             continue
@@ -44,8 +51,14 @@ def extraction_artefacts(lines: Lines, found: list[Diagnostic], path: str, chine
         if len(run) >= _REPEATS:
             for i in run[1:]:
                 out[i] = (lines[i][0], "")
-            found.append(Diagnostic("S022", f"the same line {len(run)} times running (an OCR model "
-                                    f"repeating itself): kept once", path, lines[run[0]][0]))
+            found.append(
+                Diagnostic(
+                    "S022",
+                    f"the same line {len(run)} times running (an OCR model repeating itself): kept once",
+                    path,
+                    lines[run[0]][0],
+                )
+            )
         previous, run = text.strip(), [index]
     return out
 
@@ -79,6 +92,13 @@ def numbered_headings(lines: Lines, diagnostics: list[Diagnostic], path: str) ->
             level = 1 if m.group("chapter") else min(3, m.group("number").count(".") + 1)
             t = "#" * level + " " + t.strip()
         out.append((n, t))
-    diagnostics.append(Diagnostic("S012", f"no headings marked in the source: {len(found)} numbered "
-                                  "lines (\"2.1 Title\", \"Chapter 2\") taken as headings", path, min(found)))
+    diagnostics.append(
+        Diagnostic(
+            "S012",
+            f"no headings marked in the source: {len(found)} numbered "
+            'lines ("2.1 Title", "Chapter 2") taken as headings',
+            path,
+            min(found),
+        )
+    )
     return out

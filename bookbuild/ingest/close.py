@@ -24,8 +24,20 @@ from bookbuild.ingest.body import DraftUnit
 _SUSPECT = re.compile(r"[<&]|\{\{|!\[")
 _IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\(\s*<?(?P<src>[^)\n\"<>]+?)>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _HTML_IMAGE_RE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["'](?P<src>[^"']+)["'][^>]*>""", re.I)
-_DROPPED = ("script", "style", "iframe", "object", "embed", "form", "frame", "frameset", "base",
-            "link", "meta", "applet")
+_DROPPED = (
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "frame",
+    "frameset",
+    "base",
+    "link",
+    "meta",
+    "applet",
+)
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#!|])")
 _ACTIVE_BLOCK_RE = re.compile(r"<(style|script)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 # TeX math as extractors write it: $$…$$, $…$ (on one line), \[…\], \(…\)
@@ -57,9 +69,12 @@ class Closer:
                 self.caption = _caption_near(unit.blocks, index)
                 if not block.heading and _ACTIVE_BLOCK_RE.search(block.text):
                     for found in _ACTIVE_BLOCK_RE.finditer(block.text):
-                        self._report(block.line, f"<{found.group(1).lower()}> block removed "
-                                                 f"({found.group().count(chr(10)) + 1} lines): a book "
-                                                 "styles itself from styles/, and runs nothing")
+                        self._report(
+                            block.line,
+                            f"<{found.group(1).lower()}> block removed "
+                            f"({found.group().count(chr(10)) + 1} lines): a book "
+                            "styles itself from styles/, and runs nothing",
+                        )
                     block.text = _ACTIVE_BLOCK_RE.sub("", block.text).strip()
                 if block.heading and not self.plain and _SUSPECT.search(block.text):
                     # a heading holds text only: what looks like markup in one is text
@@ -78,16 +93,16 @@ class Closer:
     def _unlink_missing_targets(self, units: list[DraftUnit]) -> None:
         """An extractor links to anchors of pages it did not keep ("[11.10](#page-132-0)"):
         such a link keeps its text and loses its target, so no link leads nowhere."""
-        ids = {m.group(1) or m.group(2) for unit in units for block in unit.blocks
-               for m in _ID_RE.finditer(block.text)}
+        ids = {m.group(1) or m.group(2) for unit in units for block in unit.blocks for m in _ID_RE.finditer(block.text)}
         for unit in units:
             for block in unit.blocks:
+
                 def unlink(m: re.Match, line: int = block.line) -> str:
                     if m.group("target") in ids:
                         return m.group()
-                    self._report(line, f"link to #{m.group('target')} has no target in the book: "
-                                       "kept as text")
+                    self._report(line, f"link to #{m.group('target')} has no target in the book: kept as text")
                     return m.group("text")
+
                 if "](#" in block.text:
                     block.text = _LOCAL_LINK_RE.sub(unlink, block.text)
 
@@ -98,8 +113,10 @@ class Closer:
         problems = self._refused(text)
         if not problems:
             return text
-        for repair, what in ((_repair_entities, "entities HTML does not know written as text"),
-                             (_repair_html, "raw HTML repaired")):
+        for repair, what in (
+            (_repair_entities, "entities HTML does not know written as text"),
+            (_repair_html, "raw HTML repaired"),
+        ):
             repaired = repair(text)
             if repaired is not None and repaired != text and not self._refused(repaired):
                 self._report(line, f"{what} ({problems[0]}); check it against the source")
@@ -111,8 +128,10 @@ class Closer:
         # imported here: most sources have no block to check, and the parser brings in
         # Python-Markdown and lxml (a tenth of a second for ingest of 1,000 pages)
         from bookbuild.book.parse import parse_unit
-        unit, found = parse_unit(UnitSource(path=self.path, name="x", title="x", kind="chapter",
-                                            body=text + "\n", body_line=1))
+
+        unit, found = parse_unit(
+            UnitSource(path=self.path, name="x", title="x", kind="chapter", body=text + "\n", body_line=1)
+        )
         return [f"{d.code} {d.message}" for d in found if d.severity is Severity.ERROR]
 
     def _markdown_image(self, match: re.Match, line: int) -> str:
@@ -128,7 +147,7 @@ class Closer:
             return self._placeholder(match.group("src"))
         tag = match.group(0)
         start, end = match.span("src")
-        tag = tag[: start - match.start()] + f"images/{name}" + tag[end - match.start():]
+        tag = tag[: start - match.start()] + f"images/{name}" + tag[end - match.start() :]
         alt = re.search(r"""\balt\s*=\s*["']([^"']*)["']""", tag, re.I)
         if alt and alt.group(1).strip().lower() not in _EMPTY_ALTS:
             return tag
@@ -139,6 +158,7 @@ class Closer:
         """The image copied into book/images/: its name there; None (reported) when it
         cannot be."""
         from bookbuild.book.images import IMAGE_TYPES, image_problem  # the build's rules (see _refused)
+
         problem, data = None, b""
         local = "://" not in src and not src.startswith(("/", "data:"))
         path = (self.folder / src).resolve() if local else None
@@ -184,10 +204,12 @@ class Closer:
 
 def _repair_entities(text: str) -> str:
     """`&name;` that HTML does not know, and a bare `&`, written as text."""
+
     def fix(match: re.Match) -> str:
         name = match.group(1)
         known = name is not None and (name.startswith("#") or f"{name};" in html.entities.html5)
         return match.group(0) if known else "&amp;" + match.group(0)[1:]
+
     return re.sub(r"&(#\d+(?=;)|#[xX][0-9A-Fa-f]+(?=;)|[A-Za-z][A-Za-z0-9]*(?=;))?", fix, text)
 
 
@@ -196,6 +218,7 @@ def _repair_html(text: str) -> str | None:
     stray) and written as XML, without active or styling elements and event handlers."""
     from lxml import etree
     from lxml import html as lxml_html
+
     try:
         pieces = lxml_html.fragments_fromstring(text)
     except (etree.ParserError, ValueError):
@@ -234,7 +257,7 @@ def _caption_near(blocks, index: int) -> str:
     the image, or in one of the next few blocks (after sub-figure labels like "(a)")."""
     if "<img" not in blocks[index].text and "![" not in blocks[index].text:
         return ""
-    candidates = blocks[index].text.split("\n")[1:] + [b.text for b in blocks[index + 1: index + 5]]
+    candidates = blocks[index].text.split("\n")[1:] + [b.text for b in blocks[index + 1 : index + 5]]
     for text in candidates:
         plain = " ".join(re.sub(r"<[^>]+>|[*_]", "", text).split())
         if _CAPTION_RE.match(plain):
@@ -245,13 +268,16 @@ def _caption_near(blocks, index: int) -> str:
 def _math_as_written(math: str) -> str:
     """Math stays as the extractor wrote it: every character Markdown would read as
     markup is escaped, so the outputs show the TeX source (MathML is for later)."""
-    return _MARKDOWN_SPECIALS.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(), "\\" + m.group()),
-                                  math.replace("&", "&amp;"))
+    return _MARKDOWN_SPECIALS.sub(
+        lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(), "\\" + m.group()), math.replace("&", "&amp;")
+    )
 
 
 def _as_text(text: str) -> str:
     """Text shown as written: Markdown and HTML syntax escaped (odd page-marker braces
     too), the page markers ingest placed kept."""
     pieces = _MARKER_RE.split(text)
-    return "".join(piece if index % 2 else _MARKDOWN_SPECIALS.sub(r"\\\1", piece).replace("&", "&amp;")
-                   for index, piece in enumerate(pieces))
+    return "".join(
+        piece if index % 2 else _MARKDOWN_SPECIALS.sub(r"\\\1", piece).replace("&", "&amp;")
+        for index, piece in enumerate(pieces)
+    )

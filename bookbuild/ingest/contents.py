@@ -15,8 +15,18 @@ from bookbuild.book.pages import page_label
 from bookbuild.ingest.text import has_leaders, heading_level, strip_leaders, tidy_title
 from bookbuild.text import HAN, match_key, strip_heading
 
-CONTENTS_KEYS = {"目录", "目錄", "contents", "tableofcontents", "目次", "briefcontents",
-                 "contentsinbrief", "简明目录", "简目", "簡明目錄"}
+CONTENTS_KEYS = {
+    "目录",
+    "目錄",
+    "contents",
+    "tableofcontents",
+    "目次",
+    "briefcontents",
+    "contentsinbrief",
+    "简明目录",
+    "简目",
+    "簡明目錄",
+}
 _BRIEF_KEYS = {"briefcontents", "contentsinbrief", "简明目录", "简目", "簡明目錄"}
 _PAREN_PAGE_RE = re.compile(r"^(.*\S)\s*[(（]\s*(\d{1,4}|[ivxlcdm]{1,7})\s*[)）]$")
 _TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -28,7 +38,8 @@ _PAGE_RE = re.compile(r"^(?P<title>.*?\S)\s*(?:\s|/)\s*(?P<page>\d{1,4}|[ivxlcdm
 # a numbering label printed in a column of its own ("2.1", "A.1", "3", "Appendix A")
 _NUMBER_ONLY_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})+|Appendix\s+[A-Z])$")
 _NUMBERED_HEADING_RE = re.compile(
-    r"^(?P<number>\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})*|Appendix\s+[A-Z])\s+(?P<title>\S.{0,80})$")
+    r"^(?P<number>\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})*|Appendix\s+[A-Z])\s+(?P<title>\S.{0,80})$"
+)
 _AUTHOR_RE = re.compile(rf"^(?P<title>.+\S)\s+(?P<author>[{HAN}]{{2,4}}|[{HAN}]+·[{HAN}]+)$")
 
 
@@ -93,8 +104,11 @@ def _parse(lines: list[tuple[int, str]], start: int, brief: bool) -> ContentsRes
                 result.entries.clear()
                 state = _State()
             continue
-        if result.entries and (pending is None and _starts_body(text, result.entries) or (
-                heading_level(raw) and any(match_key(text) == match_key(e.title) for e in result.entries))):
+        if result.entries and (
+            pending is None
+            and _starts_body(text, result.entries)
+            or (heading_level(raw) and any(match_key(text) == match_key(e.title) for e in result.entries))
+        ):
             # the first entry's heading, or a heading that repeats an entry (the first
             # entries, a preface say, were printed before the contents)
             if pending:
@@ -103,19 +117,20 @@ def _parse(lines: list[tuple[int, str]], start: int, brief: bool) -> ContentsRes
             result.end = index
             break
         page_only = page_label(text)
-        if page_only and (pending or (result.entries and result.entries[-1].page is None
-                                      and result.entries[-1].kind != "group")):
+        if page_only and (
+            pending or (result.entries and result.entries[-1].page is None and result.entries[-1].kind != "group")
+        ):
             if pending:
                 state.add(result, pending[0], pending[1], page_only)
                 pending = None
             else:
                 last = result.entries.pop()
-                result.entries.append(ContentsEntry(last.title, last.kind, last.level,
-                                                    page_only, last.author, last.line))
+                result.entries.append(
+                    ContentsEntry(last.title, last.kind, last.level, page_only, last.author, last.line)
+                )
             continue
         m = _PAGE_RE.match(text)
-        if not (m and page_label(m.group("page"))) and pending is None and has_leaders(raw) \
-                and len(text) <= 80:
+        if not (m and page_label(m.group("page"))) and pending is None and has_leaders(raw) and len(text) <= 80:
             state.add(result, number, text, None)  # dot leaders to a page number that was lost
             continue
         if m and page_label(m.group("page")):
@@ -147,13 +162,17 @@ def _parse(lines: list[tuple[int, str]], start: int, brief: bool) -> ContentsRes
 
 def _levels_from_numbering(result: ContentsResult) -> None:
     """Entries numbered "1.1", "1.2.1" and nothing else: their depth is their level."""
-    depths = [len(m.group(1).split(".")) if (m := re.match(r"^(\d{1,2}(?:\.\d{1,2})+)\s", e.title)) else None
-              for e in result.entries]
+    depths = [
+        len(m.group(1).split(".")) if (m := re.match(r"^(\d{1,2}(?:\.\d{1,2})+)\s", e.title)) else None
+        for e in result.entries
+    ]
     if not result.entries or None in depths or any(e.kind not in ("chapter", "section") for e in result.entries):
         return
     top = min(depths)
-    result.entries[:] = [ContentsEntry(e.title, "chapter" if d == top else "section", d - top + 1, e.page,
-                                       e.author, e.line) for e, d in zip(result.entries, depths)]
+    result.entries[:] = [
+        ContentsEntry(e.title, "chapter" if d == top else "section", d - top + 1, e.page, e.author, e.line)
+        for e, d in zip(result.entries, depths)
+    ]
 
 
 def _html_table_rows(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -165,13 +184,16 @@ def _html_table_rows(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
             out.append((number, raw))
             continue
         from lxml import html as lxml_html
+
         try:
             table = lxml_html.fragment_fromstring(raw, create_parent="div")
         except Exception:  # lxml's HTML parser refuses little; a table it cannot read stays a line
             out.append((number, raw))
             continue
-        rows = [" ".join(" ".join("".join(cell.itertext()).split()) for cell in row.xpath("./td|./th"))
-                for row in table.iter("tr")]
+        rows = [
+            " ".join(" ".join("".join(cell.itertext()).split()) for cell in row.xpath("./td|./th"))
+            for row in table.iter("tr")
+        ]
         out += [(number, row) for row in rows if row] or [(number, raw)]
     return out
 

@@ -12,8 +12,7 @@ from bookbuild.errors import InputError
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # not tab, newline, form feed (nor CR: gone by then)
 
 
-def decode_source(data: bytes, path: str,
-                  encoding: str | None = None) -> tuple[str, list[Diagnostic], list[int]]:
+def decode_source(data: bytes, path: str, encoding: str | None = None) -> tuple[str, list[Diagnostic], list[int]]:
     """The source's text, the numbers of the lines that began after a form feed
     (pdftotext's page break, kept as page evidence), and an S021 warning for each line where a character the
     outputs cannot carry (a control character, U+FFFE) was replaced by U+FFFD: kept
@@ -22,9 +21,11 @@ def decode_source(data: bytes, path: str,
         raise InputError(f"{path}: the source is empty")
     # a named encoding first: UTF-16 text is full of NUL bytes
     if not encoding and b"\x00" in data[:65536]:
-        raise InputError(f"{path}: the source looks binary (it has NUL bytes); "
-                         "give a text file extracted from the book, or name its encoding with "
-                         "--encoding (utf-16?)")
+        raise InputError(
+            f"{path}: the source looks binary (it has NUL bytes); "
+            "give a text file extracted from the book, or name its encoding with "
+            "--encoding (utf-16?)"
+        )
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -54,8 +55,15 @@ def _replace_non_xml(text: str, path: str) -> tuple[str, list[Diagnostic]]:
         bad = sorted({f"U+{ord(m.group()):04X}" for m in _each_non_xml(line)})
         if bad:
             lines[number - 1] = "".join("\ufffd" if not_xml_char(ch) else ch for ch in line)
-            found.append(Diagnostic("S021", f"{', '.join(bad)} cannot be carried by the outputs: "
-                                    "replaced by U+FFFD (\ufffd); check the extraction here", path, number))
+            found.append(
+                Diagnostic(
+                    "S021",
+                    f"{', '.join(bad)} cannot be carried by the outputs: "
+                    "replaced by U+FFFD (\ufffd); check the extraction here",
+                    path,
+                    number,
+                )
+            )
     return "\n".join(lines), found
 
 

@@ -37,17 +37,63 @@ OPS = "http://www.idpf.org/2007/ops"
 _MAX_ENTRIES = 10_000
 _MAX_BYTES = 512 * 2**20  # uncompressed, all entries together
 _ROLES = {"aut": "author", "edt": "editor", "trl": "translator", "ill": "illustrator"}
-_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr",
-           "table", "figure", "aside", "dl", "div", "section", "article", "header", "footer",
-           "main", "nav", "math", "svg", "img", "figcaption", "address", "details"}
+_BLOCKS = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "hr",
+    "table",
+    "figure",
+    "aside",
+    "dl",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "math",
+    "svg",
+    "img",
+    "figcaption",
+    "address",
+    "details",
+}
 _CONTAINERS = {"div", "section", "article", "header", "footer", "main", "body"}
 _RAW_KEEP = {"table", "figure", "aside", "dl", "math", "details", "address"}
-_KEPT_ATTRIBUTES = {"id", "href", "src", "alt", "colspan", "rowspan", "title", "lang", "dir",
-                    "scope", "headers", "width", "height", "class"}
+_KEPT_ATTRIBUTES = {
+    "id",
+    "href",
+    "src",
+    "alt",
+    "colspan",
+    "rowspan",
+    "title",
+    "lang",
+    "dir",
+    "scope",
+    "headers",
+    "width",
+    "height",
+    "class",
+}
 _DROPPED = {"script", "style", "iframe", "object", "embed", "form", "link", "meta", "noscript"}
-_KIND_BY_TYPE = {name: name for name in KINDS} | {"frontispiece": "titlepage", "halftitlepage": "titlepage",
-                                                    "imprint": "copyright-page", "bodymatter": "chapter",
-                                                    "acknowledgements": "acknowledgments"}
+_KIND_BY_TYPE = {name: name for name in KINDS} | {
+    "frontispiece": "titlepage",
+    "halftitlepage": "titlepage",
+    "imprint": "copyright-page",
+    "bodymatter": "chapter",
+    "acknowledgements": "acknowledgments",
+}
 
 
 def is_epub(data: bytes) -> bool:
@@ -95,6 +141,7 @@ class _Import:
             return new
         self.claimed.add((href, ident))
         return self.id_map[(href, ident)]
+
     doc_names: dict[str, str] = field(default_factory=dict)  # href -> NN-slug.md
     page_targets: dict[tuple[str, str], str] = field(default_factory=dict)  # (href, id) -> label
     pages_placed: set[str] = field(default_factory=set)
@@ -106,9 +153,11 @@ class _Import:
 def ingest_epub(data: bytes, path: str):
     from bookbuild.book.metadata import dump_metadata
     from bookbuild.ingest.run import IngestResult, _file_names, unit_markdown
+
     _check_archive(data, path)
     try:
         from ebooklib import ITEM_IMAGE, ITEM_NAVIGATION, epub
+
         book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": False})
     except Exception as exc:  # ebooklib raises many kinds for a damaged package
         raise InputError(f"{path}: not a readable EPUB ({type(exc).__name__}: {exc})") from None
@@ -119,8 +168,12 @@ def ingest_epub(data: bytes, path: str):
     docs: list[_Doc] = []
     for idref, _linear in book.spine:
         item = book.get_item_with_id(idref)
-        if item is None or isinstance(item, epub.EpubNav) or item.get_type() == ITEM_NAVIGATION \
-                or "nav" in (getattr(item, "properties", None) or []):
+        if (
+            item is None
+            or isinstance(item, epub.EpubNav)
+            or item.get_type() == ITEM_NAVIGATION
+            or "nav" in (getattr(item, "properties", None) or [])
+        ):
             continue
         root = _parse(item.get_content(), item.file_name, state)
         if root is None:
@@ -135,8 +188,9 @@ def ingest_epub(data: bytes, path: str):
         heading = _first_heading(body)
         if heading is not None and heading.get("id"):
             state.title_ids.add((item.file_name, heading.get("id")))  # links to it go to the unit
-        docs.append(_Doc(item.file_name, root, DraftUnit(title=title, kind=_type_of(body, item.file_name),
-                                                         line=len(docs) + 1)))
+        docs.append(
+            _Doc(item.file_name, root, DraftUnit(title=title, kind=_type_of(body, item.file_name), line=len(docs) + 1))
+        )
         for ident in body.xpath(".//@id"):
             if (item.file_name, ident) not in state.id_map:
                 state.id_map[(item.file_name, ident)] = state.new_id(ident)
@@ -152,13 +206,21 @@ def ingest_epub(data: bytes, path: str):
             doc.unit.title = meta.title if doc.unit.kind in ("cover", "titlepage") else posixpath.basename(doc.href)
     missing = sorted(set(state.page_targets.values()) - state.pages_placed, key=_page_sort)
     if missing:
-        state.note(f"{len(missing)} page(s) of the page-list point to no element of the text "
-                   f"({', '.join(missing[:8])}): no marker for them", "P004")
+        state.note(
+            f"{len(missing)} page(s) of the page-list point to no element of the text "
+            f"({', '.join(missing[:8])}): no marker for them",
+            "P004",
+        )
     files = [(f"book/{doc.name}.md", unit_markdown(doc.unit)) for doc in docs]
     files.append(("metadata.yaml", dump_metadata(meta, source=path)))
     report = _report(path, docs, state)
-    return IngestResult(files=tuple(files), metadata=meta, report=report,
-                        diagnostics=tuple(state.diagnostics), images=tuple(sorted(state.images.items())))
+    return IngestResult(
+        files=tuple(files),
+        metadata=meta,
+        report=report,
+        diagnostics=tuple(state.diagnostics),
+        images=tuple(sorted(state.images.items())),
+    )
 
 
 def _page_sort(label: str) -> tuple[int, int]:
@@ -174,16 +236,19 @@ def _check_archive(data: bytes, path: str) -> None:
         raise InputError(f"{path}: not a readable EPUB ({exc})") from None
     infos = archive.infolist()
     if len(infos) > _MAX_ENTRIES or sum(i.file_size for i in infos) > _MAX_BYTES:
-        raise InputError(f"{path}: the EPUB unpacks to more than {_MAX_ENTRIES} files or "
-                         f"{_MAX_BYTES // 2**20} MiB; refused")
+        raise InputError(
+            f"{path}: the EPUB unpacks to more than {_MAX_ENTRIES} files or {_MAX_BYTES // 2**20} MiB; refused"
+        )
     for info in infos:
         if info.filename.startswith("/") or ".." in info.filename.split("/"):
             raise InputError(f"{path}: entry {info.filename!r} points outside the EPUB; refused")
         if info.filename.lower().endswith((".opf", ".ncx", ".xhtml", ".html", ".htm", ".xml", ".svg")):
             head = archive.read(info.filename)
             if b"<!ENTITY" in head:
-                raise InputError(f"{path}: {info.filename} declares XML entities (which can read "
-                                 "files or expand without end); refused (S005)")
+                raise InputError(
+                    f"{path}: {info.filename} declares XML entities (which can read "
+                    "files or expand without end); refused (S005)"
+                )
 
 
 def _parse(content: bytes, href: str, state: _Import):
@@ -192,6 +257,7 @@ def _parse(content: bytes, href: str, state: _Import):
     except etree.XMLSyntaxError:
         pass
     from lxml import html as lxml_html
+
     try:
         document = lxml_html.document_fromstring(content)
     except (etree.ParserError, ValueError) as exc:
@@ -225,8 +291,14 @@ def _type_of(body, href: str) -> str:
         if word in _KIND_BY_TYPE:
             return _KIND_BY_TYPE[word]
     stem = posixpath.basename(href).lower()
-    for hint, kind in (("cover", "cover"), ("title", "titlepage"), ("copyright", "copyright-page"),
-                       ("preface", "preface"), ("foreword", "foreword"), ("appendix", "appendix")):
+    for hint, kind in (
+        ("cover", "cover"),
+        ("title", "titlepage"),
+        ("copyright", "copyright-page"),
+        ("preface", "preface"),
+        ("foreword", "foreword"),
+        ("appendix", "appendix"),
+    ):
         if hint in stem:
             return kind
     return "chapter"
@@ -244,7 +316,7 @@ def _first_heading_text(body) -> str:
 def _toc_title(book, href: str) -> str:
     def walk(entries):
         for entry in entries:
-            node, children = (entry if isinstance(entry, tuple) else (entry, []))
+            node, children = entry if isinstance(entry, tuple) else (entry, [])
             target = getattr(node, "href", "") or ""
             if target.split("#")[0] == href and getattr(node, "title", ""):
                 return node.title
@@ -252,44 +324,66 @@ def _toc_title(book, href: str) -> str:
             if found:
                 return found
         return ""
+
     return walk(book.toc)
 
 
 def _metadata(book, path: str, state: _Import) -> Metadata:
     def values(name: str) -> list[tuple[str, dict]]:
         return [(v or "", a or {}) for v, a in book.get_metadata("DC", name)]
+
     refines: dict[str, dict[str, str]] = {}
     for value, attrs in book.get_metadata("OPF", "meta"):
         if attrs.get("refines") and attrs.get("property"):
             refines.setdefault(attrs["refines"].lstrip("#"), {})[attrs["property"]] = value or ""
     titles = values("title")
-    main = next((v for v, a in titles if refines.get(a.get("id", ""), {}).get("title-type") == "main"),
-                titles[0][0] if titles else "")
+    main = next(
+        (v for v, a in titles if refines.get(a.get("id", ""), {}).get("title-type") == "main"),
+        titles[0][0] if titles else "",
+    )
     subtitle = next((v for v, a in titles if refines.get(a.get("id", ""), {}).get("title-type") == "subtitle"), "")
     if not main:
         state.note("the EPUB has no dc:title; titled by its file name: correct it in metadata.yaml", "M002")
         main = posixpath.basename(path).rsplit(".", 1)[0]
     creators = []
     for value, attrs in values("creator") + values("contributor"):
-        code = refines.get(attrs.get("id", ""), {}).get("role") or attrs.get(
-            "{http://www.idpf.org/2007/opf}role", "") or ("aut" if (value, attrs) in values("creator") else "")
+        code = (
+            refines.get(attrs.get("id", ""), {}).get("role")
+            or attrs.get("{http://www.idpf.org/2007/opf}role", "")
+            or ("aut" if (value, attrs) in values("creator") else "")
+        )
         file_as = refines.get(attrs.get("id", ""), {}).get("file-as") or attrs.get(
-            "{http://www.idpf.org/2007/opf}file-as", "")
+            "{http://www.idpf.org/2007/opf}file-as", ""
+        )
         if value.strip():
-            creators.append(Creator(name=value.strip(), role=_ROLES.get(code, "contributor"),
-                                    file_as=file_as if file_as != value else ""))
+            creators.append(
+                Creator(
+                    name=value.strip(),
+                    role=_ROLES.get(code, "contributor"),
+                    file_as=file_as if file_as != value else "",
+                )
+            )
     language = next((v for v, _ in values("language") if v.strip()), "")
     if not language:
         state.note("the EPUB has no dc:language; 'en' assumed: correct it in metadata.yaml", "M002")
     isbn = _isbn_of([v for v, a in values("identifier")], state)
     print_isbn = _isbn_of([v for v, _ in values("source")], state)
-    date = next((m.group() for v, _ in values("date")
-                 if (m := re.match(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", v.strip()))), "")
+    date = next(
+        (m.group() for v, _ in values("date") if (m := re.match(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", v.strip()))), ""
+    )
     publisher = next((v.strip() for v, _ in values("publisher") if v.strip()), "")
     subjects = tuple(v.strip() for v, _ in values("subject") if v.strip())
-    return Metadata(title=main.strip(), subtitle=subtitle.strip(), language=language.strip() or "en",
-                    creators=tuple(creators), publisher=publisher, date=date, isbn=isbn,
-                    print_isbn=print_isbn if print_isbn != isbn else "", subjects=subjects)
+    return Metadata(
+        title=main.strip(),
+        subtitle=subtitle.strip(),
+        language=language.strip() or "en",
+        creators=tuple(creators),
+        publisher=publisher,
+        date=date,
+        isbn=isbn,
+        print_isbn=print_isbn if print_isbn != isbn else "",
+        subjects=subjects,
+    )
 
 
 def _isbn_of(candidates: list[str], state: _Import) -> str:
@@ -303,6 +397,7 @@ def _isbn_of(candidates: list[str], state: _Import) -> str:
 def _page_list(book, state: _Import) -> None:
     """(document, id) -> page label from the EPUB 3 nav page-list or the EPUB 2 NCX pageList."""
     from ebooklib import ITEM_NAVIGATION
+
     for item in book.get_items_of_type(ITEM_NAVIGATION):
         root = _parse(item.get_content(), item.file_name, state)
         if root is None:
@@ -333,11 +428,17 @@ class _Converter:
 
     def run(self) -> None:
         scripts = sum(1 for e in self.doc.root.iter() if _local(e) == "script")
-        handlers = sum(1 for e in self.doc.root.iter() if isinstance(e.tag, str)
-                       for a in e.attrib if etree.QName(a).localname.lower().startswith("on"))
+        handlers = sum(
+            1
+            for e in self.doc.root.iter()
+            if isinstance(e.tag, str)
+            for a in e.attrib
+            if etree.QName(a).localname.lower().startswith("on")
+        )
         if scripts or handlers:
-            self.state.note(f"{self.doc.href}: {scripts} script(s) and {handlers} event handler(s) "
-                            "removed (the book runs nothing)")
+            self.state.note(
+                f"{self.doc.href}: {scripts} script(s) and {handlers} event handler(s) removed (the book runs nothing)"
+            )
         body = self.doc.root.find(f"{{{XHTML}}}body")
         self.container(body, 0)
         if self.pending:
@@ -347,7 +448,7 @@ class _Converter:
             first = re.match(r"^\{\{page ([^}]+)\}\}", blocks[0].text)
             if first:  # a unit that begins on a new page: that is its start page
                 self.doc.unit.page = first.group(1)
-                blocks[0].text = blocks[0].text[first.end():]
+                blocks[0].text = blocks[0].text[first.end() :]
                 if not blocks[0].text.strip():
                     blocks.pop(0)
 
@@ -374,8 +475,11 @@ class _Converter:
         normal = page_label(label.lower()) if page_label(label.lower()) else None
         self.state.pages_placed.add(label)
         if normal is None:
-            self.state.note(f"{self.doc.href}: page {label!r} is not a number the page-list can carry "
-                            "(arabic or lower-case roman): no marker", "P004")
+            self.state.note(
+                f"{self.doc.href}: page {label!r} is not a number the page-list can carry "
+                "(arabic or lower-case roman): no marker",
+                "P004",
+            )
         else:
             self.pending += f"{{{{page {normal}}}}}"
         return "pagebreak" in _types(element)
@@ -412,8 +516,11 @@ class _Converter:
             if name in ("iframe", "object", "embed", "form"):
                 self.state.note(f"{self.doc.href}: <{name}> removed (the book runs nothing)")
             return
-        ident = self.state.claim(self.doc.href, element.get("id")) if name not in (
-            "h1", "h2", "h3", "h4", "h5", "h6", "p") or not self.is_title(element) else ""
+        ident = (
+            self.state.claim(self.doc.href, element.get("id"))
+            if name not in ("h1", "h2", "h3", "h4", "h5", "h6", "p") or not self.is_title(element)
+            else ""
+        )
         classes = element.get("class", "").split()
         if name == "p" and "group-label" in classes and not self.doc.unit.blocks:
             self.doc.unit.group = " ".join("".join(element.itertext()).split())
@@ -462,8 +569,11 @@ class _Converter:
             self.add(self.take() + self.raw(element))
 
     def is_title(self, element) -> bool:
-        return not self.title_taken and _local(element) in ("h1", "h2", "h3", "h4", "h5", "h6") and \
-            " ".join("".join(element.itertext()).split()) == self.doc.unit.title
+        return (
+            not self.title_taken
+            and _local(element) in ("h1", "h2", "h3", "h4", "h5", "h6")
+            and " ".join("".join(element.itertext()).split()) == self.doc.unit.title
+        )
 
     def list_text(self, element, indent: int) -> str:
         lines, number = [], 1
@@ -534,8 +644,11 @@ class _Converter:
         if parts.scheme:
             self.state.note(f"{self.doc.href}: link to {href} dropped (kept as text)")
             return ""
-        document = posixpath.normpath(posixpath.join(posixpath.dirname(self.doc.href), unquote(parts.path))) \
-            if parts.path else self.doc.href
+        document = (
+            posixpath.normpath(posixpath.join(posixpath.dirname(self.doc.href), unquote(parts.path)))
+            if parts.path
+            else self.doc.href
+        )
         if (document, parts.fragment) in self.state.title_ids and document in self.state.doc_names:
             return self.state.doc_names[document]
         if (document, parts.fragment) in self.state.id_map:
@@ -634,11 +747,13 @@ def _wrap(mark: str, text: str) -> str:
 def _report(path: str, docs: list[_Doc], state: _Import) -> str:
     known = sum(1 for doc in docs for b in doc.unit.blocks for _ in re.finditer(r"\{\{page ", b.text))
     known += sum(1 for doc in docs if doc.unit.page)
-    out = [f"ingest report for {path} (EPUB)",
-           f"units written: {len(docs)} ({', '.join(f'book/{d.name}.md' for d in docs[:7])}"
-           f"{', …' if len(docs) > 7 else ''})",
-           f"print pages: {known} markers from the book's page breaks and page-list",
-           f"images copied: {len(state.images)}"]
+    out = [
+        f"ingest report for {path} (EPUB)",
+        f"units written: {len(docs)} ({', '.join(f'book/{d.name}.md' for d in docs[:7])}"
+        f"{', …' if len(docs) > 7 else ''})",
+        f"print pages: {known} markers from the book's page breaks and page-list",
+        f"images copied: {len(state.images)}",
+    ]
     if state.diagnostics:
         out.append(f"changed or left out: {len(state.diagnostics)}")
         out += [f"  {d.code} {d.message}" for d in state.diagnostics]

@@ -1,8 +1,8 @@
 """Every ISBN a copyright page prints, with its qualifier, and which one names the e-book.
 
-    ISBN 978-1-4493-3072-9 (pbk.)            ISBN: 978-0-306-40615-7 Paperback
-    ISBN 978-0-306-40616-4 (ebook)           eBook ISBN 978-0-306-40616-4
-    ISBN 978-7-5086-5178-1（平装）             Identifiers: … | ISBN 9780306406157 (hardcover)
+ISBN 978-1-4493-3072-9 (pbk.)            ISBN: 978-0-306-40615-7 Paperback
+ISBN 978-0-306-40616-4 (ebook)           eBook ISBN 978-0-306-40616-4
+ISBN 978-7-5086-5178-1（平装）             Identifiers: … | ISBN 9780306406157 (hardcover)
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ _ISBN_RE = re.compile(
     r"ISBN(?:-1[03])?\s*[:：]?\s*(?P<number>(?:97[89][\s‐‑-]?)?\d[\d\s‐‑-]{7,15}[\dXx])\b"
     r"(?P<after>\s*(?:\((?P<paren>[^)\n]{1,40})\)|（(?P<full>[^）\n]{1,40})）|"
     r"(?P<word>[A-Za-z][A-Za-z.\- ]{1,30}?|平装|精装|电子书|平裝|精裝|電子書)(?=\s*(?:$|[|;,，；]|\bISBN\b))))?",
-    re.I)
+    re.I,
+)
 _EBOOK_RE = re.compile(r"e-?book|epub|pdf|kindle|mobi|electronic|digital|online|电子|電子", re.I)
 _PRINT_RE = re.compile(r"paper|pbk|hardcover|hardback|hbk|cloth|print|平装|精装|简装|平裝|精裝|簡裝", re.I)
 
@@ -34,7 +35,7 @@ def find_isbns(text: str) -> list[IsbnEntry]:
         number = format_isbn(m.group("number"))
         if not isbn_is_valid(number) and not isbn_is_valid(number.replace("-", "")):
             continue
-        qualifier = (m.group("paren") or m.group("full") or m.group("word") or m.group("before") or "")
+        qualifier = m.group("paren") or m.group("full") or m.group("word") or m.group("before") or ""
         qualifier = qualifier.strip(" .;")
         medium = "ebook" if _EBOOK_RE.search(qualifier) else "print" if _PRINT_RE.search(qualifier) else ""
         if all(e.isbn != number for e in found):

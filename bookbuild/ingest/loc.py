@@ -30,8 +30,7 @@ from bookbuild.ingest.isbns import format_isbn
 
 LOC_HEADING_RE = re.compile(r"Library of Congress Cataloging[- ]in[- ]Publication Data", re.I)
 _LABEL_RE = re.compile(r"^(Names|Title|Description|Identifiers|Subjects|Classification|LC record)\b:?\s*(.*)$")
-_ROLE_WORDS = {"author": "author", "editor": "editor", "translator": "translator",
-               "illustrator": "illustrator"}
+_ROLE_WORDS = {"author": "author", "editor": "editor", "translator": "translator", "illustrator": "illustrator"}
 
 
 def parse_loc(lines: list[tuple[int, str]], path: str) -> CipRecord:
@@ -83,20 +82,20 @@ def parse_loc(lines: list[tuple[int, str]], path: str) -> CipRecord:
     if isbn:
         record.isbn = format_isbn(isbn.group(1))
         if not isbn_is_valid(record.isbn):
-            record.diagnostics.append(
-                Diagnostic("M003", f"ISBN {record.isbn} has a wrong check digit", path, id_line))
+            record.diagnostics.append(Diagnostic("M003", f"ISBN {record.isbn} has a wrong check digit", path, id_line))
     lccn = re.search(r"LCCN\s*(\S+)", identifiers)
     if lccn:
         record.cip = Cip(raw=raw, agency="Library of Congress", number=lccn.group(1))
     subjects = fields.get("Subjects", (0, ""))[1]
-    record.subjects = [s.strip(" .") for s in re.sub(r"\b[A-Z]{3,5}:\s*", "", subjects).split("|")
-                       if s.strip(" .")]
+    record.subjects = [s.strip(" .") for s in re.sub(r"\b[A-Z]{3,5}:\s*", "", subjects).split("|") if s.strip(" .")]
     classes = fields.get("Classification", (0, ""))[1]
     record.classification = [c.strip(" .") for c in classes.split("|") if c.strip(" .")]
     return record
 
 
-_MAIN_ENTRY_RE = re.compile(r"^(?P<name>[^\W\d][\w'’.-]*(?:\s[\w'’.-]+)*,\s+[^\W\d][^,/]*?)(?:,\s*(?P<dates>\d{4}\s*[-–—]\s*(?:\d{4})?))?\.?$")
+_MAIN_ENTRY_RE = re.compile(
+    r"^(?P<name>[^\W\d][\w'’.-]*(?:\s[\w'’.-]+)*,\s+[^\W\d][^,/]*?)(?:,\s*(?P<dates>\d{4}\s*[-–—]\s*(?:\d{4})?))?\.?$"
+)
 _LCC_RE = re.compile(r"^[A-Z]{1,3}\s?\d+(?:\.\d+)?\s*\.?[A-Z]\d*")
 _DDC_RE = re.compile(r"^(?P<ddc>\d{3}(?:\.[\d'’/]+)?\s*[-—–]+\s*dc\s?\d{2})\b")
 _LCCN_RE = re.compile(r"(?:^|\s)(?P<lccn>(?:19|20)\d{2}-?\d{5,6})\s*$")

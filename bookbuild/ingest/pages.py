@@ -25,9 +25,34 @@ _MAX_FURNITURE_CHARS = 90
 
 # "Chapter 2", "Part 3", "Step 4": a word and a number that number the book's own parts,
 # repeated with other numbers but never a running head with a page number
-NUMBERING_WORDS = {"chapter", "part", "section", "lesson", "unit", "step", "figure", "fig", "table",
-                   "appendix", "exercise", "example", "book", "volume", "vol", "act", "scene",
-                   "question", "problem", "lecture", "session", "day", "week", "plate", "map", "note"}
+NUMBERING_WORDS = {
+    "chapter",
+    "part",
+    "section",
+    "lesson",
+    "unit",
+    "step",
+    "figure",
+    "fig",
+    "table",
+    "appendix",
+    "exercise",
+    "example",
+    "book",
+    "volume",
+    "vol",
+    "act",
+    "scene",
+    "question",
+    "problem",
+    "lecture",
+    "session",
+    "day",
+    "week",
+    "plate",
+    "map",
+    "note",
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +114,12 @@ def page_evidence(lines: Lines, page_starts: list[int], separators: list[int] = 
                 why, found = _furniture(text, repeated, index)
                 key = _text_key(text)
                 inward = end[position + 1][1] if position + 1 < len(end) else ""
-                if why == "running head" and key not in seen and key not in title_keys and \
-                        not page_label(inward.strip()):
+                if (
+                    why == "running head"
+                    and key not in seen
+                    and key not in title_keys
+                    and not page_label(inward.strip())
+                ):
                     # the first time a chapter's title stands at the top of a page, with
                     # no page number next to it, it is the chapter's heading (an opening
                     # page prints no running head); after that it is the running head
@@ -157,8 +186,9 @@ def _repeated_edges(pages: list[Lines]) -> set[str]:
     page, a title page, never counts: its lines are the title, not a running head)."""
     seen: Counter[str] = Counter()
     for page in pages[1:]:
-        keys = {_text_key(t) for _, t in _edges(page)
-                if len(t.strip()) <= _MAX_FURNITURE_CHARS and not has_leaders(t)}  # not a contents line
+        keys = {
+            _text_key(t) for _, t in _edges(page) if len(t.strip()) <= _MAX_FURNITURE_CHARS and not has_leaders(t)
+        }  # not a contents line
         seen.update(k for k in keys if k and not k.isdigit() and k not in NUMBERING_WORDS)
     return {key for key, count in seen.items() if count >= 2}
 
@@ -190,9 +220,12 @@ def _count_missing(printed: list[str | None]) -> list[str | None]:
         previous = labels[-1] if labels else None
         if label is None and previous is not None:
             label = next_label(previous)
-        elif label is not None and previous is not None and \
-                page_order(label)[0] == page_order(previous)[0] and \
-                page_order(label) <= page_order(previous):
+        elif (
+            label is not None
+            and previous is not None
+            and page_order(label)[0] == page_order(previous)[0]
+            and page_order(label) <= page_order(previous)
+        ):
             label = next_label(previous)  # a number read twice or out of order: count on
         labels.append(label)
     return labels

@@ -70,12 +70,19 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     if parts.contents_heading is not None:
         contents = parse_contents(lines, parts.contents_heading + 1)
     else:
-        diagnostics.append(Diagnostic("S012", "no printed contents (目录 / Contents) found; "
-                                      "units come from the body's headings only", source_path, 1))
-    if not parts.cip_style and parts.contents_heading is None and \
-            not any(heading_level(t) for _, t in lines):
-        raise InputError(f"{source_path}: no book structure found (no CIP record, no contents "
-                         "page, no headings); is this text extracted from a book?")
+        diagnostics.append(
+            Diagnostic(
+                "S012",
+                "no printed contents (目录 / Contents) found; units come from the body's headings only",
+                source_path,
+                1,
+            )
+        )
+    if not parts.cip_style and parts.contents_heading is None and not any(heading_level(t) for _, t in lines):
+        raise InputError(
+            f"{source_path}: no book structure found (no CIP record, no contents "
+            "page, no headings); is this text extracted from a book?"
+        )
     front_units = _front_units(parts.front, record.title, plain)
     title, subtitle = record.title, record.subtitle
     if not title and front_units:  # the title page's heading, and the one below it
@@ -91,12 +98,17 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
             title, subtitle = first[0], (first[1] if len(first) > 1 and len(first[1]) <= 80 else "")
     if not title:
         title = Path(source_path).stem.split(".")[0]
-        diagnostics.append(Diagnostic("M002", f"no title found (no CIP record, no title page); "
-                                      f"using {title!r}: correct it in metadata.yaml", source_path, 1))
+        diagnostics.append(
+            Diagnostic(
+                "M002",
+                f"no title found (no CIP record, no title page); using {title!r}: correct it in metadata.yaml",
+                source_path,
+                1,
+            )
+        )
     body_start = contents.end if parts.contents_heading is not None else _after(parts, lines)
     heads = numbered_heads(lines) if not form_feeds else set()
-    body = parse_body(lines[body_start:], contents.entries, title, source_path, evidence.breaks,
-                      plain, heads)
+    body = parse_body(lines[body_start:], contents.entries, title, source_path, evidence.breaks, plain, heads)
     if parts.contents_heading is not None and any(t.strip() for _, t in parts.before_contents):
         # a preface or series page printed between the copyright page and the contents
         before = parse_body(parts.before_contents, [], title, source_path, evidence.breaks, plain, heads)
@@ -106,33 +118,48 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         body.diagnostics[:0] = before.diagnostics
     diagnostics.extend(record.diagnostics + body.diagnostics)
     if not body.units and not front_units:
-        raise InputError(f"{source_path}: no book structure found: no heading matched a "
-                         "contents entry and there is no title page")
+        raise InputError(
+            f"{source_path}: no book structure found: no heading matched a contents entry and there is no title page"
+        )
 
     # every ISBN the record, the copyright page and the title pages print; an e-book's own
     # ISBN identifies the EPUB and the print one goes to dc:source (isbns.choose)
     isbns = all_isbns(parts)
     isbn, print_isbn = choose(isbns) if isbns else (record.isbn, "")
     meta = Metadata(
-        title=title, subtitle=subtitle,
+        title=title,
+        subtitle=subtitle,
         language=language_of(text, parts.cip_style),
-        creators=tuple(record.creators or creators_from_title_page(
-            parts.front[-1:] if parts.front else [lines[:30]], title, subtitle)),
-        publisher=record.publisher, place=record.place,
-        date=record.date, edition=record.edition, isbn=isbn, print_isbn=print_isbn,
+        creators=tuple(
+            record.creators
+            or creators_from_title_page(parts.front[-1:] if parts.front else [lines[:30]], title, subtitle)
+        ),
+        publisher=record.publisher,
+        place=record.place,
+        date=record.date,
+        edition=record.edition,
+        isbn=isbn,
+        print_isbn=print_isbn,
         isbns=tuple(isbns) if len(isbns) > 1 or any(e.qualifier for e in isbns) else (),
-        subjects=tuple(record.subjects), classification=tuple(record.classification),
-        cip=record.cip, print_lines=tuple(parse_colophon(parts.colophon)),
-        contents=tuple(contents.entries))
+        subjects=tuple(record.subjects),
+        classification=tuple(record.classification),
+        cip=record.cip,
+        print_lines=tuple(parse_colophon(parts.colophon)),
+        contents=tuple(contents.entries),
+    )
     units = front_units + body.units
     names = _file_names(units)
-    missing = [e for i, e in enumerate(contents.entries)
-               if i not in body.matched and e.kind != "group"]
+    missing = [e for i, e in enumerate(contents.entries) if i not in body.matched and e.kind != "group"]
     for entry in missing:
         if entry.kind != "section":
-            diagnostics.append(Diagnostic(
-                "S011", f"contents entry {entry.title!r} (p. {entry.page}) is not in the source",
-                source_path, entry.line))
+            diagnostics.append(
+                Diagnostic(
+                    "S011",
+                    f"contents entry {entry.title!r} (p. {entry.page}) is not in the source",
+                    source_path,
+                    entry.line,
+                )
+            )
     _check_nothing_lost(lines, parts, contents, body, units, names, source_path)
     # then made buildable, visibly and with a report of each change (see close.py)
     closer = Closer(source_path, meta.language, plain)
@@ -140,10 +167,25 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     diagnostics.extend(artefacts + closer.diagnostics)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
-    report = _report(source_path, source_lines, parts, contents, body, names, units, missing,
-                     sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0), evidence.furniture)
-    return IngestResult(files=tuple(files), metadata=meta, report=report,
-                        diagnostics=tuple(diagnostics), images=tuple(sorted(closer.images.items())))
+    report = _report(
+        source_path,
+        source_lines,
+        parts,
+        contents,
+        body,
+        names,
+        units,
+        missing,
+        sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0),
+        evidence.furniture,
+    )
+    return IngestResult(
+        files=tuple(files),
+        metadata=meta,
+        report=report,
+        diagnostics=tuple(diagnostics),
+        images=tuple(sorted(closer.images.items())),
+    )
 
 
 def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
@@ -153,8 +195,14 @@ def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
         return parse_loc(parts.cip, path)
     if parts.cip_style == "tw":
         return parse_tw(parts.cip, path)
-    diagnostics.append(Diagnostic("M006", "no CIP record (图书在版编目(CIP)数据 or Library of "
-                                  "Congress Cataloging-in-Publication Data) found", path, 1))
+    diagnostics.append(
+        Diagnostic(
+            "M006",
+            "no CIP record (图书在版编目(CIP)数据 or Library of Congress Cataloging-in-Publication Data) found",
+            path,
+            1,
+        )
+    )
     return CipRecord()
 
 
@@ -250,11 +298,13 @@ def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, 
     placed |= {n for n, _ in body.removed} | {n for n, _ in contents.removed}
     placed |= {n for n, _ in body.to_front_matter} | {parts.cip_heading}
     if parts.contents_heading is not None:
-        placed |= {n for n, _ in lines[parts.contents_heading: contents.end]}
+        placed |= {n for n, _ in lines[parts.contents_heading : contents.end]}
     # compared as written and as text (what a plain-text source escaped, unescaped)
     written = {id(u): _MARKER_RE.sub("", unit_markdown(u)) for u in units}
-    texts = {uid: md + "\n" + html.unescape(_ESCAPE_RE.sub(r"\1", md)) if "\\" in md or "&" in md else md
-             for uid, md in written.items()}
+    texts = {
+        uid: md + "\n" + html.unescape(_ESCAPE_RE.sub(r"\1", md)) if "\\" in md or "&" in md else md
+        for uid, md in written.items()
+    }
     flat = {uid: "".join(text.split()) for uid, text in texts.items()}
     keys: dict[int, str] = {}  # made when a line is not found as it is (most are)
     starts = sorted((u.line, id(u)) for u in units)
@@ -276,41 +326,57 @@ def _check_nothing_lost(lines, parts, contents, body: BodyResult, units, names, 
         if match_key(text) not in keys[owner]:
             lost.append(number)
     if lost:
-        raise InputError(f"{path}:{lost[0]}: ingest would lose {len(lost)} source line(s) "
-                         f"(lines {', '.join(map(str, lost[:10]))}); nothing was written")
+        raise InputError(
+            f"{path}:{lost[0]}: ingest would lose {len(lost)} source line(s) "
+            f"(lines {', '.join(map(str, lost[:10]))}); nothing was written"
+        )
 
 
 def _shortlist(names: list[str], shown: int = 8) -> str:
     if len(names) <= shown:
         return ", ".join(names)
-    return ", ".join(names[:shown - 1]) + f", … {names[-1]}"
+    return ", ".join(names[: shown - 1]) + f", … {names[-1]}"
 
 
-def _report(path, lines, parts, contents, body: BodyResult, names, units, missing, changed=(),
-            furniture: dict[int, str] | None = None) -> str:
-    removed = sorted(body.removed + contents.removed + _structural_headings(lines, parts)
-                     + list((furniture or {}).items()))
+def _report(
+    path,
+    lines,
+    parts,
+    contents,
+    body: BodyResult,
+    names,
+    units,
+    missing,
+    changed=(),
+    furniture: dict[int, str] | None = None,
+) -> str:
+    removed = sorted(
+        body.removed + contents.removed + _structural_headings(lines, parts) + list((furniture or {}).items())
+    )
     known = sum(len(u.known_pages) + (1 if u.page else 0) for u in units)
     inferred = sum(len(u.inferred_pages) for u in units)
     entries = [e for e in contents.entries if e.kind != "group"]
-    out = [f"ingest report for {path}",
-           f"source lines: {len(lines)} ({sum(1 for _, t in lines if t.strip())} non-blank)",
-           f"units written: {len(units)} ({_shortlist([f'book/{n}.md' for n in names])})",
-           f"contents entries: {len(entries)}; matched in the body: {len(entries) - len(missing)}; "
-           f"missing from the source: {len(missing)}",
-           f"print pages: {known} known, {inferred} inferred from counted page breaks",
-           f"to metadata.yaml: {sum(1 for _, t in parts.cip if t.strip())} CIP record lines, "
-           f"{sum(1 for _, t in parts.colophon if t.strip())} colophon "
-           f"lines, contents page lines {lines[parts.contents_heading][0] if parts.contents_heading is not None else '-'}"
-           f"–{lines[contents.end - 1][0] if contents.end else '-'}",
-           f"to front matter: {len(body.to_front_matter)} lines (titles, group labels, bylines)",
-           f"removed: {len(removed)} lines"]
+    out = [
+        f"ingest report for {path}",
+        f"source lines: {len(lines)} ({sum(1 for _, t in lines if t.strip())} non-blank)",
+        f"units written: {len(units)} ({_shortlist([f'book/{n}.md' for n in names])})",
+        f"contents entries: {len(entries)}; matched in the body: {len(entries) - len(missing)}; "
+        f"missing from the source: {len(missing)}",
+        f"print pages: {known} known, {inferred} inferred from counted page breaks",
+        f"to metadata.yaml: {sum(1 for _, t in parts.cip if t.strip())} CIP record lines, "
+        f"{sum(1 for _, t in parts.colophon if t.strip())} colophon "
+        f"lines, contents page lines {lines[parts.contents_heading][0] if parts.contents_heading is not None else '-'}"
+        f"–{lines[contents.end - 1][0] if contents.end else '-'}",
+        f"to front matter: {len(body.to_front_matter)} lines (titles, group labels, bylines)",
+        f"removed: {len(removed)} lines",
+    ]
     out += [f"  line {n}: {why}" for n, why in removed]
     if changed:
         out.append(f"changed so that the book builds: {len(changed)}")
         out += [f"  line {d.line}: {d.message}" for d in changed]
     if missing:
         out.append("contents entries not in the source:")
-        out += [f"  line {e.line}: {'  ' * (e.level - 1)}{e.title}" + (f" (p. {e.page})" if e.page else "")
-                for e in missing]
+        out += [
+            f"  line {e.line}: {'  ' * (e.level - 1)}{e.title}" + (f" (p. {e.page})" if e.page else "") for e in missing
+        ]
     return "\n".join(out) + "\n"

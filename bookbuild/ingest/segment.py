@@ -31,9 +31,17 @@ class Segments:
 
 def segment(lines: Lines, page_starts: list[int] | tuple[int, ...] = ()) -> Segments:
     cip_at, style = _find_cip(lines)
-    contents_at = next((i for i, (_, t) in enumerate(lines)
-                        if (heading_level(t) or len(t.strip()) <= 20) and t.strip()
-                        and is_contents_heading(t) and (cip_at is None or i > cip_at)), None)
+    contents_at = next(
+        (
+            i
+            for i, (_, t) in enumerate(lines)
+            if (heading_level(t) or len(t.strip()) <= 20)
+            and t.strip()
+            and is_contents_heading(t)
+            and (cip_at is None or i > cip_at)
+        ),
+        None,
+    )
     front_end = cip_at if cip_at is not None else (contents_at if contents_at is not None else 0)
     front: list[Lines] = []
     colophon: Lines = []
@@ -49,16 +57,22 @@ def segment(lines: Lines, page_starts: list[int] | tuple[int, ...] = ()) -> Segm
         if heading_rest:
             cip.append((lines[cip_at][0], heading_rest))
         cip_end = _cip_end(lines, cip_at + 1, stop, style)
-        cip.extend(lines[cip_at + 1: cip_end])
+        cip.extend(lines[cip_at + 1 : cip_end])
         # the copyright page ends where the next page begins (when the source marks its
         # pages): what follows before the contents is text (a preface, a series page)
         next_page = next((i for i in range(cip_end, stop) if lines[i][0] in set(page_starts)), stop)
-        colophon.extend(lines[cip_end: next_page])
-        before_contents = lines[next_page: stop]
-    return Segments(front=tuple(front), cip_style=style, cip=cip, colophon=colophon,
-                    before_contents=before_contents if cip_at is not None else [],
-                    contents_heading=contents_at, lines=lines,
-                    cip_heading=lines[cip_at][0] if cip_at is not None else None)
+        colophon.extend(lines[cip_end:next_page])
+        before_contents = lines[next_page:stop]
+    return Segments(
+        front=tuple(front),
+        cip_style=style,
+        cip=cip,
+        colophon=colophon,
+        before_contents=before_contents if cip_at is not None else [],
+        contents_heading=contents_at,
+        lines=lines,
+        cip_heading=lines[cip_at][0] if cip_at is not None else None,
+    )
 
 
 def _find_cip(lines: Lines) -> tuple[int | None, str]:
@@ -87,8 +101,11 @@ def _cip_end(lines: Lines, start: int, stop: int, style: str) -> int:
             return index + 1
         if style == "loc" and re.match(r"\s*LC (record|ebook record)", text):
             return index + 1
-        if style == "loc" and re.search(r"(?:^|\s)(?:19|20)\d{2}-?\d{5,6}\s*$", text) and \
-                not any(re.match(r"\s*LC (record|ebook record)", t) for _, t in lines[index + 1: stop]):
+        if (
+            style == "loc"
+            and re.search(r"(?:^|\s)(?:19|20)\d{2}-?\d{5,6}\s*$", text)
+            and not any(re.match(r"\s*LC (record|ebook record)", t) for _, t in lines[index + 1 : stop])
+        ):
             return index + 1  # the classic card ends with its LCCN
     # no closing line: the record runs to the first colophon-like line or blank gap
     for index in range(start, stop):

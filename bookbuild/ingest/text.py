@@ -14,14 +14,15 @@ _LINE_END_HYPHEN_RE = re.compile(r"(?<![A-Za-z])[a-z]{2,}-$|[A-Za-z][a-z]+-$")
 # by closing quotes/brackets.
 _CLOSED_RE = re.compile(r"[。！？!?…；;.:：][”’」』）)》〉\]\"']*$|[”」』］]$")  # ］ ends a placeholder
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
 # a running head or foot with its page number on one side: "12 Chapter 1. Title", "Preface xi"
-HEAD_WITH_PAGE_RE = (re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
-                     re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"))
+HEAD_WITH_PAGE_RE = (
+    re.compile(r"^(?P<page>\d{1,4}|[ivxlcdm]{1,7})\s+(?P<text>\S.*)$"),
+    re.compile(r"^(?P<text>.*\S)\s+(?P<page>\d{1,4}|[ivxlcdm]{1,7})$"),
+)
 
 
 def heading_level(line: str) -> int:
@@ -49,8 +50,7 @@ def tidy_title(text: str) -> str:
     and the half-width punctuation OCR leaves between Han characters made full-width."""
     text = collapse_letter_spacing(" ".join(text.split()))
     text = re.sub(rf"(?<=[{HAN}”“])\s*([·・•])\s*(?=[{HAN}“”])", "·", text)
-    return re.sub(rf"(?<=[{HAN}”“])([,:;?!])(?=[{HAN}“”]|$)",
-                  lambda m: _HALF_TO_FULL[m.group(1)], text)
+    return re.sub(rf"(?<=[{HAN}”“])([,:;?!])(?=[{HAN}“”]|$)", lambda m: _HALF_TO_FULL[m.group(1)], text)
 
 
 # what a key leaves out: all but letters, digits (\w less '_', as str.isalnum()) and '+'

@@ -17,8 +17,10 @@ Lines = list[tuple[int, str]]
 
 _BY_RE = re.compile(r"^(?:(?P<role>edited|translated|illustrated|written)\s+)?by\s+(?P<names>.+)$", re.I)
 _EN_NAME_RE = re.compile(r"^(?:[A-Z][a-zA-Z'’-]+\.?\s+){1,3}[A-Z][a-zA-Z'’-]+$")
-_CN_NAME_RE = re.compile(rf"^(?P<names>[{HAN}·．]{{2,12}}(?:[，,、\s]+[{HAN}·．]{{2,12}})*)\s*(?P<et_al>等)?\s*"
-                         r"(?P<role>编著|主编|著|编|译|繪|绘|撰|譯|編)$")
+_CN_NAME_RE = re.compile(
+    rf"^(?P<names>[{HAN}·．]{{2,12}}(?:[，,、\s]+[{HAN}·．]{{2,12}})*)\s*(?P<et_al>等)?\s*"
+    r"(?P<role>编著|主编|著|编|译|繪|绘|撰|譯|編)$"
+)
 _NOT_A_PERSON_RE = re.compile(r"\b(?:Press|Books|Publish\w*|University|Inc|Ltd|Company|House|Group)\b|出版")
 _EN_ROLES = {"edited": "editor", "translated": "translator", "illustrated": "illustrator", "written": "author"}
 
@@ -46,8 +48,11 @@ def creators_from_title_page(front, title: str, subtitle: str) -> list[Creator]:
                 role, names = "author", [text]
             else:
                 continue
-            creators += [Creator(name=name.strip(" ."), role=role, et_al=bool(cn and cn.group("et_al")))
-                         for name in names if name.strip(" .")]
+            creators += [
+                Creator(name=name.strip(" ."), role=role, et_al=bool(cn and cn.group("et_al")))
+                for name in names
+                if name.strip(" .")
+            ]
     return creators
 
 
@@ -63,8 +68,11 @@ def title_from_headings(lines: Lines) -> tuple[str, str]:
     near the start, its subtitle the second-level heading right below it. A title an
     extractor repeated (cover, then title page) is preferred."""
     opening = [(n, t) for n, t in lines[:80] if heading_level(t)]
-    level_one = [tidy_title(strip_heading(t)) for _, t in opening if heading_level(t) == 1
-                 and not NUMBERED_HEADING_RE.match(strip_heading(t))]  # "1. Introduction" is no book title
+    level_one = [
+        tidy_title(strip_heading(t))
+        for _, t in opening
+        if heading_level(t) == 1 and not NUMBERED_HEADING_RE.match(strip_heading(t))
+    ]  # "1. Introduction" is no book title
     repeated = next((t for t in level_one if level_one.count(t) > 1), None)
     title = repeated or (level_one[0] if level_one else "")
     if not title or len(title) > 120:

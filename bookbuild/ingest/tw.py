@@ -1,11 +1,11 @@
 """Parse a Taiwan CIP record (國家圖書館出版品預行編目(CIP)資料).
 
-    思考的藝術：52個非受迫性思考錯誤 / 羅爾夫．杜伯里著；王榮輝譯. -- 初版. --
-    臺北市：商周出版：家庭傳媒城邦分公司發行，2012.11
-        面；　公分
-    ISBN 978-986-272-269-5（平裝）
-    1.思考 2.謬誤
-    176.4                                        101020264
+思考的藝術：52個非受迫性思考錯誤 / 羅爾夫．杜伯里著；王榮輝譯. -- 初版. --
+臺北市：商周出版：家庭傳媒城邦分公司發行，2012.11
+    面；　公分
+ISBN 978-986-272-269-5（平裝）
+1.思考 2.謬誤
+176.4                                        101020264
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ from bookbuild.ingest.isbns import find_isbns
 TW_HEADING_RE = re.compile(r"國家圖書館出版品預行編目\s*[(（]\s*CIP\s*[)）]\s*資料")
 # the last line: the 中文圖書分類法 class and the library's record number
 TW_END_RE = re.compile(r"^\s*(?P<class>\d{3}(?:\.\d+)?)\s+(?P<number>\d{8,10})\s*$")
-ROLES = {"著": "author", "撰": "author", "編著": "editor", "主編": "editor", "編": "editor",
-          "譯": "translator", "繪": "illustrator", "圖": "illustrator"}
+ROLES = {
+    "著": "author",
+    "撰": "author",
+    "編著": "editor",
+    "主編": "editor",
+    "編": "editor",
+    "譯": "translator",
+    "繪": "illustrator",
+    "圖": "illustrator",
+}
 _ROLE_RE = re.compile(r"(等)?\s*(編著|主編|編|著|撰|譯|繪|圖)$")
 
 
@@ -37,8 +45,9 @@ def parse_tw(lines: list[tuple[int, str]], path: str) -> CipRecord:
         if re.match(r"^(?:\d+\s*)?面|^ISBN|^1\.\s*\D", text):
             break
         description.append(text)
-    areas = [a.strip(" .") for a in re.split(r"\s*\.?\s*--\s*|\s*[.．]\s*[—－]\s*", " ".join(description))
-             if a.strip(" .")]
+    areas = [
+        a.strip(" .") for a in re.split(r"\s*\.?\s*--\s*|\s*[.．]\s*[—－]\s*", " ".join(description)) if a.strip(" .")
+    ]
     if areas:
         title_part, _, responsibility = areas[0].partition("/")
         record.title, record.subtitle = _split_colon(title_part)
@@ -46,8 +55,11 @@ def parse_tw(lines: list[tuple[int, str]], path: str) -> CipRecord:
             role = _ROLE_RE.search(name)
             person = _ROLE_RE.sub("", name).strip(" .,，")
             if person:
-                record.creators.append(Creator(name=person, role=ROLES[role.group(2)] if role else "author",
-                                               et_al=bool(role and role.group(1))))
+                record.creators.append(
+                    Creator(
+                        name=person, role=ROLES[role.group(2)] if role else "author", et_al=bool(role and role.group(1))
+                    )
+                )
     else:
         record.diagnostics.append(Diagnostic("M004", "Taiwan CIP record has no title", path, texts[0][0]))
     for area in areas[1:]:

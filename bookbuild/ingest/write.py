@@ -15,8 +15,7 @@ JOURNAL = ".ingest.journal"  # book/ and metadata.yaml are replaced together (fi
 def edited_since_ingest(out: Path) -> list[str]:
     """Files under `out` that differ from what the last ingest wrote (or that it never wrote)."""
     book, meta = out / "book", out / "metadata.yaml"
-    present = sorted(p for p in book.rglob("*") if p.is_file() and p.name != MANIFEST) \
-        if book.is_dir() else []
+    present = sorted(p for p in book.rglob("*") if p.is_file() and p.name != MANIFEST) if book.is_dir() else []
     if meta.exists():
         present.append(meta)
     if not present:
@@ -24,10 +23,10 @@ def edited_since_ingest(out: Path) -> list[str]:
     manifest_path = book / MANIFEST
     if not manifest_path.exists():
         return [str(p.relative_to(out)) for p in present]
-    recorded = dict(line.split("  ", 1)[::-1] for line in manifest_path.read_text("utf-8").splitlines()
-                    if "  " in line)
-    changed = [str(p.relative_to(out)) for p in present
-               if recorded.get(str(p.relative_to(out))) != sha256(p.read_bytes())]
+    recorded = dict(line.split("  ", 1)[::-1] for line in manifest_path.read_text("utf-8").splitlines() if "  " in line)
+    changed = [
+        str(p.relative_to(out)) for p in present if recorded.get(str(p.relative_to(out))) != sha256(p.read_bytes())
+    ]
     changed += [rel for rel in recorded if not (out / rel).exists()]
     return sorted(set(changed))
 
@@ -40,9 +39,11 @@ def write_result(result: IngestResult, out: Path, force: bool = False) -> list[s
     if changed and not force:
         raise InputError(
             f"{out / changed[0]}: edited since the last ingest ({len(changed)} file(s): "
-            f"{', '.join(changed[:5])}); re-run with --force to overwrite them")
-    book_files = {rel.removeprefix("book/"): text.encode("utf-8")
-                  for rel, text in result.files if rel.startswith("book/")}
+            f"{', '.join(changed[:5])}); re-run with --force to overwrite them"
+        )
+    book_files = {
+        rel.removeprefix("book/"): text.encode("utf-8") for rel, text in result.files if rel.startswith("book/")
+    }
     book_files.update(result.images)
     meta = dict(result.files)["metadata.yaml"].encode("utf-8")
     manifest = "".join(f"{sha256(data)}  book/{name}\n" for name, data in sorted(book_files.items()))

@@ -24,12 +24,13 @@ OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
 DC = ElementMaker(namespace=ns.DC, nsmap={"dc": ns.DC})
 NCX = ElementMaker(namespace=ns.NCX, nsmap={None: ns.NCX})
 E = ElementMaker()  # no namespace: spliced into the NCX shell, whose default namespace it takes
-MARC = {"author": "aut", "editor": "edt", "translator": "trl", "illustrator": "ill",
-        "contributor": "ctb"}
-CONTAINER = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
-             b'<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
-             b'<rootfiles><rootfile full-path="EPUB/package.opf" '
-             b'media-type="application/oebps-package+xml"/></rootfiles></container>\n')
+MARC = {"author": "aut", "editor": "edt", "translator": "trl", "illustrator": "ill", "contributor": "ctb"}
+CONTAINER = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+    b'<rootfiles><rootfile full-path="EPUB/package.opf" '
+    b'media-type="application/oebps-package+xml"/></rootfiles></container>\n'
+)
 
 
 def book_identifier(meta: Metadata) -> str:
@@ -120,8 +121,9 @@ def _item_id(name: str) -> str:
     return "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
-def package_document(meta, a11y, modified, docs: list[Document], css: list[str],
-                     images: list[str], has_pages: bool) -> bytes:
+def package_document(
+    meta, a11y, modified, docs: list[Document], css: list[str], images: list[str], has_pages: bool
+) -> bytes:
     manifest = OPF.manifest(OPF.item(id="ncx", href="toc.ncx", **{"media-type": "application/x-dtbncx+xml"}))
     for doc in docs:
         attrs = {"media-type": doc.media_type}
@@ -134,8 +136,13 @@ def package_document(meta, a11y, modified, docs: list[Document], css: list[str],
     for doc in docs:
         if doc.in_spine:
             spine.append(OPF.itemref(idref=_item_id(doc.name)))
-    package = OPF.package(package_metadata(meta, a11y, modified, has_pages), manifest, spine,
-                          version="3.0", **{"unique-identifier": "pub-id"})
+    package = OPF.package(
+        package_metadata(meta, a11y, modified, has_pages),
+        manifest,
+        spine,
+        version="3.0",
+        **{"unique-identifier": "pub-id"},
+    )
     package.set(ns.XML_LANG, meta.language)
     return etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
@@ -143,11 +150,13 @@ def package_document(meta, a11y, modified, docs: list[Document], css: list[str],
 def _play_order(nav: Navigation) -> dict[str, int]:
     """NCX playOrder: 1, 2, 3 … with no gaps over the targets the NCX uses, in reading
     order; a target used twice (a group and its first entry) shares its number."""
+
     def hrefs(points):
         for point in points:
             if point.href:
                 yield point.href
             yield from hrefs(point.children)
+
     used = set(hrefs(nav.toc)) | {f"{p.doc}#{p.id}" for p in nav.page_list}
     rank = {href: index for index, href in enumerate(nav.reading_order)}
     ordered = sorted(used, key=lambda href: (rank.get(href, len(rank)), href))
@@ -165,8 +174,7 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
     def point(item: NavPoint, parent=None) -> etree._Element:
         href = item.href or ""
         attrs = {"id": f"np-{next(counter)}", "playOrder": str(order.get(href, 1))}
-        element = etree.Element("navPoint", attrs) if parent is None \
-            else SubElement(parent, "navPoint", attrs)
+        element = etree.Element("navPoint", attrs) if parent is None else SubElement(parent, "navPoint", attrs)
         SubElement(SubElement(element, "navLabel"), "text").text = item.label
         SubElement(element, "content", {"src": href})
         for child in item.children:
@@ -177,9 +185,15 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
         for index, page in enumerate(nav.page_list, 1):
             href = f"{page.doc}#{page.id}"
             arabic = page.label.isdigit()
-            target = etree.Element("pageTarget", {
-                "id": f"pt-{index}", "type": "normal" if arabic else "front",
-                "value": page.label if arabic else str(index), "playOrder": str(order.get(href, 1))})
+            target = etree.Element(
+                "pageTarget",
+                {
+                    "id": f"pt-{index}",
+                    "type": "normal" if arabic else "front",
+                    "value": page.label if arabic else str(index),
+                    "playOrder": str(order.get(href, 1)),
+                },
+            )
             SubElement(SubElement(target, "navLabel"), "text").text = page.label
             SubElement(target, "content", {"src": href})
             yield fragment(target)
@@ -188,27 +202,42 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
         return max((depth(i.children, level + 1) for i in items), default=level - 1)
 
     numbers = [int(p.label) for p in nav.page_list if p.label.isdigit()]
-    head = NCX.head(NCX.meta(name="dtb:uid", content=book_identifier(meta)),
-                    NCX.meta(name="dtb:depth", content=str(max(1, depth(nav.toc)))),
-                    NCX.meta(name="dtb:totalPageCount", content=str(len(nav.page_list))),
-                    NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))))
-    shell = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(placeholder("toc")),
-                    version="2005-1")
+    head = NCX.head(
+        NCX.meta(name="dtb:uid", content=book_identifier(meta)),
+        NCX.meta(name="dtb:depth", content=str(max(1, depth(nav.toc)))),
+        NCX.meta(name="dtb:totalPageCount", content=str(len(nav.page_list))),
+        NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))),
+    )
+    shell = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(placeholder("toc")), version="2005-1")
     shell.set(ns.XML_LANG, meta.language)
     parts = {"toc": lambda: (fragment(point(item)) for item in nav.toc)}
     if nav.page_list:
         shell.append(NCX.pageList(NCX.navLabel(NCX.text(page_label)), placeholder("pages")))
         parts["pages"] = page_targets
-    return splice(etree.tostring(shell, xml_declaration=True, encoding="utf-8", pretty_print=True),
-                  parts)
+    return splice(etree.tostring(shell, xml_declaration=True, encoding="utf-8", pretty_print=True), parts)
 
 
-def package_files(meta: Metadata, nav: Navigation, a11y: Accessibility, spine: list[Document],
-                  stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...],
-                  page_label: str, source_date_epoch: str | None) -> dict[str, bytes]:
+def package_files(
+    meta: Metadata,
+    nav: Navigation,
+    a11y: Accessibility,
+    spine: list[Document],
+    stylesheets: tuple[tuple[str, str], ...],
+    images: tuple[tuple[str, bytes], ...],
+    page_label: str,
+    source_date_epoch: str | None,
+) -> dict[str, bytes]:
     """The package document and the NCX: made from the whole book, once per book."""
     modified = modified_timestamp(meta, source_date_epoch)
-    return {"EPUB/package.opf": package_document(
-                meta, a11y, modified, spine, [f"css/{name}" for name, _ in stylesheets],
-                [name for name, _ in images], bool(nav.page_list)),
-            "EPUB/toc.ncx": ncx_document(meta, nav, page_label)}
+    return {
+        "EPUB/package.opf": package_document(
+            meta,
+            a11y,
+            modified,
+            spine,
+            [f"css/{name}" for name, _ in stylesheets],
+            [name for name, _ in images],
+            bool(nav.page_list),
+        ),
+        "EPUB/toc.ncx": ncx_document(meta, nav, page_label),
+    }

@@ -36,8 +36,14 @@ def _asset(name: str) -> bytes:
 class Site:
     """Everything the HTML pages share; built once per book from the model."""
 
-    def __init__(self, meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
-                 units: list[tuple[str, str, str]], css: list[str]):
+    def __init__(
+        self,
+        meta: Metadata,
+        toc: tuple[NavPoint, ...],
+        pages: tuple[PageRef, ...],
+        units: list[tuple[str, str, str]],
+        css: list[str],
+    ):
         self.meta, self.toc, self.pages, self.units, self.css = meta, toc, pages, units, css
         self.words = labels(meta.language)
         # doc name (03-preface.xhtml) -> the unit's title id, for links to a whole unit
@@ -49,11 +55,13 @@ class Site:
         self.top_index = {id(p): i for i, p in enumerate(toc)}
         self._closed: dict[tuple[int, bool], etree._Element] = {}
         # the same on every page: built once, copied into each
-        self._header = E.header({"class": "site-header"},
-                                E.a(meta.title, {"class": "book-title"}, href="index.html"),
-                                E.a(self.words["all_pages"], href="pages.html"),
-                                E.a(self.words["whole_book"], href="book.html"),
-                                self.goto_form())
+        self._header = E.header(
+            {"class": "site-header"},
+            E.a(meta.title, {"class": "book-title"}, href="index.html"),
+            E.a(self.words["all_pages"], href="pages.html"),
+            E.a(self.words["whole_book"], href="book.html"),
+            self.goto_form(),
+        )
         self._footer = E.footer({"class": "site-footer"}, E.p(self.imprint()))
 
     def _index_branches(self, points: tuple[NavPoint, ...], above: tuple[NavPoint, ...]) -> None:
@@ -91,14 +99,23 @@ class Site:
         return f"{stem}.html" + (f"#{fragment}" if fragment else "")
 
     # -- page frame -----------------------------------------------------------------------
-    def page(self, title: str, main_children: list, current: str | None = None,
-             prev_next: tuple[tuple[str, str] | None, tuple[str, str] | None] = (None, None),
-             sidebar: bool = True, single: bool = False, body_class: str = "") -> bytes:
+    def page(
+        self,
+        title: str,
+        main_children: list,
+        current: str | None = None,
+        prev_next: tuple[tuple[str, str] | None, tuple[str, str] | None] = (None, None),
+        sidebar: bool = True,
+        single: bool = False,
+        body_class: str = "",
+    ) -> bytes:
         words = self.words
-        head = E.head(E.meta(charset="utf-8"),
-                      E.meta(name="viewport", content="width=device-width, initial-scale=1"),
-                      E.title(title if title == self.meta.title else f"{title} – {self.meta.title}"),
-                      *[E.link(rel="stylesheet", href=href) for href in self.css])
+        head = E.head(
+            E.meta(charset="utf-8"),
+            E.meta(name="viewport", content="width=device-width, initial-scale=1"),
+            E.title(title if title == self.meta.title else f"{title} – {self.meta.title}"),
+            *[E.link(rel="stylesheet", href=href) for href in self.css],
+        )
         for rel, link in zip(("prev", "next"), prev_next):
             if link:
                 head.append(E.link(rel=rel, href=link[0]))
@@ -110,15 +127,15 @@ class Site:
             pager = E.nav({"class": "pager", "aria-label": f"{words['previous']} / {words['next']}"})
             for rel, link, word in zip(("prev", "next"), prev_next, (words["previous"], words["next"])):
                 if link:
-                    pager.append(E.a(f"{word}：{link[1]}" if self.zh else f"{word}: {link[1]}",
-                                     rel=rel, href=link[0]))
+                    pager.append(E.a(f"{word}：{link[1]}" if self.zh else f"{word}: {link[1]}", rel=rel, href=link[0]))
             main.append(pager)
         # the text comes first in reading order; on wide screens CSS puts the sidebar left
         layout = E.div({"class": "layout" if sidebar else "layout no-sidebar"}, main)
         if sidebar:
             layout.append(self.sidebar(current, single))
-        body = E.body(E.a(words["skip"], {"class": "skip-link"}, href="#main"), header, layout,
-                      copy.deepcopy(self._footer))
+        body = E.body(
+            E.a(words["skip"], {"class": "skip-link"}, href="#main"), header, layout, copy.deepcopy(self._footer)
+        )
         if body_class:
             body.set("class", body_class)
         html = E.html(head, body, lang=self.meta.language)
@@ -139,13 +156,20 @@ class Site:
     def goto_form(self) -> etree._Element:
         words = self.words
         missing = "没有第 {} 页" if self.zh else "There is no print page {}"
-        return E.form({"class": "goto", "action": "pages.html", "method": "get", "role": "search",
-                       "data-missing": missing, "aria-label": words["go_to_page"]},
-                      E.label(words["go_to_page"], {"for": "goto-page"}),
-                      E.input(id="goto-page", name="page", type="text", inputmode="numeric",
-                              size="5", autocomplete="off"),
-                      E.button(words["go"], type="submit"),
-                      E.p({"class": "goto-status", "role": "status", "aria-live": "polite"}))
+        return E.form(
+            {
+                "class": "goto",
+                "action": "pages.html",
+                "method": "get",
+                "role": "search",
+                "data-missing": missing,
+                "aria-label": words["go_to_page"],
+            },
+            E.label(words["go_to_page"], {"for": "goto-page"}),
+            E.input(id="goto-page", name="page", type="text", inputmode="numeric", size="5", autocomplete="off"),
+            E.button(words["go"], type="submit"),
+            E.p({"class": "goto-status", "role": "status", "aria-live": "polite"}),
+        )
 
     def sidebar(self, current: str | None, single: bool) -> etree._Element:
         start, end = self.sidebar_window(current)
@@ -155,11 +179,15 @@ class Site:
             entries.insert(0, E.li(E.a(more, href="index.html")))
         if end < len(self.toc):
             entries.append(E.li(E.a(more, href="index.html")))
-        return E.nav({"class": "sidebar", "aria-labelledby": "sidebar-title"},
-                     E.h2(self.words["contents"], id="sidebar-title"), entries)
+        return E.nav(
+            {"class": "sidebar", "aria-labelledby": "sidebar-title"},
+            E.h2(self.words["contents"], id="sidebar-title"),
+            entries,
+        )
 
-    def toc_list(self, points: tuple[NavPoint, ...], current: str | None, single: bool,
-                 with_pages: bool, fold: bool = False) -> etree._Element:
+    def toc_list(
+        self, points: tuple[NavPoint, ...], current: str | None, single: bool, with_pages: bool, fold: bool = False
+    ) -> etree._Element:
         """`fold`: only the branch holding `current` is open (a sidebar that lists every
         section of every chapter on every page grows with the square of the book).
         (Contents lists run to tens of thousands of entries: built with SubElement,
@@ -190,8 +218,7 @@ class Site:
         so it is built once and copied."""
         made = self._closed.get((id(point), single))
         if made is None:
-            made = E.li(E.a(point.label, href=self.href(point.href, single)) if point.href
-                        else E.span(point.label))
+            made = E.li(E.a(point.label, href=self.href(point.href, single)) if point.href else E.span(point.label))
             self._closed[(id(point), single)] = made
         return copy.copy(made)
 
@@ -204,9 +231,11 @@ class Site:
         return bool(point.children) and point.children[0].href == point.href
 
     def contents(self, single: bool) -> etree._Element:
-        return E.nav({"class": "contents", "aria-labelledby": "contents-title"},
-                     E.h2(self.words["contents"], id="contents-title"),
-                     self.toc_list(self.toc, None, single, with_pages=True))
+        return E.nav(
+            {"class": "contents", "aria-labelledby": "contents-title"},
+            E.h2(self.words["contents"], id="contents-title"),
+            self.toc_list(self.toc, None, single, with_pages=True),
+        )
 
 
 def plain_section(section: etree._Element, site: Site) -> etree._Element:
@@ -217,7 +246,7 @@ def plain_section(section: etree._Element, site: Site) -> etree._Element:
     for node in element.iter(etree.Element):  # elements only: no comments
         tag = node.tag
         if tag[0] == "{":
-            node.tag = tag[tag.index("}") + 1:]
+            node.tag = tag[tag.index("}") + 1 :]
     # attributes through lxml's own tree walks: a Python loop over every element's
     # attributes cost as much as the rest of this function
     for node in _WITH_XML_LANG(element):
@@ -230,9 +259,11 @@ def plain_section(section: etree._Element, site: Site) -> etree._Element:
             # "第 N 页". (role=doc-pagebreak on a span is poorly supported by browsers and
             # screen readers, and axe-core rejects it; the EPUB keeps the standard markup.)
             label = span.get("aria-label")
-            number = E.a(label, {"class": "pagenum", "id": span.get("id"),
-                                 "aria-label": site.words["page"].format(label)},
-                         href=f"#page-{label}")
+            number = E.a(
+                label,
+                {"class": "pagenum", "id": span.get("id"), "aria-label": site.words["page"].format(label)},
+                href=f"#page-{label}",
+            )
             number.tail = span.tail
             span.getparent().replace(span, number)
     return element
@@ -257,11 +288,23 @@ def site_section(plain: etree._Element, site: Site, doc: str, single: bool) -> e
     return plain
 
 
-def unit_page(site: Site, doc: str, title: str, kind: str, section: etree._Element,
-              prev_link: tuple[str, str] | None, next_link: tuple[str, str] | None) -> bytes:
+def unit_page(
+    site: Site,
+    doc: str,
+    title: str,
+    kind: str,
+    section: etree._Element,
+    prev_link: tuple[str, str] | None,
+    next_link: tuple[str, str] | None,
+) -> bytes:
     """`section`: from plain_section, used up here."""
-    return site.page(title, [site_section(section, site, doc, False)], current=doc,
-                     prev_next=(prev_link, next_link), body_class=f"kind-{kind}")
+    return site.page(
+        title,
+        [site_section(section, site, doc, False)],
+        current=doc,
+        prev_next=(prev_link, next_link),
+        body_class=f"kind-{kind}",
+    )
 
 
 def single_page_section(site: Site, doc: str, section: etree._Element) -> bytes:
@@ -274,8 +317,13 @@ _SECTIONS_HERE = "bookbuild:sections"
 
 def single_page_frame(site: Site) -> tuple[bytes, bytes]:
     """book.html before and after the sections, which are streamed in between."""
-    page = site.page(site.meta.title, [_cover(site), site.contents(True), etree.Comment(_SECTIONS_HERE)],
-                     sidebar=False, single=True, body_class="single-page")
+    page = site.page(
+        site.meta.title,
+        [_cover(site), site.contents(True), etree.Comment(_SECTIONS_HERE)],
+        sidebar=False,
+        single=True,
+        body_class="single-page",
+    )
     head, tail = page.split(f"<!--{_SECTIONS_HERE}-->".encode(), 1)
     return head, tail
 
@@ -283,15 +331,16 @@ def single_page_frame(site: Site) -> tuple[bytes, bytes]:
 def prev_next(sections: list[tuple[str, str]], index: int, words) -> PrevNext:
     """(prev, next) links of unit `index` among (doc, title) pairs; the first unit's
     previous page is the contents (index.html)."""
-    prev_link = (f"{sections[index - 1][0][:-6]}.html", sections[index - 1][1]) if index else \
-        ("index.html", words["contents"])
-    next_link = (f"{sections[index + 1][0][:-6]}.html", sections[index + 1][1]) \
-        if index + 1 < len(sections) else None
+    prev_link = (
+        (f"{sections[index - 1][0][:-6]}.html", sections[index - 1][1]) if index else ("index.html", words["contents"])
+    )
+    next_link = (f"{sections[index + 1][0][:-6]}.html", sections[index + 1][1]) if index + 1 < len(sections) else None
     return prev_link, next_link
 
 
-def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...],
-               images: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
+def site_files(
+    site: Site, stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...]
+) -> dict[str, bytes]:
     """Everything in html/ but the unit pages and book.html."""
     words = site.words
     files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
@@ -300,18 +349,29 @@ def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...],
     page_map = {p.label: f"{p.doc[:-6]}.html#{p.id}" for p in site.pages}
     # json.dumps escapes quotes and control characters; '</' is escaped so the data can
     # never close a script element.
-    files["js/pages.js"] = ("window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True)
-                            .replace("</", "<\\/") + ";\n").encode("ascii")
+    files["js/pages.js"] = (
+        "window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/") + ";\n"
+    ).encode("ascii")
     files.update(dict(images))
     first = (f"{site.units[0][0][:-6]}.html", site.units[0][1]) if site.units else None
-    files["index.html"] = site.page(site.meta.title, [_cover(site), site.contents(False)],
-                                    prev_next=(None, first), sidebar=False, body_class="index")
+    files["index.html"] = site.page(
+        site.meta.title,
+        [_cover(site), site.contents(False)],
+        prev_next=(None, first),
+        sidebar=False,
+        body_class="index",
+    )
     files["pages.html"] = site.page(words["all_pages"], [_page_index(site)], sidebar=True)
     return files
 
 
-def make_site(meta: Metadata, toc: tuple[NavPoint, ...], pages: tuple[PageRef, ...],
-              units: list[tuple[str, str, str]], stylesheets: tuple[tuple[str, str], ...]) -> Site:
+def make_site(
+    meta: Metadata,
+    toc: tuple[NavPoint, ...],
+    pages: tuple[PageRef, ...],
+    units: list[tuple[str, str, str]],
+    stylesheets: tuple[tuple[str, str], ...],
+) -> Site:
     """`units`: (doc name, title, title id) in reading order."""
     css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
     return Site(meta, toc, pages, units, css)
@@ -342,8 +402,9 @@ def _page_index(site: Site) -> etree._Element:
             main.append(E.h2(titles.get(page.doc, page.doc)))
             current_list = SubElement(main, "ol")
         item = SubElement(current_list, "li")
-        SubElement(item, "a", {"href": f"{page.doc[:-6]}.html#{page.id}",
-                               "title": words["page"].format(page.label)}).text = page.label
+        SubElement(
+            item, "a", {"href": f"{page.doc[:-6]}.html#{page.id}", "title": words["page"].format(page.label)}
+        ).text = page.label
         if not page.known:
             item.set("class", "inferred")
     return main

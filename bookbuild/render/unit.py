@@ -10,8 +10,9 @@ from bookbuild.render.html_site import PrevNext, Site, plain_section, single_pag
 from bookbuild.render.xhtml import render_nav, render_section, xhtml_document
 
 
-def render_unit(resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext,
-                fragment: str) -> tuple[bytes, bytes, bytes]:
+def render_unit(
+    resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
+) -> tuple[bytes, bytes, bytes]:
     """A unit's outputs: its EPUB content document, its HTML page, its section of
     book.html. `fragment`: the unit's XHTML, wherever it was kept."""
     source = resolved.unit.source

@@ -89,12 +89,17 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
             div.set("role", "doc-endnotes")
 
 
-def xhtml_document(title: str, language: str, stylesheets: tuple[str, ...],
-                   body_children: list[etree._Element], body_class: str = "") -> bytes:
-    html = E.html(E.head(E.meta(charset="utf-8"), E.title(title),
-                         *[E.link(rel="stylesheet", type="text/css", href=f"css/{name}")
-                           for name in stylesheets]),
-                  E.body(*body_children, **({"class": body_class} if body_class else {})))
+def xhtml_document(
+    title: str, language: str, stylesheets: tuple[str, ...], body_children: list[etree._Element], body_class: str = ""
+) -> bytes:
+    html = E.html(
+        E.head(
+            E.meta(charset="utf-8"),
+            E.title(title),
+            *[E.link(rel="stylesheet", type="text/css", href=f"css/{name}") for name in stylesheets],
+        ),
+        E.body(*body_children, **({"class": body_class} if body_class else {})),
+    )
     html.set(XML_LANG, language)
     html.set("lang", language)
     return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
@@ -125,8 +130,11 @@ def _page_entry(page: PageRef) -> bytes:
 
 def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) -> Document:
     words = labels(meta.language)
-    toc = E.nav({"id": "toc", "role": "doc-toc", "aria-labelledby": "toc-title"},
-                E.h1(words["contents"], id="toc-title"), _nav_list(nav.toc))
+    toc = E.nav(
+        {"id": "toc", "role": "doc-toc", "aria-labelledby": "toc-title"},
+        E.h1(words["contents"], id="toc-title"),
+        _nav_list(nav.toc),
+    )
     toc.set(EPUB_TYPE, "toc")
     landmarks = E.nav({"id": "landmarks", "hidden": "hidden"}, E.h2(words["landmarks"]))
     landmarks.set(EPUB_TYPE, "landmarks")
@@ -139,11 +147,13 @@ def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) ->
     children = [toc, landmarks]
     if nav.page_list:
         # one entry per print page: serialised one by one into the document (see splice)
-        pages = E.nav({"id": "page-list", "role": "doc-pagelist", "hidden": "hidden"},
-                      E.h2(words["pages"]), E.ol(placeholder("pages")))
+        pages = E.nav(
+            {"id": "page-list", "role": "doc-pagelist", "hidden": "hidden"},
+            E.h2(words["pages"]),
+            E.ol(placeholder("pages")),
+        )
         pages.set(EPUB_TYPE, "page-list")
         children.append(pages)
     shell = xhtml_document(words["contents"], meta.language, stylesheets, children, "kind-toc")
-    body = splice(shell, {"pages": lambda: (_page_entry(p) for p in nav.page_list)}) \
-        if nav.page_list else shell
+    body = splice(shell, {"pages": lambda: (_page_entry(p) for p in nav.page_list)}) if nav.page_list else shell
     return Document(name=NAV_DOC, title=words["contents"], properties=("nav",), body=body)

@@ -16,9 +16,12 @@ from bookbuild.parallel import side_by_side
 EPUB_WRITER_SHARE = 3
 
 
-def write_outputs(epub: tuple[Path, Callable[[BinaryIO], None]] | None,
-                  html: tuple[Path, dict[str, FileContent], list[str]] | None,
-                  workers: int, journal: Path) -> None:
+def write_outputs(
+    epub: tuple[Path, Callable[[BinaryIO], None]] | None,
+    html: tuple[Path, dict[str, FileContent], list[str]] | None,
+    workers: int,
+    journal: Path,
+) -> None:
     """`epub`: (target, a function writing the EPUB to a stream). `html`: (target folder,
     its files by name, the names of those the EPUB's writer may take a share of)."""
     staged: list[tuple[Path, Path]] = []
@@ -30,6 +33,7 @@ def write_outputs(epub: tuple[Path, Callable[[BinaryIO], None]] | None,
         def write_epub() -> None:
             with epub_file.open("wb") as stream:
                 epub[1](stream)
+
         if not html:
             write_epub()
         else:
@@ -43,8 +47,8 @@ def write_outputs(epub: tuple[Path, Callable[[BinaryIO], None]] | None,
                 fill_folder(staging, {name: files[name] for name in with_epub})
 
             def html_side() -> None:
-                fill_folder(staging, {name: content for name, content in files.items()
-                                      if name not in with_epub})
+                fill_folder(staging, {name: content for name, content in files.items() if name not in with_epub})
+
             side_by_side([epub_side, html_side] if epub else [html_side], workers)
     except BaseException:
         for path, _ in staged:

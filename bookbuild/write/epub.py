@@ -13,9 +13,16 @@ from bookbuild.render.epub_package import CONTAINER, modified_timestamp
 from bookbuild.write.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 
-def write_epub(stream: BinaryIO, meta: Metadata, package: dict[str, bytes], spine: list[Document],
-               unit_entries: Callable[[str], ZipEntry], stylesheets: tuple[tuple[str, str], ...],
-               images: tuple[tuple[str, bytes], ...], source_date_epoch: str | None) -> None:
+def write_epub(
+    stream: BinaryIO,
+    meta: Metadata,
+    package: dict[str, bytes],
+    spine: list[Document],
+    unit_entries: Callable[[str], ZipEntry],
+    stylesheets: tuple[tuple[str, str], ...],
+    images: tuple[tuple[str, bytes], ...],
+    source_date_epoch: str | None,
+) -> None:
     """`package`: from package_files. `spine`: every content document in reading order; a
     Document with an empty body is a unit whose deflated entry `unit_entries(name)`
     supplies (from the render cache)."""
@@ -32,5 +39,6 @@ def write_epub(stream: BinaryIO, meta: Metadata, package: dict[str, bytes], spin
 
     modified = modified_timestamp(meta, source_date_epoch)
     moment = datetime.strptime(modified[:19], "%Y-%m-%dT%H:%M:%S")
-    write_zip(stream, entries(), dos_time(moment.year, moment.month, moment.day, moment.hour,
-                                          moment.minute, moment.second))
+    write_zip(
+        stream, entries(), dos_time(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    )

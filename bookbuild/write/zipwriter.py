@@ -47,21 +47,51 @@ def stored(name: str, data: bytes) -> ZipEntry:
 
 def dos_time(year: int, month: int, day: int, hour: int, minute: int, second: int) -> tuple[int, int]:
     year = max(year, 1980)
-    return ((hour << 11) | (minute << 5) | (second // 2),
-            ((year - 1980) << 9) | (month << 5) | day)
+    return ((hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day)
 
 
 def _local_header(entry: ZipEntry, stamp: tuple[int, int]) -> bytes:
     name = entry.name.encode("utf-8")
-    return _LOCAL.pack(0x04034B50, 20, _flags(entry.name), 8 if entry.deflated else 0, *stamp, entry.crc,
-                       len(entry.data), entry.size, len(name), 0) + name
+    return (
+        _LOCAL.pack(
+            0x04034B50,
+            20,
+            _flags(entry.name),
+            8 if entry.deflated else 0,
+            *stamp,
+            entry.crc,
+            len(entry.data),
+            entry.size,
+            len(name),
+            0,
+        )
+        + name
+    )
 
 
 def _central_record(entry: ZipEntry, stamp: tuple[int, int], offset: int) -> bytes:
     name = entry.name.encode("utf-8")
-    return _CENTRAL.pack(0x02014B50, 0x0314, 20, _flags(entry.name), 8 if entry.deflated else 0, *stamp,
-                         entry.crc, len(entry.data), entry.size, len(name), 0, 0, 0, 0, _UNIX_FILE,
-                         offset) + name
+    return (
+        _CENTRAL.pack(
+            0x02014B50,
+            0x0314,
+            20,
+            _flags(entry.name),
+            8 if entry.deflated else 0,
+            *stamp,
+            entry.crc,
+            len(entry.data),
+            entry.size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            _UNIX_FILE,
+            offset,
+        )
+        + name
+    )
 
 
 def _flags(name: str) -> int:
@@ -87,8 +117,12 @@ def write_zip(stream: BinaryIO, entries: Iterable[ZipEntry], stamp: tuple[int, i
     stream.write(_end_record(len(central), len(directory), offset))
 
 
-def replace_entries(old: BinaryIO, stream: BinaryIO, replacements: dict[str, Callable[[], ZipEntry]],
-                    copy: Callable[[BinaryIO, BinaryIO, int, int], None]) -> None:
+def replace_entries(
+    old: BinaryIO,
+    stream: BinaryIO,
+    replacements: dict[str, Callable[[], ZipEntry]],
+    copy: Callable[[BinaryIO, BinaryIO, int, int], None],
+) -> None:
     """Write to `stream` the zip `old` (one write_zip made) with the named entries'
     contents replaced, the rest copied as they are (`copy(source, target, offset,
     length)`): the same bytes write_zip would give for the new entries. A replacement is
@@ -105,7 +139,7 @@ def replace_entries(old: BinaryIO, stream: BinaryIO, replacements: dict[str, Cal
         if fields[0] != 0x02014B50 or fields[11] or fields[12]:  # extra fields, comments
             raise ValueError("not a zip this writer made")
         name_end = position + _CENTRAL.size + fields[10]
-        members.append((directory[position + _CENTRAL.size:name_end].decode("utf-8"), fields))
+        members.append((directory[position + _CENTRAL.size : name_end].decode("utf-8"), fields))
         position = name_end + fields[11] + fields[12]
     central, offset = [], 0
     run = [0, 0]  # unchanged entries lie together in both files: copied in one go
