@@ -38,9 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
     build.add_argument("--to", choices=FORMATS, action="append", help="one output (repeatable); default: all")
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
-    for command in (build,):
-        command.add_argument("--quiet", "-q", action="store_true", help="print errors only")
-        command.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
+    build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    build.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
     check = sub.add_parser("check", help="build into a temp folder and validate everything")
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
@@ -57,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def format_diagnostic(d: Diagnostic) -> str:
+    """As str(d) for an error; a warning or note also says which it is."""
     text = str(d)
     if d.severity is not Severity.ERROR:
         where = f"{d.location}: " if d.location else ""

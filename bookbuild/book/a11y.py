@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bookbuild.book.model import Accessibility, Navigation, ResolvedBook
+from bookbuild.book.words import is_chinese
 
 
 def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
@@ -21,7 +22,7 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
         features += ["pageNavigation", "printPageNumbers"]
     if images and all_alt:
         features.append("alternativeText")
-    zh = book.book.metadata.language.startswith("zh")
+    zh = is_chinese(book.book.metadata.language)
     parts = []
     if zh:
         parts.append("本书为文字内容，可由朗读软件完整朗读；提供目录与标题层级导航")

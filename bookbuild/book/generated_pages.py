@@ -5,25 +5,11 @@ from __future__ import annotations
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from bookbuild.book.model import Creator, Heading, Metadata, ParsedUnit, UnitSource
-from bookbuild.book.words import labels
+from bookbuild.book.model import Heading, Metadata, ParsedUnit, UnitSource
+from bookbuild.book.words import creators_line, is_chinese, labels
 from bookbuild.book.xml import EPUB, XHTML
 
 E = ElementMaker(namespace=XHTML, nsmap={None: XHTML, "epub": EPUB})
-
-
-def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> str:
-    """'马化腾 等著', '张晓峰 杜军 编' / 'Jane Smith', 'John Doe, editor'."""
-    people = [c for c in creators if c.role == role]
-    if not people:
-        return ""
-    words = labels(language)
-    names = " ".join(c.name for c in people) if language.startswith("zh") else ", ".join(c.name for c in people)
-    et_al = any(c.et_al for c in people)
-    if language.startswith("zh"):
-        return f"{names} {words['et_al'] if et_al else ''}{words[role]}".strip()
-    suffix = f" {words['et_al']}" if et_al else ""
-    return f"{names}{suffix}" + (f", {words[role]}" if words[role] else "")
 
 
 def _unit(name: str, kind: str, title: str, body: etree._Element) -> ParsedUnit:
@@ -59,7 +45,7 @@ def copyright_page(meta: Metadata) -> ParsedUnit:
     if meta.cip.raw:
         heading = (
             words["cip"]
-            if meta.language.startswith("zh") or not meta.cip.agency.startswith("Library")
+            if is_chinese(meta.language) or not meta.cip.agency.startswith("Library")
             else "Library of Congress Cataloging-in-Publication Data"
         )
         record = E.div({"class": "cip"}, E.p(heading, {"class": "cip-heading"}))

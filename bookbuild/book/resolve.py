@@ -10,8 +10,18 @@ from bookbuild.book.model import Book, PageRef, ResolvedBook, ResolvedUnit, Targ
 from bookbuild.book.pages import page_order
 from bookbuild.diagnostics import Diagnostic
 
-_EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_LOCAL_NOTE_RE = re.compile(r"^fn(ref)?-")  # footnote ids repeat per chapter by design
+_EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+_NOTE_ID_RE = re.compile(r"^fn(ref)?-")  # made by the footnote extension
+
+
+def is_external(href: str) -> bool:
+    """A link out of the book: a URL with a scheme, or scheme-relative (//host/...)."""
+    return _EXTERNAL_RE.match(href) is not None
+
+
+def is_note_id(ident: str) -> bool:
+    """A footnote's id or its reference's: these repeat in every unit by design."""
+    return _NOTE_ID_RE.match(ident) is not None
 
 
 def image_path(src: str) -> str:
@@ -33,9 +43,7 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         path = unit.source.path
         entries = [(h.id, h.line, "unit" if h.level == 1 else "heading") for h in unit.headings]
         heading_ids = {h.id for h in unit.headings}
-        entries += [
-            (i, line, "note" if _LOCAL_NOTE_RE.match(i) else "other") for i, line in unit.ids if i not in heading_ids
-        ]
+        entries += [(i, line, "note" if is_note_id(i) else "other") for i, line in unit.ids if i not in heading_ids]
         for ident, line, kind in entries:
             if ident in local_ids[doc] or (kind != "note" and ident in targets):
                 first = where.get(ident, (path, line))
@@ -82,7 +90,7 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
 def _resolve_href(
     href: str, doc: str, targets: dict[str, Target], local_ids: dict[str, set[str]], docs: set[str]
 ) -> str | None:
-    if _EXTERNAL_RE.match(href) or href.startswith("//"):
+    if is_external(href):
         return href
     path, _, fragment = href.partition("#")
     if path:

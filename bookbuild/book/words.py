@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bookbuild.book.model import Creator
+
 _LABELS = {
     "zh": {
         "contents": "目录",
@@ -58,5 +60,24 @@ _LABELS = {
 }
 
 
+def is_chinese(language: str) -> bool:
+    """zh, zh-Hans, zh-Hant-TW …: the book takes Chinese words and typography."""
+    return language.lower().startswith("zh")
+
+
 def labels(language: str) -> dict[str, str]:
-    return _LABELS["zh" if language.lower().startswith("zh") else "en"]
+    return _LABELS["zh" if is_chinese(language) else "en"]
+
+
+def creators_line(creators: tuple[Creator, ...], role: str, language: str) -> str:
+    """'马化腾 等著', '张晓峰 杜军 编' / 'Jane Smith', 'John Doe, editor'."""
+    people = [c for c in creators if c.role == role]
+    if not people:
+        return ""
+    words = labels(language)
+    names = " ".join(c.name for c in people) if is_chinese(language) else ", ".join(c.name for c in people)
+    et_al = any(c.et_al for c in people)
+    if is_chinese(language):
+        return f"{names} {words['et_al'] if et_al else ''}{words[role]}".strip()
+    suffix = f" {words['et_al']}" if et_al else ""
+    return f"{names}{suffix}" + (f", {words[role]}" if words[role] else "")

@@ -27,6 +27,7 @@ from bookbuild.incremental.state import (
     record_inputs,
     write_state,
 )
+from bookbuild.render.html_site import html_name
 
 CACHE_FOLDER = ".bookbuild-cache"
 
@@ -78,7 +79,7 @@ def outputs_current(out: Path, last: BuildState | None, fingerprint: str, target
 
 def unit_pages(job: RenderPlan) -> dict[str, str]:
     """html/ unit page -> its render key."""
-    return {f"{r.unit.source.name}.html": name for r, name in zip(job.modelled.resolved.units, job.keys)}
+    return {html_name(r.unit.doc_name): name for r, name in zip(job.modelled.resolved.units, job.keys)}
 
 
 def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -> dict[str, Path]:

@@ -38,7 +38,7 @@ from bookbuild.incremental.state import (
     output_record,
     write_state,
 )
-from bookbuild.render.html_site import make_site
+from bookbuild.render.html_site import html_name, make_site
 from bookbuild.write.zipwriter import replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
@@ -81,7 +81,7 @@ def quick_rebuild(
         pages = (
             [
                 (
-                    out / targets["html"] / f"{Path(context.units[index].path).stem}.html",
+                    out / targets["html"] / html_name(context.units[index].doc_name),
                     rendered[index].result()[PAGE_PART],
                 )
                 for index in changed
@@ -100,7 +100,7 @@ def quick_rebuild(
         raise
     pages_now = dict(last.pages)
     for record in records.values():
-        pages_now[f"{Path(record.path).stem}.html"] = record.render_key
+        pages_now[html_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
     staged.wait()
     # stat after the renames: a rename moves a file's ctime

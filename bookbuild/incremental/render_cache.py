@@ -24,7 +24,7 @@ from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.state import QuickContext, UnitRecord
 from bookbuild.parallel import map_units
 from bookbuild.render.epub_package import package_files
-from bookbuild.render.html_site import PrevNext, Site, make_site, prev_next, single_page_frame, site_files
+from bookbuild.render.html_site import PrevNext, Site, html_name, make_site, prev_next, single_page_frame, site_files
 from bookbuild.render.unit import epub_spine, render_unit
 from bookbuild.write.epub import write_epub
 from bookbuild.write.zipwriter import ZipEntry, deflate
@@ -233,7 +233,7 @@ def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileC
     files: dict[str, FileContent] = dict(book_file(job, "site"))
     from_cache = []
     for resolved, name in zip(job.modelled.resolved.units, job.keys):
-        rel = f"{resolved.unit.source.name}.html"
+        rel = html_name(resolved.unit.doc_name)
         files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, PAGE_PART)
         if rel not in reuse:
             from_cache.append(rel)

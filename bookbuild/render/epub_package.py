@@ -17,6 +17,7 @@ from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
 from bookbuild.book import xml as ns
+from bookbuild.book.isbn import isbn_digits
 from bookbuild.book.model import Accessibility, Document, Metadata, Navigation, NavPoint
 from bookbuild.render.splice import fragment, placeholder, splice
 
@@ -36,15 +37,11 @@ CONTAINER = (
 def book_identifier(meta: Metadata) -> str:
     """urn:isbn:… when there is an ISBN (what calibre and stores recognise); otherwise a
     UUID derived from the title and creators, so it is stable across builds."""
-    digits = _digits(meta.isbn)
+    digits = isbn_digits(meta.isbn)
     if digits:
         return f"urn:isbn:{digits}"
     seed = "|".join([meta.title, meta.subtitle] + [c.name for c in meta.creators])
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + seed)}"
-
-
-def _digits(isbn: str) -> str:
-    return re.sub(r"[^0-9X]", "", isbn.upper())
 
 
 def modified_timestamp(meta: Metadata, source_date_epoch: str | None) -> str:
@@ -93,7 +90,7 @@ def package_metadata(meta: Metadata, a11y: Accessibility, modified: str, has_pag
         md.append(DC.subject(subject))
     if (meta.isbn or meta.print_isbn) and has_pages:
         # the print edition the page markers follow: its own ISBN when the e-book has another
-        source = f"urn:isbn:{_digits(meta.print_isbn)}" if meta.print_isbn else identifier
+        source = f"urn:isbn:{isbn_digits(meta.print_isbn)}" if meta.print_isbn else identifier
         md.append(DC.source(source, id="print-source"))
         md.append(_meta("source-of", "pagination", "print-source"))
     md.append(_meta("dcterms:modified", modified))

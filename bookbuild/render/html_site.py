@@ -5,28 +5,30 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from importlib import resources
 
 from lxml import etree
 from lxml.builder import E
 from lxml.etree import SubElement
 
-from bookbuild.book.generated_pages import creators_line
 from bookbuild.book.model import Metadata, NavPoint, PageRef
-from bookbuild.book.words import labels
+from bookbuild.book.resolve import is_external, is_note_id
+from bookbuild.book.words import creators_line, is_chinese, labels
 from bookbuild.book.xml import EPUB, XML_LANG
 
 SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
 SIDEBAR_AROUND = 15
-_NOTE_ID = re.compile(r"^fn(ref)?-")
-_EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 _WITH_XML_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
 _SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
 
 PageLink = tuple[str, str]  # (html/ file, its title)
 PrevNext = tuple[PageLink | None, PageLink | None]  # a unit page's previous and next pages
+
+
+def html_name(doc: str) -> str:
+    """A unit's page in html/: 03-preface.xhtml -> 03-preface.html."""
+    return f"{doc[:-6]}.html"
 
 
 def _asset(name: str) -> bytes:
@@ -86,14 +88,14 @@ class Site:
 
     # -- links ------------------------------------------------------------------------
     def href(self, href: str, single: bool) -> str:
-        if _EXTERNAL.match(href) or not href:
+        if not href or is_external(href):
             return href
         doc, _, fragment = href.partition("#")
         if not doc.endswith(".xhtml"):
             return href
         stem = doc[:-6]
         if single:
-            if fragment and _NOTE_ID.match(fragment):
+            if fragment and is_note_id(fragment):
                 return f"#{stem}-{fragment}"
             return f"#{fragment or self.title_ids.get(doc, stem)}"
         return f"{stem}.html" + (f"#{fragment}" if fragment else "")
@@ -143,7 +145,7 @@ class Site:
 
     @property
     def zh(self) -> bool:
-        return self.meta.language.startswith("zh")
+        return is_chinese(self.meta.language)
 
     def imprint(self) -> str:
         parts = [self.meta.title]
@@ -277,7 +279,7 @@ def site_section(plain: etree._Element, site: Site, doc: str, single: bool) -> e
         stem = doc[:-6]
         for node in plain.iter(etree.Element):
             ident = node.get("id")
-            if ident and _NOTE_ID.match(ident):
+            if ident and is_note_id(ident):
                 node.set("id", f"{stem}-{ident}")
             if node.tag in _SHIFTED_HEADINGS:
                 node.tag = _SHIFTED_HEADINGS[node.tag]
@@ -332,9 +334,9 @@ def prev_next(sections: list[tuple[str, str]], index: int, words) -> PrevNext:
     """(prev, next) links of unit `index` among (doc, title) pairs; the first unit's
     previous page is the contents (index.html)."""
     prev_link = (
-        (f"{sections[index - 1][0][:-6]}.html", sections[index - 1][1]) if index else ("index.html", words["contents"])
+        (html_name(sections[index - 1][0]), sections[index - 1][1]) if index else ("index.html", words["contents"])
     )
-    next_link = (f"{sections[index + 1][0][:-6]}.html", sections[index + 1][1]) if index + 1 < len(sections) else None
+    next_link = (html_name(sections[index + 1][0]), sections[index + 1][1]) if index + 1 < len(sections) else None
     return prev_link, next_link
 
 
@@ -346,14 +348,14 @@ def site_files(
     files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
     files["css/site.css"] = _asset("site.css")
     files["js/goto.js"] = _asset("goto.js")
-    page_map = {p.label: f"{p.doc[:-6]}.html#{p.id}" for p in site.pages}
+    page_map = {p.label: f"{html_name(p.doc)}#{p.id}" for p in site.pages}
     # json.dumps escapes quotes and control characters; '</' is escaped so the data can
     # never close a script element.
     files["js/pages.js"] = (
         "window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/") + ";\n"
     ).encode("ascii")
     files.update(dict(images))
-    first = (f"{site.units[0][0][:-6]}.html", site.units[0][1]) if site.units else None
+    first = (html_name(site.units[0][0]), site.units[0][1]) if site.units else None
     files["index.html"] = site.page(
         site.meta.title,
         [_cover(site), site.contents(False)],
@@ -403,7 +405,7 @@ def _page_index(site: Site) -> etree._Element:
             current_list = SubElement(main, "ol")
         item = SubElement(current_list, "li")
         SubElement(
-            item, "a", {"href": f"{page.doc[:-6]}.html#{page.id}", "title": words["page"].format(page.label)}
+            item, "a", {"href": f"{html_name(page.doc)}#{page.id}", "title": words["page"].format(page.label)}
         ).text = page.label
         if not page.known:
             item.set("class", "inferred")
