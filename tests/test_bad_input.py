@@ -2,40 +2,14 @@
 the build prints the diagnostic with file:line, exits 1, writes nothing, keeps old output."""
 
 import shutil
-from pathlib import Path
 
 import pytest
+from build_helpers import BROKEN, broken_copy, outputs
 from conftest import FIXTURES
 
 from bookbuild.cli import main
-from bookbuild.pipeline import CACHE_FOLDER
 
-BROKEN = sorted(
-    p
-    for p in (FIXTURES / "broken").iterdir()
-    if (p / "expected.txt").exists() and p.name not in ("warnings", "css-errors")
-)
 GOOD_UNIT = "---\ntitle: 第一章\nkind: chapter\npage: 1\n---\n\n正文。\n"
-
-
-def outputs(out: Path) -> dict[Path, bytes]:
-    """Every file in the output folder but the build cache (content-keyed, never output)."""
-    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts}
-
-
-def broken_copy(case: Path, tmp_path: Path) -> Path:
-    """A copy of the case. Its `outside/` folder goes beside the book, not in it, and each
-    line `LINK TARGET` of its links.txt makes LINK in the book a symbolic link to TARGET
-    (git cannot keep a link that leads out of the fixture)."""
-    root = tmp_path / case.name
-    shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected.txt", "links.txt", "outside"))
-    if (case / "outside").is_dir():
-        shutil.copytree(case / "outside", tmp_path / "outside", dirs_exist_ok=True)
-    if (case / "links.txt").exists():
-        for line in (case / "links.txt").read_text("utf-8").splitlines():
-            link, target = line.split()
-            (root / link).symlink_to(tmp_path / target)
-    return root
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=[c.name for c in BROKEN])

@@ -4,8 +4,8 @@ suppression, exit codes (0 clean, 1 errors or warnings under --strict, 2 set-up)
 import json
 
 import pytest
+from build_helpers import BROKEN, broken_copy
 from conftest import FIXTURES, ROOT
-from test_bad_input import BROKEN, broken_copy
 
 from bookbuild import check as check_module
 from bookbuild.check import accessibility_claims, nav_targets

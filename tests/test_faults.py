@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from build_helpers import outputs
 from conftest import ROOT, write_book
-from test_bad_input import outputs
 
 from bookbuild.fileio import CRASH_ENV, recover
 

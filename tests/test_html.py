@@ -170,10 +170,8 @@ def test_bad_input_keeps_the_previous_site(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_long_book_sidebar_is_a_window_around_the_page(tmp_path):
-    import sys
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from generate import generate_book
+    from build_helpers import generate_book
 
     generate_book((100, 30_000), tmp_path / "long")
     site = build_html(tmp_path / "long", tmp_path / "out")

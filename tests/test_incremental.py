@@ -2,34 +2,13 @@
 byte-identical to a clean build's; nothing changed means nothing written."""
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from build_helpers import assert_same_as_clean, generate_book, snapshot
+from conftest import FIXTURES
 
-from bookbuild.pipeline import CACHE_FOLDER, build
-
-sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate_book  # noqa: E402
-
-
-def snapshot(out: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(out)): p.read_bytes()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and CACHE_FOLDER not in p.relative_to(out).parts
-    }
-
-
-def assert_same_as_clean(root: Path, incremental_out: Path, tmp_path: Path) -> dict[str, bytes]:
-    clean_out = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
-    build(root, clean_out)
-    incremental, clean = snapshot(incremental_out), snapshot(clean_out)
-    assert sorted(incremental) == sorted(clean)
-    for name in clean:
-        assert incremental[name] == clean[name], f"{name} differs from a clean build"
-    return incremental
+from bookbuild.pipeline import build
 
 
 @pytest.fixture

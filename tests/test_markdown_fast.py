@@ -1,18 +1,14 @@
 """The inline fast path (bookbuild/book/markdown_ext.py) changes no output: whole books and
 tricky snippets convert to the same bytes with and without it."""
 
-import sys
 from pathlib import Path
 
 import pytest
+from build_helpers import generate_book
+from conftest import FIXTURES, ROOT
 
 from bookbuild.book.load import load, read_unit_file
 from bookbuild.book.markdown_ext import new_converter
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures"
-sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate_book  # noqa: E402
 
 SNIPPETS = {
     "plain": "纯文本段落，没有任何标记。\n\n第二段。",

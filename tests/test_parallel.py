@@ -1,5 +1,7 @@
 """Worker processes: results in order, errors reach the caller, every call runs."""
 
+import os
+
 import pytest
 
 from bookbuild.parallel import map_units, side_by_side
@@ -9,9 +11,20 @@ def _square(n: int) -> int:
     return n * n
 
 
+def _square_and_pid(n: int) -> tuple[int, int]:
+    return n * n, os.getpid()
+
+
 def test_map_units_keeps_order_in_workers_and_alone():
     items = list(range(40))
     assert map_units(_square, items, 2) == map_units(_square, items, 1) == [n * n for n in items]
+
+
+def test_map_units_uses_worker_processes_when_asked_and_none_when_not():
+    items = list(range(40))
+    assert {pid for _, pid in map_units(_square_and_pid, items, 1)} == {os.getpid()}
+    pids = {pid for _, pid in map_units(_square_and_pid, items, 2)}
+    assert pids and os.getpid() not in pids  # done in the workers (how many took a share is up to them)
 
 
 def _fail_in_child():

@@ -2,23 +2,15 @@
 outputs without modelling the book, and the result is byte-identical to a clean build;
 every edit the splice cannot account for falls back to the full build."""
 
-import io
 import os
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from test_incremental import assert_same_as_clean, snapshot
+from build_helpers import assert_same_as_clean, generate_book, snapshot
 
 import bookbuild.pipeline as pipeline
-from bookbuild.fileio import StagedFiles, copy_range, replace_files
 from bookbuild.incremental.state import STATE_NAME
 from bookbuild.pipeline import CACHE_FOLDER, build
-from bookbuild.write.zipwriter import deflate, replace_entries, stored, write_zip
-
-sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate_book  # noqa: E402
 
 
 @pytest.fixture
@@ -183,65 +175,6 @@ def test_epub_only_and_html_only(book, tmp_path, models):
         clean = tmp_path / f"clean-{formats[0]}"
         build(book, clean, formats)
         assert snapshot(out) == snapshot(clean)
-
-
-# --- the pieces --------------------------------------------------------------------------
-
-
-def test_replace_entries_gives_what_write_zip_gives():
-    stamp = (0, 33)
-    entries = [stored("mimetype", b"application/epub+zip")] + [
-        deflate(f"EPUB/{n}.xhtml", f"<p>{n}</p>".encode() * 50) for n in range(6)
-    ]
-    old = io.BytesIO()
-    write_zip(old, entries, stamp)
-    for replaced in ({2}, {1, 5}, {0}, {6}, {0, 3, 6}):
-        new_entries = [deflate(e.name, b"new " * 90) if i in replaced else e for i, e in enumerate(entries)]
-        expected = io.BytesIO()
-        write_zip(expected, new_entries, stamp)
-        got = io.BytesIO()
-
-        def copy(source, target, offset, length):
-            target.write(source.getvalue()[offset : offset + length])
-
-        replace_entries(old, got, {new_entries[i].name: (lambda e=new_entries[i]: e) for i in replaced}, copy)
-        assert got.getvalue() == expected.getvalue()
-
-
-def test_copy_range_between_files(tmp_path):
-    source = tmp_path / "a"
-    source.write_bytes(bytes(range(256)) * 1000)
-    with source.open("rb") as a, (tmp_path / "b").open("wb") as b:
-        b.write(b"head")
-        copy_range(a, b, 10, 300)
-        b.write(b"tail")
-        copy_range(a, b, 0, 0)
-    assert (tmp_path / "b").read_bytes() == b"head" + (bytes(range(256)) * 2)[10:310] + b"tail"
-    with source.open("rb") as a, (tmp_path / "c").open("wb") as c, pytest.raises(OSError):
-        copy_range(a, c, 255_000, 2_000)  # past the end
-
-
-def test_staged_files_replace_all_or_nothing(tmp_path):
-    one, two = tmp_path / "one", tmp_path / "two"
-    one.write_bytes(b"old one")
-    two.write_bytes(b"old two")
-
-    def failing(stream):
-        stream.write(b"half")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError):
-        replace_files([(one, b"new one"), (two, failing)])
-    assert one.read_bytes() == b"old one" and two.read_bytes() == b"old two"
-    staged = StagedFiles([(one, b"new one")])
-    with pytest.raises(OSError):
-        staged.commit([(two, failing)])
-    assert one.read_bytes() == b"old one" and two.read_bytes() == b"old two"
-    StagedFiles([(one, b"new one")]).abort()
-    assert one.read_bytes() == b"old one"
-    replace_files([(one, b"new one"), (two, b"new two")])
-    assert one.read_bytes() == b"new one" and two.read_bytes() == b"new two"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
 
 
 def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):

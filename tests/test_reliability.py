@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from build_helpers import outputs
 from conftest import ROOT, write_book
-from test_bad_input import outputs
 
 from bookbuild.book import parse as parse_module
 from bookbuild.cli import main
