@@ -101,6 +101,9 @@ class Diagnostic:
     # left out: the catalogue's severity (set by __post_init__, so never None after it)
     severity: Severity = cast(Severity, None)
     column: int | None = None  # 1-based, where a line alone is not precise enough
+    # other files the finding depends on (the first use of an id, the page before): an
+    # edit there can change it, so a quick rebuild of one of them is declined
+    related: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:

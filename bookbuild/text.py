@@ -28,3 +28,12 @@ def match_key(text: str) -> str:
     """A key that ignores spacing, width and punctuation: for matching titles."""
     text = unicodedata.normalize("NFKC", strip_heading(text))
     return _KEY_DROP_RE.sub("", text).lower()
+
+
+def unique_name(base: str, used: set[str]) -> str:
+    """`base`, or base-2, base-3 … the first not in `used`; added to `used`."""
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return candidate

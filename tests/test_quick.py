@@ -3,6 +3,7 @@ outputs without modelling the book, and the result is byte-identical to a clean 
 every edit the splice cannot account for falls back to the full build."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -211,4 +212,20 @@ def test_a_metadata_edit_takes_the_full_build(book, tmp_path, models):
     models.clear()
     build(book, out)
     assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_an_edit_to_a_unit_another_units_warning_points_into_takes_the_full_build(book, tmp_path, models):
+    out = tmp_path / "out"
+    # chapter 4 starts on page iii: P003 on chapter 4, naming the last page marker of chapter 3
+    edit(chapter(book, 4), lambda text: re.sub(r"^page: \d+$", "page: iii", text, count=1, flags=re.M))
+    first = build(book, out)
+    [warning] = [d for d in first.diagnostics if d.code == "P003"]
+    assert warning.file == "book/0004-chapter-4.md" and warning.related == ("book/0003-chapter-3.md",)
+    # a paragraph early in chapter 3 moves the line the warning names
+    edit(chapter(book, 3), lambda text: text.replace("\n\n", "\n\n新加的一段。\n\n", 2))
+    models.clear()
+    result = build(book, out)
+    assert models == [book]  # not spliced: the warning in chapter 4 changed
+    assert result.diagnostics == build(book, tmp_path / "clean").diagnostics
     assert_same_as_clean(book, out, tmp_path)

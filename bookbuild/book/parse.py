@@ -24,6 +24,7 @@ from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.parallel import map_units
+from bookbuild.text import unique_name
 
 _NAMED_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
@@ -273,22 +274,14 @@ def _headings(
                 )
             )
         explicit = element.get("id")
-        ident = explicit or _unique(slugify(text), used)
+        ident = explicit or unique_name(slugify(text), used)
         if explicit:
             used.add(explicit)
         element.set("id", ident)
         headings.append(Heading(level, text, ident, line, page, auto=not explicit))
-    title_id = _unique(slugify(source.title), used)
+    title_id = unique_name(slugify(source.title), used)
     headings[0] = Heading(1, source.title, title_id, source.title_line, source.page)
     return headings
-
-
-def _unique(ident: str, used: set[str]) -> str:
-    candidate, n = ident, 2
-    while candidate in used:
-        candidate, n = f"{ident}-{n}", n + 1
-    used.add(candidate)
-    return candidate
 
 
 class Outlines(Protocol):
@@ -404,7 +397,7 @@ def dedupe_auto_ids(units: tuple[ParsedUnit, ...]) -> tuple[ParsedUnit, ...]:
         renames: dict[str, str] = {}
         for heading in unit.headings:
             if heading.auto:
-                new = _unique(heading.id, used)
+                new = unique_name(heading.id, used)
                 if new != heading.id:
                     renames[heading.id] = new
         out.append(with_renamed_ids(unit, tuple(sorted(renames.items()))))

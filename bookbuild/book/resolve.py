@@ -47,7 +47,15 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         for ident, line, kind in entries:
             if ident in local_ids[doc] or (kind != "note" and ident in targets):
                 first = where.get(ident, (path, line))
-                diags.append(Diagnostic("X002", f"id {ident!r} is already used at {first[0]}:{first[1]}", path, line))
+                diags.append(
+                    Diagnostic(
+                        "X002",
+                        f"id {ident!r} is already used at {first[0]}:{first[1]}",
+                        path,
+                        line,
+                        related=(first[0],),
+                    )
+                )
                 continue
             local_ids[doc].add(ident)
             if kind != "note":
@@ -63,6 +71,7 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                         f"print page {marker.label} is marked twice (first at {first.file}:{first.line})",
                         path,
                         marker.line,
+                        related=(first.file,),
                     )
                 )
                 continue
@@ -117,6 +126,7 @@ def _page_sequence(pages: list[PageRef]) -> list[Diagnostic]:
                     f"print page {after.label} comes after page {before.label} ({before.file}:{before.line})",
                     after.file,
                     after.line,
+                    related=(before.file,),
                 )
             )
     return diags

@@ -88,7 +88,7 @@ def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -
     html/ links them instead of writing them again."""
     if last is None:
         return {}
-    recorded = {record[0]: record for record in last.outputs}
+    recorded = {record.path: record for record in last.outputs}
     before = dict(last.pages)
     reuse = {}
     for rel, name in pages.items():
@@ -100,7 +100,7 @@ def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -
             stat = path.stat()
         except OSError:
             continue
-        if output_record(was[0], stat) == was:
+        if output_record(was.path, stat) == was:
             reuse[rel] = path
     return reuse
 

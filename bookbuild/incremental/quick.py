@@ -10,6 +10,8 @@ unit's outputs and none of the files made from the whole book can change: the un
 links resolve as before, its ids are renamed as before, and its neighbours' sidebars and
 pages are the same. The outputs are byte-identical to a full build's
 (tests/test_quick.py). When any condition fails it declines, and the full build runs.
+The conditions are all in two places: why_not_quick (before parsing) and _reparse (each
+changed unit as parsed).
 """
 
 from __future__ import annotations
@@ -49,19 +51,34 @@ class _Declined(Exception):
     """A condition for a quick rebuild does not hold: the full build runs instead."""
 
 
+def why_not_quick(context: QuickContext, check: InputCheck) -> str | None:
+    """Why the changes cannot be spliced into the outputs, as far as can be told before
+    anything is parsed; None when they may be (each changed unit is then checked as it is
+    parsed: its interface and its diagnostics, see _reparse)."""
+    if not check.changed:
+        return "nothing changed"
+    if len(check.changed) > QUICK_LIMIT:
+        return f"more than {QUICK_LIMIT} files changed: the full build, a worker per core, is as quick"
+    # units made from metadata.yaml (title page, copyright page) are not files of their own
+    units = {record.path for record in context.units if record.path.startswith("book/")}
+    for path, data in sorted(check.changed.items()):
+        if path not in units:
+            return f"{path} is not the text of a unit"
+        if data is None:
+            return f"{path} is gone"
+    return None
+
+
 def quick_rebuild(
     out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int, progress=None
 ) -> list[Path] | None:
     """Do a quick rebuild and return the outputs written; None when one does not apply
     (nothing has been written then)."""
     context = last.quick
-    if context is None or not check.changed or len(check.changed) > QUICK_LIMIT:
+    if context is None or why_not_quick(context, check) is not None:
         return None
-    # units made from metadata.yaml (title page, copyright page) are not files of their own
-    where = {record.path: index for index, record in enumerate(context.units) if record.path.startswith("book/")}
-    if any(path not in where or data is None for path, data in check.changed.items()):
-        return None
-    changed = {where[path]: data for path, data in check.changed.items()}
+    where = {record.path: index for index, record in enumerate(context.units)}
+    changed = {where[path]: data for path, data in check.changed.items() if data is not None}
     rendered: dict[int, Future] = {index: Future() for index in changed}  # -> render_cache.unit_parts
     # the EPUB and book.html are copied up to the first changed unit while it is parsed
     targets = dict(last.targets)
@@ -104,7 +121,7 @@ def quick_rebuild(
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
-    outputs = {record[0]: record for record in last.outputs}
+    outputs = {record.path: record for record in last.outputs}
     outputs.update(
         (name, output_record(name, (out / name).stat())) for name in (str(path.relative_to(out)) for path in written)
     )
@@ -173,7 +190,7 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
         raise _Declined()
     mine = list(suppressed(found + found_parsing, context.metadata.suppress))
     before = [d for d in last.diagnostics if d.file == record.path]
-    if mine != before or any(record.path in d.message for d in last.diagnostics):
+    if mine != before or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
     return ResolvedUnit(with_renamed_ids(unit, record.renamed_ids), record.hrefs)
 

@@ -19,6 +19,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from isal.isal_zlib import crc32
 
@@ -37,11 +38,18 @@ RACY_NS = 2_000_000_000
 Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 
-OutputRecord = tuple[str, int, int, int, int]  # path under the output folder, size, mtime_ns, ctime_ns, inode
+class OutputRecord(NamedTuple):
+    """One output file as the build left it: its stat signature."""
+
+    path: str  # under the output folder
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
 
 
 def output_record(name: str, stat: os.stat_result) -> OutputRecord:
-    return name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+    return OutputRecord(name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def signature(path: Path) -> Signature | None:

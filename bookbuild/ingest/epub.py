@@ -32,6 +32,7 @@ from bookbuild.errors import InputError
 from bookbuild.ingest.body import Block, DraftUnit
 from bookbuild.ingest.isbns import format_isbn
 from bookbuild.ingest.text import escape_plain
+from bookbuild.text import unique_name
 
 OPS = "http://www.idpf.org/2007/ops"
 _MAX_ENTRIES = 10_000
@@ -124,11 +125,7 @@ class _Import:
     def new_id(self, ident: str) -> str:
         base = re.sub(r"[^\w.-]", "-", ident)
         base = base if re.match(r"[A-Za-z_]", base) else f"id-{base}"
-        new, n = base, 2
-        while new in self.used_ids:
-            new, n = f"{base}-{n}", n + 1
-        self.used_ids.add(new)
-        return new
+        return unique_name(base, self.used_ids)
 
     def claim(self, href: str, ident: str | None) -> str:
         """The id an element gets where it is written; a second element with the same id

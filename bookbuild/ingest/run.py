@@ -30,7 +30,7 @@ from bookbuild.ingest.segment import Lines, segment
 from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
 from bookbuild.ingest.titlepage import all_isbns, creators_from_title_page, language_of, title_from_headings
 from bookbuild.ingest.tw import parse_tw
-from bookbuild.text import has_han, match_key, strip_heading
+from bookbuild.text import has_han, match_key, strip_heading, unique_name
 
 _MARKER_RE = re.compile(r"\{\{page [^}]*\}\}")
 _ESCAPE_RE = re.compile(r"\\(.)")
@@ -243,11 +243,7 @@ def _file_names(units: list[DraftUnit]) -> list[str]:
         number = _unit_number(unit.title)
         if unit.kind in ("chapter", "part") and number:
             slug = f"{unit.kind}-{number}"
-        base, n = slug, 2
-        while slug in seen:
-            slug, n = f"{base}-{n}", n + 1
-        seen.add(slug)
-        names.append(f"{index:02d}-{slug}")
+        names.append(f"{index:02d}-{unique_name(slug, seen)}")
     return names
 
 

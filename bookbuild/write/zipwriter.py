@@ -104,14 +104,24 @@ def _end_record(count: int, directory_size: int, directory_offset: int) -> bytes
 
 def write_zip(stream: BinaryIO, entries: Iterable[ZipEntry], stamp: tuple[int, int]) -> None:
     """Entries are written in the order given (the caller puts `mimetype` first)."""
-    central = []
+    central: list[bytes] = []
     offset = 0
     for entry in entries:
-        header = _local_header(entry, stamp)
-        stream.write(header)
-        stream.write(entry.data)
-        central.append(_central_record(entry, stamp, offset))
-        offset += len(header) + len(entry.data)
+        offset = _append(stream, entry, stamp, offset, central)
+    _finish(stream, central, offset)
+
+
+def _append(stream: BinaryIO, entry: ZipEntry, stamp: tuple[int, int], offset: int, central: list[bytes]) -> int:
+    """Write one entry at `offset` and its central record to `central`; the next offset.
+    Both writers append entries through here, so they give the same bytes."""
+    header = _local_header(entry, stamp)
+    stream.write(header)
+    stream.write(entry.data)
+    central.append(_central_record(entry, stamp, offset))
+    return offset + len(header) + len(entry.data)
+
+
+def _finish(stream: BinaryIO, central: list[bytes], offset: int) -> None:
     directory = b"".join(central)
     stream.write(directory)
     stream.write(_end_record(len(central), len(directory), offset))
@@ -141,7 +151,8 @@ def replace_entries(
         name_end = position + _CENTRAL.size + fields[10]
         members.append((directory[position + _CENTRAL.size : name_end].decode("utf-8"), fields))
         position = name_end + fields[11] + fields[12]
-    central, offset = [], 0
+    central: list[bytes] = []
+    offset = 0
     run = [0, 0]  # unchanged entries lie together in both files: copied in one go
     for name, fields in members:
         stamp, local_offset = (fields[5], fields[6]), fields[16]
@@ -158,13 +169,6 @@ def replace_entries(
             continue
         copy(old, stream, *run)
         run = [0, 0]
-        entry = replacement()
-        header = _local_header(entry, stamp)
-        stream.write(header)
-        stream.write(entry.data)
-        central.append(_central_record(entry, stamp, offset))
-        offset += len(header) + len(entry.data)
+        offset = _append(stream, replacement(), stamp, offset, central)
     copy(old, stream, *run)
-    directory = b"".join(central)
-    stream.write(directory)
-    stream.write(_end_record(len(central), len(directory), offset))
+    _finish(stream, central, offset)
