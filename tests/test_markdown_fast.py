@@ -1,4 +1,4 @@
-"""The inline fast path (bookbuild/book/markdown_ext.py) changes no output: whole books and
+"""The inline fast path (bookbuild/book/markdown/fastpath.py) changes no output: whole books and
 tricky snippets convert to the same bytes with and without it."""
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from build_helpers import generate_book
 from conftest import FIXTURES, ROOT
 
 from bookbuild.book.load import load, read_unit_file
-from bookbuild.book.markdown_ext import new_converter
+from bookbuild.book.markdown import new_converter
 
 SNIPPETS = {
     "plain": "纯文本段落，没有任何标记。\n\n第二段。",

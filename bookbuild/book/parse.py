@@ -18,7 +18,7 @@ from lxml import etree
 
 from bookbuild.book.active import tree_findings
 from bookbuild.book.load import read_unit_file
-from bookbuild.book.markdown_ext import new_converter
+from bookbuild.book.markdown import new_converter
 from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser

@@ -1,5 +1,4 @@
-"""Python-Markdown as bookbuild uses it: the `{{page N}}` marker, and fast paths past work
-that could not change the result.
+"""Fast paths past the work of Python-Markdown that could not change the result.
 
 Block stage: every block is offered to a dozen block processors in turn before the
 paragraph processor takes it; `_PlainParagraph` takes a top-level block with no block
@@ -28,20 +27,22 @@ import xml.etree.ElementTree as ET
 from functools import cached_property
 
 import markdown
-from markdown.extensions.abbr import AbbrExtension
-from markdown.extensions.attr_list import AttrListExtension
-from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.footnotes import FootnoteExtension
-from markdown.extensions.md_in_html import MarkdownInHtmlExtension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
 from markdown.util import AtomicString
 
-PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
-_PAGE_MARKER = re.compile(PAGE_MARKER_RE)
+from bookbuild.book.markdown.pagemarker import PAGE_MARKER
 
-# the characters each inline pattern needs to match anything (Python-Markdown 3.5–3.11,
+# Where the fast paths sit among Python-Markdown's processors (a higher priority runs
+# first). The neighbours named are Python-Markdown's own, as of the range pyproject.toml
+# allows; tests/test_markdown_fast.py fails if a fast path has switched itself off.
+PRIORITIES = {
+    "plain_paragraph": 110,  # block processors: before md_in_html's markdown_block (105)
+    "skip_plain_text": 21,  # tree processors: after footnote (50), which adds the notes; before inline (20)
+    "restore_plain_text": 19,  # after inline (20)
+    "source_check": 100,  # preprocessors: first of all (normalize_whitespace is 30), sees the source as written
+}
+
+
+# the characters each inline pattern needs to match anything (Python-Markdown as pyproject.toml pins it,
 # 'extra' and our page marker); text with none of them is left as it is by all of them
 _PATTERN_TRIGGERS = {
     "backtick": "`",
@@ -72,13 +73,6 @@ _PATTERN_TRIGGERS = {
 # what the inline stage itself looks for besides the patterns: its own placeholders
 # (other stashes, such as raw HTML's or the footnotes', pass through it untouched)
 _INLINE_PLACEHOLDER = markdown.util.INLINE_PLACEHOLDER_PREFIX
-
-
-class _PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
-    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
-        span = ET.Element("span")
-        span.set("data-page", m.group(1))
-        return span, m.start(0), m.end(0)
 
 
 class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
@@ -123,9 +117,9 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         stage could only turn its {{page N}} markers into spans, do that here (as
         children of `parent`, from position `at`)."""
         if trigger(text):
-            if not markers or trigger(_PAGE_MARKER.sub("", text)):
+            if not markers or trigger(PAGE_MARKER.sub("", text)):
                 return
-            pieces = _PAGE_MARKER.split(text)  # text, label, text, label, … text
+            pieces = PAGE_MARKER.split(text)  # text, label, text, label, … text
             for label, after in reversed(list(zip(pieces[1::2], pieces[2::2]))):
                 span = ET.Element("span")
                 span.set("data-page", label)
@@ -157,7 +151,7 @@ class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
         return None
 
 
-# The block processors Python-Markdown (3.5-3.11, 'extra', 'sane_lists') runs before the
+# The block processors Python-Markdown (as pinned, 'extra', 'sane_lists') runs before the
 # paragraph one. None of them takes a block that `_block_syntax` finds nothing in: each
 # needs a line starting with its marker (# > : [ < = _ * + - ~ ` a digit, an indent),
 # a '|' (tables), or a stash placeholder (raw HTML, fenced code).
@@ -247,7 +241,7 @@ class _SourceCheck(markdown.preprocessors.Preprocessor):
             for needle in needles:
                 self.seen[needle] = anything or needle in text
         if self.seen["{"]:
-            self.seen["{"] = anything or "{" in _PAGE_MARKER.sub("", text)
+            self.seen["{"] = anything or "{" in PAGE_MARKER.sub("", text)
         return lines
 
 
@@ -269,63 +263,35 @@ class _OnlyWhenNeeded(markdown.util.Processor):
         return getattr(self.inner, name)
 
 
-class BookExtension(markdown.extensions.Extension):
-    """`{{page N}}` markers, and (when `fast`) the block and inline fast paths."""
-
-    def __init__(self, fast: bool = True):
-        super().__init__()
-        self.fast = fast
+class FastPathExtension(markdown.extensions.Extension):
+    """The block and inline fast paths (register it after every other extension)."""
 
     def extendMarkdown(self, md):  # noqa: N802
-        # before 'backtick' (190) so a marker is never taken apart as emphasis or a link
-        md.inlinePatterns.register(_PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", 195)
-        if self.fast:
-            md.parser.blockprocessors.register(_PlainParagraph(md.parser), "plain_paragraph", 110)
-            skipped: list = []
-            # after 'footnote' (50), which adds the notes to the tree; around 'inline' (20)
-            md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", 21)
-            md.treeprocessors.register(_RestorePlainText(md, skipped), "restore_plain_text", 19)
-            seen: dict = {}
-            # first of all the preprocessors: it sees the source as written
-            md.preprocessors.register(_SourceCheck(md, seen), "source_check", 100)
-            for item in list(md.treeprocessors._priority):
-                if item.name in _TREE_NEEDS:
-                    md.treeprocessors.register(
-                        _OnlyWhenNeeded(md, md.treeprocessors[item.name], seen, _TREE_NEEDS[item.name]),
-                        item.name,
-                        item.priority,
-                    )
-            for item in list(md.preprocessors._priority):
-                if item.name in _PRE_NEEDS:
-                    md.preprocessors.register(
-                        _OnlyWhenNeeded(
-                            md,
-                            md.preprocessors[item.name],
-                            seen,
-                            _PRE_NEEDS[item.name],
-                            _SKIPPED_GIVES.get(item.name, lambda lines: lines),
-                        ),
-                        item.name,
-                        item.priority,
-                    )
-
-
-def new_converter(fast: bool = True) -> markdown.Markdown:
-    # The extensions of "extra", in its order, then sane_lists. Given as instances: by
-    # name, Python-Markdown looks each one up among every installed package's entry
-    # points, which took longer than building the converter.
-    return markdown.Markdown(
-        extensions=[
-            FencedCodeExtension(),
-            # footnote ids without ':' so they stay valid XML names in every reading system
-            FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="↩ %d"),
-            AttrListExtension(),
-            DefListExtension(),
-            TableExtension(),
-            AbbrExtension(),
-            MarkdownInHtmlExtension(),
-            SaneListExtension(),
-            BookExtension(fast),
-        ],
-        output_format="xhtml",
-    )
+        md.parser.blockprocessors.register(_PlainParagraph(md.parser), "plain_paragraph", PRIORITIES["plain_paragraph"])
+        skipped: list = []
+        md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", PRIORITIES["skip_plain_text"])
+        md.treeprocessors.register(
+            _RestorePlainText(md, skipped), "restore_plain_text", PRIORITIES["restore_plain_text"]
+        )
+        seen: dict = {}
+        md.preprocessors.register(_SourceCheck(md, seen), "source_check", PRIORITIES["source_check"])
+        for item in list(md.treeprocessors._priority):
+            if item.name in _TREE_NEEDS:
+                md.treeprocessors.register(
+                    _OnlyWhenNeeded(md, md.treeprocessors[item.name], seen, _TREE_NEEDS[item.name]),
+                    item.name,
+                    item.priority,
+                )
+        for item in list(md.preprocessors._priority):
+            if item.name in _PRE_NEEDS:
+                md.preprocessors.register(
+                    _OnlyWhenNeeded(
+                        md,
+                        md.preprocessors[item.name],
+                        seen,
+                        _PRE_NEEDS[item.name],
+                        _SKIPPED_GIVES.get(item.name, lambda lines: lines),
+                    ),
+                    item.name,
+                    item.priority,
+                )
