@@ -13,7 +13,7 @@ from bookbuild.book.kinds import KINDS
 from bookbuild.book.metadata import parse_metadata
 from bookbuild.book.model import Metadata, UnitSource
 from bookbuild.book.pages import is_label
-from bookbuild.book.textfile import decode_utf8, load_yaml
+from bookbuild.book.textfile import decode_utf8, key_lines, load_yaml
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest
 
@@ -120,13 +120,14 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         end = len(text) - 4
     if end < 0:
         return None, diags + [Diagnostic("S001", "front matter is not closed by a '---' line", path, 1)]
-    front, _, found = load_yaml(text[4 : end + 1], path, "S001", "S003", first_line=2)
+    front, node, found = load_yaml(text[4 : end + 1], path, "S001", "S003", first_line=2)
     if found:
         return None, diags + [dataclasses.replace(d, message=f"front matter: {d.message}") for d in found]
     front = front or {}
     if not isinstance(front, dict):
         return None, diags + [Diagnostic("S001", "front matter must be YAML fields", path, 2)]
-    lines = {key: _key_line(text, key) for key in front}
+    written = key_lines(node, first_line=2) if node is not None else {}
+    lines = {key: written.get(str(key), 2) for key in front}
     for key in front:
         if key not in FRONT_KEYS:
             diags.append(
@@ -171,11 +172,6 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
         title_line=lines.get("title", 1),
         page_line=lines.get("page", 1),
     ), diags
-
-
-def _key_line(text: str, key: str) -> int:
-    m = re.search(rf"^{re.escape(str(key))}\s*:", text, re.M)
-    return text[: m.start()].count("\n") + 1 if m else 1
 
 
 def _stylesheets(root: Path, read_text) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,7 @@ import yaml
 
 from bookbuild.book.isbn import isbn_is_valid
 from bookbuild.book.model import Cip, ContentsEntry, Creator, IsbnEntry, Metadata, PrintLine
-from bookbuild.book.textfile import load_yaml
+from bookbuild.book.textfile import key_lines, load_yaml
 from bookbuild.diagnostics import CATALOGUE, Diagnostic, Severity
 
 ROLES = ("author", "editor", "translator", "illustrator", "contributor")
@@ -80,7 +80,7 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         return _empty(path), found
     if not isinstance(data, dict):
         return _empty(path), [Diagnostic("M001", "metadata.yaml must be a mapping of fields", path, 1)]
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    lines = key_lines(node)
     r = _Reader(path, lines)
     for key in data:
         if key not in KNOWN_KEYS:

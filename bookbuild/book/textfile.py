@@ -60,6 +60,13 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+def key_lines(node: yaml.Node, first_line: int = 1) -> dict[str, int]:
+    """The file line of each key of a mapping document, by the key as written."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + first_line for key, _ in node.value}
+
+
 def load_yaml(text: str, path: str, code: str, value_code: str, first_line: int = 1):
     """(value, root node, diagnostics) of one YAML document; value and node are None
     when it could not be read. `code`: the diagnostic code for what makes it unreadable
