@@ -14,9 +14,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+import typing
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 
 from bookbuild.book.model import (
@@ -99,20 +101,80 @@ def generated_key(unit: ParsedUnit) -> str:
     return key("generated", unit.source, unit.fragment)
 
 
-def _fields_except(value: object, omits: dict[type, set[str]]) -> object:
-    """`value` as nested tuples of its fields' values, less the fields `omits` names for
-    each type; sets sorted, so the result is the same in every process."""
-    if dataclasses.is_dataclass(value):
-        return tuple(
-            _fields_except(getattr(value, f.name), omits)
-            for f in dataclasses.fields(value)
-            if f.name not in omits.get(type(value), ())
-        )
-    if isinstance(value, (tuple, list)):
-        return tuple(_fields_except(v, omits) for v in value)
-    if isinstance(value, frozenset):
-        return tuple(sorted(value))
-    return value
+class _Fields:
+    """Model values as their fields' values less the fields `omits` names for each type,
+    as nested tuples, with sets sorted, so the result is the same in every process.
+
+    Fast because most of the model needs no taking apart: a record whose type leaves
+    nothing out and holds no set, directly or in its fields' types, is kept whole (pickle
+    and repr take it at C speed); only the others are walked."""
+
+    def __init__(self, omits: dict[type, set[str]]):
+        self.omits = omits
+        self._kept: dict[type, tuple[tuple[str, ...], bool] | None] = {}
+
+    def __call__(self, value: object) -> object:
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is tuple:
+            assert isinstance(value, tuple)
+            kinds = set(map(type, value))
+            if kinds <= _SCALARS:
+                return value
+            if len(kinds) == 1:  # a model tuple holds one type: each record the same way, in C
+                [item_kind] = kinds
+                kept = self._kept_fields(item_kind) if dataclasses.is_dataclass(item_kind) else None
+                if kept is None and item_kind is not tuple and item_kind is not frozenset:
+                    return value
+                if kept is not None and kept[1]:
+                    return tuple(map(_getter(kept[0]), value))
+            return tuple(map(self, value))
+        if kind is frozenset:
+            assert isinstance(value, frozenset)
+            return tuple(sorted(value))
+        kept = self._kept_fields(kind) if dataclasses.is_dataclass(value) else None
+        if kept is None:
+            return value
+        names, flat = kept
+        if flat:  # the kept fields hold only scalars and whole records: one C call
+            return _getter(names)(value)
+        return tuple(self(getattr(value, name)) for name in names)
+
+    def _kept_fields(self, kind: type) -> tuple[tuple[str, ...], bool] | None:
+        """The fields of `kind` to keep and whether none of them needs walking, or None
+        when a record of `kind` can be kept whole."""
+        if kind not in self._kept:
+            self._kept[kind] = None  # while deciding: a type that holds itself (NavPoint)
+            hints = typing.get_type_hints(kind)
+            walked = {name for name, hint in hints.items() if _holds(hint, self)}
+            if kind in self.omits or walked:
+                omitted = self.omits.get(kind, set())
+                names = tuple(f.name for f in dataclasses.fields(kind) if f.name not in omitted)
+                self._kept[kind] = (names, not walked & set(names))
+        return self._kept[kind]
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+@cache
+def _getter(names: tuple[str, ...]) -> typing.Callable[[object], tuple[object, ...]]:
+    """The named fields of a record, as a tuple."""
+    if len(names) == 1:
+        only = attrgetter(names[0])
+        return lambda record: (only(record),)
+    return attrgetter(*names)
+
+
+def _holds(hint: object, fields: _Fields) -> bool:
+    """Whether a field of this type can hold a set or a record that must be walked."""
+    origin = typing.get_origin(hint)
+    if origin in (frozenset, set) or hint in (frozenset, set):
+        return True
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return fields._kept_fields(hint) is not None
+    return any(_holds(arg, fields) for arg in typing.get_args(hint) if arg is not Ellipsis)
 
 
 # What of a unit the rest of the book never shows: its text (the body, and the fragment
@@ -121,12 +183,13 @@ def _fields_except(value: object, omits: dict[type, set[str]]) -> object:
 # default (and tests/test_keys.py makes sure each one was thought about).
 INTERFACE_OMITS: dict[type, set[str]] = {
     UnitSource: {"body", "body_line", "title_line", "page_line"},
-    ParsedUnit: {"fragment"},
+    ParsedUnit: {"fragment", "ids"},  # ids: their names are added apart, without their lines
     Heading: {"line"},
     PageMarker: {"line"},
     Link: {"line"},
     Image: {"line"},
 }
+_INTERFACE = _Fields(INTERFACE_OMITS)
 
 
 def interface_key(unit: ParsedUnit) -> str:
@@ -134,10 +197,7 @@ def interface_key(unit: ParsedUnit) -> str:
     list, package, links' targets) can show of `unit`, as parsed (before automatic ids
     are renamed book-wide): every field but those INTERFACE_OMITS names and the line of
     each id, and the order of its headings and page markers."""
-    seen = (
-        _fields_except(dataclasses.replace(unit, ids=tuple((i, 0) for i, _ in unit.ids)), INTERFACE_OMITS),
-        unit_reading_order(unit),
-    )
+    seen = (_INTERFACE(unit), tuple(ident for ident, _ in unit.ids), unit_reading_order(unit))
     return key("interface", repr(seen).encode("utf-8"))
 
 
@@ -181,6 +241,7 @@ def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, l
 # What the files made from the whole book never show: where a page marker was written
 # (it only reaches diagnostics), so an edit that moves one changes none of them.
 BOOK_LEVEL_OMITS: dict[type, set[str]] = {PageRef: {"file", "line"}}
+_BOOK_LEVEL = _Fields(BOOK_LEVEL_OMITS)
 
 
 def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:
@@ -193,7 +254,7 @@ def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:
     return key(
         "book-level",
         book.metadata,
-        pickle.dumps(_fields_except(modelled.nav, BOOK_LEVEL_OMITS), protocol=4),
+        pickle.dumps(_BOOK_LEVEL(modelled.nav), protocol=4),
         modelled.a11y,
         [u.doc_name for u in book.units],
         [u.source.title for u in book.units],
