@@ -41,8 +41,8 @@ test-deps: system-deps $(STAMP) $(NODE_STAMP)
 test: test-deps lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# the inner loop: no Java, no browser (tests marked slow are left out; one that runs Java
-# unmarked fails), about a minute
+# the inner loop: no Java, no browser, no killed builds (tests marked slow are left out;
+# one that runs Java unmarked fails), under a minute
 test-fast: $(STAMP)
 	BOOKBUILD_TEST_FAST=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 

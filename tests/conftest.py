@@ -48,7 +48,8 @@ def write_book(root: Path, units: dict[str, str], metadata: str | None = None) -
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "slow: runs Java (EPUBCheck, the Nu checker) or a browser; `make test-fast` leaves these out"
+        "markers",
+        "slow: runs Java (EPUBCheck, the Nu checker), a browser, or kills builds; `make test-fast` leaves it out",
     )
 
 

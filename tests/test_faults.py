@@ -15,6 +15,8 @@ from conftest import ROOT, write_book
 
 from bookbuild.fileio import CRASH_ENV, recover
 
+pytestmark = pytest.mark.slow  # builds killed and waited for: not in `make test-fast`
+
 
 def _chapters(count: int, title: str = "第{n}章") -> dict[str, str]:
     return {
