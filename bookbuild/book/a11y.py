@@ -12,7 +12,7 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
     all_alt = all(image.alt.strip() for image in images)
     has_headings = any(len(unit.headings) > 1 for unit in units) or len(units) > 1
     modes = ("textual", "visual") if images else ("textual",)
-    sufficient = ("textual",) if all_alt else ()
+    sufficient: tuple[str, ...] = ("textual",) if all_alt else ()
     if images:
         sufficient += ("textual,visual",)
     features = ["readingOrder", "tableOfContents"]

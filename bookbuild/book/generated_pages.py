@@ -55,15 +55,15 @@ def copyright_page(meta: Metadata) -> ParsedUnit:
     if meta.print_lines:
         colophon = E.div({"class": "colophon"})
         fields = None
-        for line in meta.print_lines:
-            if line.label:
+        for printed in meta.print_lines:
+            if printed.label:
                 if fields is None:
                     fields = E.dl()
                     colophon.append(fields)
-                fields.append(E.div(E.dt(line.label), E.dd(line.value)))
+                fields.append(E.div(E.dt(printed.label), E.dd(printed.value)))
             else:
                 fields = None
-                colophon.append(E.p(line.value))
+                colophon.append(E.p(printed.value))
         body.append(colophon)
     elif meta.isbn:
         body.append(E.p(f"ISBN {meta.isbn}"))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from bookbuild.book.active import css_findings
 from bookbuild.book.kinds import KINDS
@@ -157,24 +159,27 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     body_line = text[: end + 5].count("\n") + 1
-    return UnitSource(
-        path=path,
-        name=name,
-        title=title.strip(),
-        kind=kind,
-        body=text[end + 5 :],
-        body_line=body_line,
-        page=None if page is None else str(page),
-        author=front.get("author"),
-        author_note=front.get("author_note"),
-        group=front.get("group"),
-        inferred_pages=frozenset(str(p) for p in inferred),
-        title_line=lines.get("title", 1),
-        page_line=lines.get("page", 1),
-    ), diags
+    return (
+        UnitSource(
+            path=path,
+            name=name,
+            title=cast(str, title).strip(),  # checked above: text
+            kind=cast(str, kind),  # checked above: one of KINDS
+            body=text[end + 5 :],
+            body_line=body_line,
+            page=None if page is None else str(page),
+            author=front.get("author"),
+            author_note=front.get("author_note"),
+            group=front.get("group"),
+            inferred_pages=frozenset(str(p) for p in inferred),
+            title_line=lines.get("title", 1),
+            page_line=lines.get("page", 1),
+        ),
+        diags,
+    )
 
 
-def _stylesheets(root: Path, read_text) -> tuple[tuple[str, str], ...]:
+def _stylesheets(root: Path, read_text: Callable[[Path], str | None]) -> tuple[tuple[str, str], ...]:
     """The package's CJK-first stylesheet, then the book's own styles/*.css, in name order."""
     default = resources.files("bookbuild").joinpath("styles/default.css").read_text("utf-8")
     own = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []

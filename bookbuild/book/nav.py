@@ -119,16 +119,13 @@ def _landmarks(units: list[ParsedUnit], language: str) -> tuple[Landmark, ...]:
     words = labels(language)
     marks: list[Landmark] = []
 
-    def first(predicate) -> ParsedUnit | None:
-        return next((u for u in units if predicate(u)), None)
-
     for kind in ("cover", "titlepage"):
-        unit = first(lambda u, k=kind: u.source.kind == k)
+        unit = next((u for u in units if u.source.kind == kind), None)
         if unit:
             marks.append(Landmark(kind, words[kind], unit.doc_name))
     marks.append(Landmark("toc", words["contents"], f"{NAV_DOC}#toc"))
     for matter in ("front", "body", "back"):
-        unit = first(lambda u, m=matter: KINDS[u.source.kind].matter == m and not leads_book(u.source.kind))
+        unit = next((u for u in units if KINDS[u.source.kind].matter == matter and not leads_book(u.source.kind)), None)
         if unit:
             marks.append(Landmark(f"{matter}matter", words[f"{matter}matter"], unit.doc_name))
     return tuple(marks)

@@ -64,14 +64,14 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
         for marker in unit.markers:
             ref = PageRef(marker.label, doc, marker.id, marker.known, path, marker.line)
             if marker.label in seen_pages:
-                first = seen_pages[marker.label]
+                earlier = seen_pages[marker.label]
                 diags.append(
                     Diagnostic(
                         "P002",
-                        f"print page {marker.label} is marked twice (first at {first.file}:{first.line})",
+                        f"print page {marker.label} is marked twice (first at {earlier.file}:{earlier.line})",
                         path,
                         marker.line,
-                        related=(first.file,),
+                        related=(earlier.file,),
                     )
                 )
                 continue

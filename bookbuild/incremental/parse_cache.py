@@ -62,7 +62,11 @@ class ParseCache:
 
     def unpack(self, outline: object) -> tuple[ParsedUnit | None, list[Diagnostic]]:
         assert isinstance(outline, Outline)
-        unit, interface, found = pickle.loads(outline.cached) if outline.cached is not None else outline.parsed
+        if outline.cached is not None:
+            unit, interface, found = pickle.loads(outline.cached)
+        else:
+            assert outline.parsed is not None  # an Outline holds one or the other
+            unit, interface, found = outline.parsed
         if unit:
             self.keys[unit.source.name] = UnitKeys(outline.parse_key, interface)
         return unit, found

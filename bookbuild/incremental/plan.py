@@ -10,6 +10,7 @@ writing, the build state is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bookbuild.book.model import Modelled
@@ -53,7 +54,7 @@ def without_modelling(
     formats: tuple[str, ...],
     source_date_epoch: str | None,
     started: int,
-    progress,
+    progress: Callable[[str, int, int], None] | None,
 ) -> list[Path] | None:
     """[] when nothing changed since the last build; the outputs rewritten when a quick
     rebuild applied; None when the book must be modelled."""

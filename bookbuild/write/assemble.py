@@ -27,10 +27,11 @@ def write_outputs(
     staged: list[tuple[Path, Path]] = []
     try:
         epub_file = new_staged_file(epub[0]) if epub else None
-        if epub:
+        if epub and epub_file:
             staged.append((epub_file, epub[0]))
 
         def write_epub() -> None:
+            assert epub and epub_file
             with epub_file.open("wb") as stream:
                 epub[1](stream)
 

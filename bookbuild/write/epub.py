@@ -4,7 +4,7 @@ book gives the same bytes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import BinaryIO
 
@@ -32,7 +32,7 @@ def write_epub(
     small.update({f"EPUB/{name}": data for name, data in images})
     units = {f"EPUB/{doc.name}": doc.name for doc in spine if not doc.body}
 
-    def entries():
+    def entries() -> Iterator[ZipEntry]:
         yield stored("mimetype", b"application/epub+zip")
         for name in sorted(set(small) | set(units)):
             yield deflate(name, small[name]) if name in small else unit_entries(units[name])
