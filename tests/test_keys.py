@@ -27,6 +27,7 @@ from bookbuild.book.model import (
     NavPoint,
     PageMarker,
     PageRef,
+    PageReference,
     ParsedUnit,
     ResolvedBook,
     UnitSource,
@@ -59,8 +60,10 @@ INTERFACE = {
         "links": True,
         "images": True,
         "ids": True,
+        "page_refs": True,
         "renamed_ids": True,
     },
+    PageReference: {"first": True, "last": True, "line": False},
     Heading: {"level": True, "text": True, "id": True, "line": False, "page": True, "auto": True},
     PageMarker: {"label": True, "id": True, "line": False, "known": True},
     Link: {"href": True, "line": False},
@@ -121,6 +124,7 @@ UNIT = ParsedUnit(
     markers=(PageMarker("2", "page-2", 8, True),),
     links=(Link("#s", 9),),
     images=(Image("a.png", "图", 10),),
+    page_refs=(PageReference("2", None, 11),),
     ids=(("s", 7),),
 )
 
@@ -133,9 +137,17 @@ def test_the_interface_key_follows_the_source_fields(name):
     assert parse_key(changed) != parse_key(SOURCE)  # the parse key depends on every field
 
 
-@pytest.mark.parametrize("kind,field_name", [(k, n) for k in (Heading, PageMarker, Link, Image) for n in INTERFACE[k]])
+@pytest.mark.parametrize(
+    "kind,field_name", [(k, n) for k in (Heading, PageMarker, Link, Image, PageReference) for n in INTERFACE[k]]
+)
 def test_the_interface_key_follows_what_a_unit_holds(kind, field_name):
-    attribute = {Heading: "headings", PageMarker: "markers", Link: "links", Image: "images"}[kind]
+    attribute = {
+        Heading: "headings",
+        PageMarker: "markers",
+        Link: "links",
+        Image: "images",
+        PageReference: "page_refs",
+    }[kind]
     items = getattr(UNIT, attribute)
     last = items[-1]
     changed = items[:-1] + (dataclasses.replace(last, **{field_name: _changed(getattr(last, field_name))}),)

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from bookbuild.book import parse as parse_module
 from bookbuild.book.load import FRONT_KEYS
+from bookbuild.book.pagerefs import REFERENCE_RE, find_references
+from bookbuild.book.pages import is_label
 from bookbuild.cli import main
 
 FUZZ_SECONDS = float(os.environ.get("BOOKBUILD_FUZZ_SECONDS", "0"))
@@ -257,6 +259,15 @@ _PIECES = st.one_of(
             "\ufffe",
             "\u200b",
             "*“互联网+”*",
+            "第 2 页",
+            "第1–2页",
+            "见 9 页",
+            "p. 2",
+            "pp. 1–2",
+            "page ii",
+            "《书》",
+            "Smith, ",
+            '<span class="no-page-refs">',
         ]
     ),
     st.text(alphabet=string.printable, max_size=6),
@@ -277,6 +288,58 @@ def test_markdown_to_xhtml_never_crashes_or_hangs(body, repeat, piece):
             },
         )
         _build(root)
+
+
+_REFERENCE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "第",
+                "页",
+                "见",
+                "至",
+                "–",
+                "-",
+                "~",
+                "p.",
+                "pp.",
+                "page",
+                "pages",
+                "P",
+                " ",
+                ",",
+                "。",
+                "》",
+                "(",
+                "2001",
+                "ibid",
+                "vol.",
+                "iv",
+                "x",
+                "and",
+                "to",
+                "\n",
+            ]
+        ),
+        st.integers(0, 99999).map(str),
+        st.text(max_size=3),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@property_test
+@SETTINGS
+@given(text=_REFERENCE_TEXT, before=_REFERENCE_TEXT)
+def test_page_references_are_whole_ordered_and_name_their_pages(text, before):
+    example("test_page_references_are_whole_ordered_and_name_their_pages")
+    end = 0
+    for found in find_references(text, before):
+        assert end <= found.start < found.end <= len(text)
+        assert REFERENCE_RE.fullmatch(text[found.start : found.end])
+        assert found.first in text[found.start : found.end] and is_label(found.first)
+        assert found.last is None or is_label(found.last)
+        end = found.end
 
 
 # --- raw text through ingest, then build ---------------------------------------------------

@@ -33,6 +33,7 @@ KNOWN_KEYS = (
     "modified",
     "suppress",
     "source",
+    "page_references",
 )
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -111,10 +112,19 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         contents=_contents(data.get("contents"), r),
         modified=_modified(data.get("modified"), r),
         suppress=suppress_codes(r.text_list(data, "suppress"), r),
+        page_references=_yes_no(data, "page_references", True, r),
         path=path,
         lines=tuple(sorted(lines.items())),
     )
     return meta, r.diagnostics
+
+
+def _yes_no(data: dict, key: str, default: bool, r: _Reader) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        r.bad(key, f"`{key}` must be true or false")
+        return default
+    return value
 
 
 def _isbns(value, r: _Reader) -> tuple[IsbnEntry, ...]:

@@ -76,6 +76,7 @@ class Metadata:
     contents: tuple[ContentsEntry, ...] = ()
     modified: str = ""  # ISO 8601 UTC; else derived from SOURCE_DATE_EPOCH or date
     suppress: frozenset[str] = frozenset()
+    page_references: bool = True  # link 第 37 页 / p. 37 in the text to the page's marker
     path: str = "metadata.yaml"
     lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
 
@@ -131,6 +132,16 @@ class Link:
 
 
 @dataclass(frozen=True)
+class PageReference:
+    """A print-page reference in the text (第 37 页, pp. 12–15), marked in the fragment as
+    <a class="page-ref" href="#page-FIRST">; resolve links it or reports it."""
+
+    first: str  # the page label it names (a range links to its first page)
+    last: str | None  # a range's last page
+    line: int
+
+
+@dataclass(frozen=True)
 class Image:
     src: str
     alt: str
@@ -148,6 +159,7 @@ class ParsedUnit:
     links: tuple[Link, ...]
     images: tuple[Image, ...]
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
+    page_refs: tuple[PageReference, ...] = ()  # print-page references in the text
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
 
     @property

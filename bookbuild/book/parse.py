@@ -10,8 +10,9 @@ import re
 import signal
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import markdown
 from lxml import etree
@@ -19,7 +20,8 @@ from lxml import etree
 from bookbuild.book.active import tree_findings
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown import new_converter
-from bookbuild.book.model import Heading, Image, Link, PageMarker, ParsedUnit, UnitSource
+from bookbuild.book.model import Heading, Image, Link, PageMarker, PageReference, ParsedUnit, UnitSource
+from bookbuild.book.pagerefs import find_references
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity
@@ -158,6 +160,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
             line = locate.line_of(ident, source.body_line)
         ids.append((ident, line))
     links = [Link(href, locate.line_of(href)) for a in root.iter(f"{{{XHTML}}}a") if (href := a.get("href"))]
+    # (print-page references are marked after this: they are page_refs, not links)
     images = [
         Image(img.get("src", ""), img.get("alt") or "", locate.line_of(img.get("src", "")))
         for img in root.iter(f"{{{XHTML}}}img")
@@ -172,6 +175,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                     image.line,
                 )
             )
+    page_refs = mark_page_references(root, source, locate)
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
@@ -184,8 +188,74 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
         links=tuple(links),
         images=tuple(images),
         ids=tuple(ids),
+        page_refs=tuple(page_refs),
     )
     return unit, diags
+
+
+# the text a reference could be in (book.pagerefs._could_hold_one), found by lxml in C: a
+# book's paragraphs are mostly without one
+_CANDIDATE_TEXT = etree.XPath(
+    "//text()[contains(., '页') or contains(., 'p.') or contains(., 'age') or contains(., 'P.')]"
+)
+# where a reference is never looked for: links and code already say what they mean,
+# headings become the contents' labels
+_NO_PAGE_REFS = {f"{{{XHTML}}}{tag}" for tag in ("a", "code", "pre", "kbd", "samp", "script", "style", "math")} | {
+    f"{{{XHTML}}}h{n}" for n in range(1, 7)
+}
+
+
+def mark_page_references(root: etree._Element, source: UnitSource, locate: _Locator) -> list[PageReference]:
+    """Mark every print-page reference in the text (book.pagerefs) as
+    <a class="page-ref" href="#page-N">, in place, and list them in reading order."""
+    found: list[PageReference] = []
+
+    def mark(text: str, before: str | Callable[[], str]) -> tuple[str, list[etree._Element]]:
+        """`text` as the text before the first reference and a link for each reference,
+        whose tail is the text up to the next."""
+        refs = find_references(text, before)
+        if not refs:
+            return text, []
+        links = []
+        ends = [ref.start for ref in refs[1:]] + [len(text)]
+        for ref, end in zip(refs, ends):
+            link = etree.Element(f"{{{XHTML}}}a", {"class": "page-ref", "href": f"#page-{ref.first}"})
+            link.text, link.tail = text[ref.start : ref.end], text[ref.end : end]
+            links.append(link)
+            found.append(PageReference(ref.first, ref.last, locate.line_of(link.text, source.body_line)))
+        return text[: refs[0].start], links
+
+    # lxml's "smart strings": each knows the element it belongs to, as its text or tail
+    for text in cast(list[Any], _CANDIDATE_TEXT(root)):
+        owner: etree._Element = text.getparent()
+        if text.is_text:
+            if _never_searched(owner):
+                continue
+            owner.text, links = mark(str(text), "")
+            for index, link in enumerate(links):
+                owner.insert(index, link)
+        else:
+            if _never_searched(owner.getparent()):
+                continue
+            owner.tail, links = mark(str(text), partial(_all_text, owner))
+            anchor = owner
+            for link in links:
+                anchor.addnext(link)
+                anchor = link
+    return found
+
+
+def _all_text(element: etree._Element) -> str:
+    return "".join(str(text) for text in element.itertext())
+
+
+def _never_searched(element: etree._Element | None) -> bool:
+    """Inside a link, code or a heading, or a passage marked no-page-refs."""
+    while element is not None:
+        if element.tag in _NO_PAGE_REFS or "no-page-refs" in (element.get("class") or "").split():
+            return True
+        element = element.getparent()
+    return False
 
 
 def _first_bad_html_line(source: UnitSource) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from bookbuild.book.model import Book, PageRef, ResolvedBook, ResolvedUnit, Target
+from bookbuild.book.model import Book, PageRef, ParsedUnit, ResolvedBook, ResolvedUnit, Target
 from bookbuild.book.pages import page_order
 from bookbuild.diagnostics import Diagnostic
 
@@ -90,10 +90,34 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                 diags.append(Diagnostic("X001", f"link to {link.href} has no target", unit.source.path, link.line))
             else:
                 hrefs[link.href] = href
+        if book.metadata.page_references:
+            diags += _link_page_references(unit, targets, hrefs)
         for image in unit.images:
             hrefs[image.src] = image_path(image.src)
         resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items()))))
     return ResolvedBook(book, tuple(resolved), tuple(pages), tuple(sorted(targets.items()))), diags
+
+
+def _link_page_references(unit: ParsedUnit, targets: dict[str, Target], hrefs: dict[str, str]) -> list[Diagnostic]:
+    """Each print-page reference linked to its page's marker (in `hrefs`), or reported:
+    left unlinked, its text stays as written."""
+    diags = []
+    for ref in unit.page_refs:
+        target = targets.get(f"page-{ref.first}")
+        if target is not None and target.kind == "page":
+            hrefs[f"#page-{ref.first}"] = f"{target.doc}#{target.id}"
+            continue
+        diags.append(
+            Diagnostic(
+                "P007",
+                f"print page {ref.first} is referred to here, but the book has no marker for it: the "
+                "reference stays text (add {{page " + ref.first + "}} where that page begins, or mark a "
+                "citation of another book {.no-page-refs})",
+                unit.source.path,
+                ref.line,
+            )
+        )
+    return diags
 
 
 def _resolve_href(

@@ -29,6 +29,7 @@ from bookbuild.book.model import (
     Modelled,
     PageMarker,
     PageRef,
+    PageReference,
     ParsedUnit,
     ResolvedUnit,
     UnitSource,
@@ -188,6 +189,7 @@ INTERFACE_OMITS: dict[type, set[str]] = {
     PageMarker: {"line"},
     Link: {"line"},
     Image: {"line"},
+    PageReference: {"line"},
 }
 _INTERFACE = _Fields(INTERFACE_OMITS)
 

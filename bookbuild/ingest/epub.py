@@ -31,6 +31,7 @@ from bookbuild.diagnostics import Diagnostic
 from bookbuild.errors import InputError
 from bookbuild.ingest.body import Block, DraftUnit
 from bookbuild.ingest.isbns import format_isbn
+from bookbuild.ingest.references import page_reference_report
 from bookbuild.ingest.text import escape_plain
 from bookbuild.text import unique_name
 
@@ -210,7 +211,7 @@ def ingest_epub(data: bytes, path: str):
         )
     files = [(f"book/{doc.name}.md", unit_markdown(doc.unit)) for doc in docs]
     files.append(("metadata.yaml", dump_metadata(meta, source=path)))
-    report = _report(path, docs, state)
+    report = _report(path, docs, state) + "\n".join(page_reference_report(files)) + "\n"
     return IngestResult(
         files=tuple(files),
         metadata=meta,

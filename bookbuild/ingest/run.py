@@ -26,6 +26,7 @@ from bookbuild.ingest.epub import ingest_epub, is_epub
 from bookbuild.ingest.isbns import choose
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
+from bookbuild.ingest.references import page_reference_report
 from bookbuild.ingest.segment import Lines, segment
 from bookbuild.ingest.text import cn_number, escape_plain, heading_level, tidy_title
 from bookbuild.ingest.titlepage import all_isbns, creators_from_title_page, language_of, title_from_headings
@@ -167,17 +168,21 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     diagnostics.extend(artefacts + closer.diagnostics)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
-    report = _report(
-        source_path,
-        source_lines,
-        parts,
-        contents,
-        body,
-        names,
-        units,
-        missing,
-        sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0),
-        evidence.furniture,
+    report = (
+        _report(
+            source_path,
+            source_lines,
+            parts,
+            contents,
+            body,
+            names,
+            units,
+            missing,
+            sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0),
+            evidence.furniture,
+        )
+        + "\n".join(page_reference_report(files))
+        + "\n"
     )
     return IngestResult(
         files=tuple(files),

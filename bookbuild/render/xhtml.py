@@ -70,11 +70,14 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
         if ident.startswith("page-") and span.get(EPUB_TYPE) is None:
             mark_pagebreak(span, ident[5:])
     hrefs = dict(resolved.hrefs)
-    for a in section.iter(f"{{{XHTML}}}a"):
+    for a in list(section.iter(f"{{{XHTML}}}a")):
         href = a.get("href")
+        classes = (a.get("class") or "").split()
+        if "page-ref" in classes and href not in hrefs:
+            _unwrap(a)  # a page the book lacks (reported as P007), or references turned off
+            continue
         if href is not None:
             a.set("href", hrefs.get(href, href))
-        classes = (a.get("class") or "").split()
         if "footnote-ref" in classes:
             a.set(EPUB_TYPE, "noteref")
             a.set("role", "doc-noteref")
@@ -87,6 +90,18 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
         if div.get("class") == "footnote":
             div.set(EPUB_TYPE, "endnotes")
             div.set("role", "doc-endnotes")
+
+
+def _unwrap(element: etree._Element) -> None:
+    """`element` replaced by its text (it holds no child elements)."""
+    text = (element.text or "") + (element.tail or "")
+    previous, parent = element.getprevious(), element.getparent()
+    assert parent is not None
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(element)
 
 
 def xhtml_document(
