@@ -48,8 +48,8 @@ test-fast: $(STAMP)
 
 # lint and format (ruff), the layering (import-linter contracts in pyproject.toml), types (mypy)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bookbuild tests bench build.py
-	$(VENV)/bin/ruff format --check bookbuild tests bench build.py
+	$(VENV)/bin/ruff check bookbuild tests bench scripts build.py
+	$(VENV)/bin/ruff format --check bookbuild tests bench scripts build.py
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

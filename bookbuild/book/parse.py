@@ -18,6 +18,7 @@ import markdown
 from lxml import etree
 
 from bookbuild.book.active import tree_findings
+from bookbuild.book.highlight import highlight_code
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown import new_converter
 from bookbuild.book.model import Heading, Image, Link, PageMarker, PageReference, ParsedUnit, UnitSource
@@ -175,6 +176,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                     image.line,
                 )
             )
+    highlight_code(root)
     page_refs = mark_page_references(root, source, locate)
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
