@@ -141,3 +141,34 @@ def test_axe_on_the_features_book(browser, tmp_path):
         result = page.evaluate("async () => await axe.run(document)")
         assert [v["id"] for v in result["violations"] if v["impact"] in ("critical", "serious")] == []
     page.close()
+
+
+def test_math_renders_as_mathml_and_code_is_coloured(browser, tmp_path):
+    """MathML Core in Chromium: the fraction is laid out (numerator above denominator),
+    not shown as TeX; the highlighted code has colours from the stylesheet, light and dark."""
+    assert main(["build", "--root", str(FIXTURES / "books" / "features"), "--out", str(tmp_path), "--to", "html"]) == 0
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page.goto((tmp_path / "html" / "04-chapter-2.html").as_uri())
+    layout = page.evaluate("""() => {
+        const math = document.querySelector('math[display="block"]');
+        const [top, bottom] = math.querySelector('mfrac').children;
+        return {tag: math.namespaceURI, shown: math.getBoundingClientRect().height,
+                stacked: top.getBoundingClientRect().bottom <= bottom.getBoundingClientRect().top + 1,
+                tex: document.body.innerText.includes('\\\\frac')}; }""")
+    assert layout == {
+        "tag": "http://www.w3.org/1998/Math/MathML",
+        "shown": layout["shown"],
+        "stacked": True,
+        "tex": False,
+    }
+    assert layout["shown"] > 20
+    page.locator('math[display="block"]').scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "math-and-code.png"))
+    colours = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.goto((tmp_path / "html" / "03-chapter-1.html").as_uri())
+        colours[scheme] = page.evaluate("() => getComputedStyle(document.querySelector('pre.highlight .hl-k')).color")
+    assert colours["light"] != colours["dark"] and "rgb(0, 0, 0)" not in colours.values()
+    page.close()

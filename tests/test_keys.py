@@ -61,6 +61,7 @@ INTERFACE = {
         "images": True,
         "ids": True,
         "page_refs": True,
+        "mathml": True,
         "renamed_ids": True,
     },
     PageReference: {"first": True, "last": True, "line": False},

@@ -22,6 +22,8 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
         features += ["pageNavigation", "printPageNumbers"]
     if images and all_alt:
         features.append("alternativeText")
+    if any(unit.mathml for unit in units):
+        features.append("MathML")
     zh = is_chinese(book.book.metadata.language)
     parts = []
     if zh:

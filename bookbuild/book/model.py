@@ -160,6 +160,7 @@ class ParsedUnit:
     images: tuple[Image, ...]
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
     page_refs: tuple[PageReference, ...] = ()  # print-page references in the text
+    mathml: bool = False  # holds a formula as MathML (the EPUB item says so)
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
 
     @property

@@ -21,10 +21,11 @@ from bookbuild.book.active import tree_findings
 from bookbuild.book.highlight import highlight_code
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown import new_converter
+from bookbuild.book.mathml import convert_math
 from bookbuild.book.model import Heading, Image, Link, PageMarker, PageReference, ParsedUnit, UnitSource
 from bookbuild.book.pagerefs import find_references
 from bookbuild.book.pages import is_label
-from bookbuild.book.xml import EPUB, XHTML, safe_parser
+from bookbuild.book.xml import EPUB, MATHML, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.parallel import map_units
 from bookbuild.text import unique_name
@@ -177,6 +178,16 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                 )
             )
     highlight_code(root)
+    for tex, problem in convert_math(root):
+        diags.append(
+            Diagnostic(
+                "S023",
+                f"formula ${tex}$ could not be made MathML ({problem}): it is shown as TeX; check its "
+                "braces and commands",
+                source.path,
+                locate.line_of(tex, source.body_line),
+            )
+        )
     page_refs = mark_page_references(root, source, locate)
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
@@ -191,6 +202,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
         images=tuple(images),
         ids=tuple(ids),
         page_refs=tuple(page_refs),
+        mathml=root.find(f".//{{{MATHML}}}math") is not None,
     )
     return unit, diags
 

@@ -11,6 +11,7 @@ EPUB = "http://www.idpf.org/2007/ops"  # epub:type and the other EPUB attributes
 OPF = "http://www.idpf.org/2007/opf"
 DC = "http://purl.org/dc/elements/1.1/"
 NCX = "http://www.daisy.org/z3986/2005/ncx/"
+MATHML = "http://www.w3.org/1998/Math/MathML"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPUB_TYPE = f"{{{EPUB}}}type"
 

@@ -249,7 +249,8 @@ _BOOK_LEVEL = _Fields(BOOK_LEVEL_OMITS)
 def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:
     """What the files made from the whole book (package, NCX, nav, index pages, the frame
     of book.html) depend on: the whole navigation (but BOOK_LEVEL_OMITS), the metadata,
-    the accessibility claims, each unit's document name, title and title id, the styles,
+    the accessibility claims, each unit's document name, title, title id and whether it
+    holds MathML, the styles,
     the images and the timestamp. The navigation holds only strings, tuples, booleans and
     None, so its pickle is the same in every process and can be digested directly."""
     book = modelled.resolved.book
@@ -261,6 +262,7 @@ def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:
         [u.doc_name for u in book.units],
         [u.source.title for u in book.units],
         [u.headings[0].id for u in book.units],
+        [u.mathml for u in book.units],  # the package marks the documents with MathML
         book.stylesheets,
         [(name, key(data)) for name, data in book.images],
         source_date_epoch,

@@ -32,7 +32,10 @@ def epub_spine(modelled: Modelled) -> list[Document]:
     them."""
     book = modelled.resolved.book
     css = tuple(name for name, _ in book.stylesheets)
-    docs = [Document(name=u.doc_name, title=u.source.title, body=b"") for u in book.units]
+    docs = [
+        Document(name=u.doc_name, title=u.source.title, body=b"", properties=("mathml",) if u.mathml else ())
+        for u in book.units
+    ]
     nav_doc = render_nav(modelled.nav, book.metadata, css)
     split = 0
     while split < len(book.units) and leads_book(book.units[split].source.kind):

@@ -15,6 +15,7 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 
 from bookbuild.book.markdown.fastpath import FastPathExtension
+from bookbuild.book.markdown.math import MATH_RE, MathPattern
 from bookbuild.book.markdown.pagemarker import PAGE_MARKER_RE, PageMarkerPattern
 
 # before 'backtick' (190), the first inline pattern: a marker is never taken apart as
@@ -22,9 +23,19 @@ from bookbuild.book.markdown.pagemarker import PAGE_MARKER_RE, PageMarkerPattern
 PAGE_MARKER_PRIORITY = 195
 
 
+# after 'backtick' (190), so `$x$` stays code; before 'escape' (180) and emphasis, so
+# TeX keeps its backslashes, stars and underscores
+MATH_PRIORITY = 185
+
+
 class PageMarkerExtension(markdown.extensions.Extension):
+    """`{{page N}}` markers and TeX math."""
+
     def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's API name)
         md.inlinePatterns.register(PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", PAGE_MARKER_PRIORITY)
+        md.inlinePatterns.register(MathPattern(MATH_RE, md), "math", MATH_PRIORITY)
+        if "$" not in md.ESCAPED_CHARS:
+            md.ESCAPED_CHARS.append("$")  # \$ writes a dollar sign
 
 
 def new_converter(fast: bool = True) -> markdown.Markdown:

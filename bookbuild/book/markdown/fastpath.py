@@ -69,6 +69,7 @@ _PATTERN_TRIGGERS = {
     "emphasis2": "_",
     "strong2": "_",
     "page_marker": "{",
+    "math": "$",
 }
 # what the inline stage itself looks for besides the patterns: its own placeholders
 # (other stashes, such as raw HTML's or the footnotes', pass through it untouched)
