@@ -247,3 +247,18 @@ def test_golden_epub(name, tmp_path, update_golden):
     compare_or_update(GOLDEN / name, produced, update_golden)
     if update_golden:
         pytest.skip("golden files rewritten")
+
+
+def test_footnotes_are_asides_a_reader_can_pop_up(tmp_path):
+    """Apple Books, Kobo and Readium open a note where it is referred to when the note is
+    an aside typed footnote and the reference is a noteref."""
+    epub = build_epub(FIXTURES / "books" / "features", tmp_path / "out")
+    chapter = read_xml(epub, "EPUB/04-chapter-2.xhtml")
+    [ref] = chapter.findall(".//x:a[@class='footnote-ref']", NS)
+    assert ref.get(EPUB_TYPE) == "noteref" and ref.get("href") == "04-chapter-2.xhtml#fn-1"
+    [notes] = chapter.findall(".//x:div[@class='footnotes']", NS)
+    assert notes.get(EPUB_TYPE) == "footnotes"
+    [aside] = notes.findall("x:aside", NS)
+    assert (aside.get("id"), aside.get(EPUB_TYPE), aside.get("role")) == ("fn-1", "footnote", "doc-footnote")
+    assert aside.find("x:p/x:span[@class='note-number']", NS).text == "1"
+    assert aside.find("x:p/x:a[@class='footnote-backref']", NS).get("href") == "04-chapter-2.xhtml#fnref-1"

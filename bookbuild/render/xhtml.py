@@ -86,10 +86,34 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
     for img in section.iter(f"{{{XHTML}}}img"):
         src = img.get("src", "")
         img.set("src", hrefs.get(src, src))
-    for div in section.iter(f"{{{XHTML}}}div"):
+    for div in list(section.iter(f"{{{XHTML}}}div")):
         if div.get("class") == "footnote":
-            div.set(EPUB_TYPE, "endnotes")
-            div.set("role", "doc-endnotes")
+            _footnotes(div)
+
+
+def _footnotes(div: etree._Element) -> None:
+    """Python-Markdown's list of notes, in place, as notes a reading system can open where
+    they are referred to (Apple Books, Kobo, Readium look for epub:type="footnote" on an
+    aside): <div epub:type="footnotes"> with an <aside> for each note, its number
+    shown before its text, its link back to the reference kept."""
+    div.attrib.clear()
+    div.set("class", "footnotes")
+    div.set(EPUB_TYPE, "footnotes")
+    for ol in div.findall(f"{{{XHTML}}}ol"):
+        for number, li in enumerate(ol.findall(f"{{{XHTML}}}li"), 1):
+            aside = E.aside({"class": "footnote", EPUB_TYPE: "footnote", "role": "doc-footnote"}, id=li.get("id", ""))
+            aside.text = li.text
+            aside.extend(list(li))
+            label = E.span(f"{number}", {"class": "note-number"})
+            first = aside[0] if len(aside) and aside[0].tag == f"{{{XHTML}}}p" else None
+            if first is not None:
+                label.tail = " " + (first.text or "")
+                first.text = None
+                first.insert(0, label)
+            else:
+                aside.insert(0, label)
+            ol.addprevious(aside)
+        div.remove(ol)
 
 
 def _unwrap(element: etree._Element) -> None:
