@@ -172,3 +172,26 @@ def test_math_renders_as_mathml_and_code_is_coloured(browser, tmp_path):
         colours[scheme] = page.evaluate("() => getComputedStyle(document.querySelector('pre.highlight .hl-k')).color")
     assert colours["light"] != colours["dark"] and "rgb(0, 0, 0)" not in colours.values()
     page.close()
+
+
+def test_a_footnote_opens_in_place_and_closes_again(browser, tmp_path):
+    assert main(["build", "--root", str(FIXTURES / "books" / "features"), "--out", str(tmp_path), "--to", "html"]) == 0
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    url = (tmp_path / "html" / "04-chapter-2.html").as_uri()
+    page.goto(url)
+    ref = page.locator("a.footnote-ref").first
+    ref.click()
+    box = page.locator(".note-inline")
+    assert box.is_visible() and "第二章的脚注" in box.inner_text() and "↩" not in box.inner_text()
+    assert page.url == url and ref.get_attribute("aria-expanded") == "true"  # stayed where the reader is
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "footnote-in-place.png"))
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    assert [v["id"] for v in result["violations"] if v["impact"] in ("critical", "serious")] == []
+    page.keyboard.press("Escape")
+    assert page.locator(".note-inline").count() == 0 and ref.get_attribute("aria-expanded") == "false"
+    ref.focus()
+    page.keyboard.press("Enter")  # the keyboard opens it too
+    assert page.locator(".note-inline").count() == 1
+    page.close()

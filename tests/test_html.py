@@ -42,6 +42,7 @@ def test_files(site):
         "css/site.css",
         "index.html",
         "js/goto.js",
+        "js/notes.js",
         "js/pages.js",
         "pages.html",
     ]

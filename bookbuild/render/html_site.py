@@ -123,6 +123,7 @@ class Site:
                 head.append(E.link(rel=rel, href=link[0]))
         head.append(E.script(src="js/pages.js", defer="defer"))
         head.append(E.script(src="js/goto.js", defer="defer"))
+        head.append(E.script(src="js/notes.js", defer="defer"))
         header = copy.deepcopy(self._header)
         main = E.main(*main_children, id="main")
         if any(prev_next):
@@ -348,6 +349,7 @@ def site_files(
     files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
     files["css/site.css"] = _asset("site.css")
     files["js/goto.js"] = _asset("goto.js")
+    files["js/notes.js"] = _asset("notes.js")
     page_map = {p.label: f"{html_name(p.doc)}#{p.id}" for p in site.pages}
     # json.dumps escapes quotes and control characters; '</' is escaped so the data can
     # never close a script element.
