@@ -173,6 +173,10 @@ def nav_targets(epub: Path) -> list[Diagnostic]:
                     problem = "is not a pagebreak"
                 elif kind == "toc" and etree.QName(found[0]).localname not in ("h1", "h2", "h3", "h4", "h5", "h6"):
                     problem = "is not a heading"
+                elif kind == "loi" and etree.QName(found[0]).localname != "figure":
+                    problem = "is not a figure"
+                elif kind == "lot" and etree.QName(found[0]).localname != "table":
+                    problem = "is not a table"
                 if problem:
                     diags.append(Diagnostic("X003", f"{kind} link {link.get('href')} {problem}", "EPUB/nav.xhtml"))
     return diags

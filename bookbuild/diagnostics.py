@@ -76,6 +76,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),
         CodeInfo("X003", _E, "a navigation target is missing or of the wrong kind"),
+        CodeInfo("X004", _W, "the text refers to a figure or table the book does not number"),
         # pages
         CodeInfo("P001", _E, "a page marker is malformed"),
         CodeInfo("P002", _E, "a print page label appears twice"),

@@ -16,6 +16,9 @@ import pytest
 from bookbuild.book.model import (
     Accessibility,
     Book,
+    Caption,
+    CaptionNumber,
+    CaptionReference,
     Creator,
     Heading,
     Image,
@@ -30,6 +33,7 @@ from bookbuild.book.model import (
     PageReference,
     ParsedUnit,
     ResolvedBook,
+    ResolvedUnit,
     UnitSource,
 )
 from bookbuild.incremental.keys import book_level_key, interface_key, parse_key, shared_render_key
@@ -62,27 +66,40 @@ INTERFACE = {
         "ids": True,
         "page_refs": True,
         "mathml": True,
+        "captions": True,
+        "caption_refs": True,
         "renamed_ids": True,
     },
     PageReference: {"first": True, "last": True, "line": False},
+    Caption: {"kind": True, "line": False, "text": True},
+    CaptionReference: {"kind": True, "number": True, "line": False},
     Heading: {"level": True, "text": True, "id": True, "line": False, "page": True, "auto": True},
     PageMarker: {"label": True, "id": True, "line": False, "known": True},
     Link: {"href": True, "line": False},
     Image: {"src": True, "alt": True, "line": False},
 }
+# a unit's render key: all that resolve gave it, but the unit (its parse key stands for it)
+RENDER = {ResolvedUnit: {"unit": False, "hrefs": True, "captions": True}}
 # the files made from the whole book: every field of the navigation, but where a page
 # marker was written
 BOOK_LEVEL = {
-    Navigation: {"toc": True, "landmarks": True, "page_list": True, "reading_order": True},
+    Navigation: {
+        "toc": True,
+        "landmarks": True,
+        "page_list": True,
+        "reading_order": True,
+        "figures": True,
+        "tables": True,
+    },
     NavPoint: {"label": True, "href": True, "page": True, "children": True},
     Landmark: {"type": True, "label": True, "href": True},
     PageRef: {"label": True, "doc": True, "id": True, "known": True, "file": False, "line": False},
 }
 
 
-@pytest.mark.parametrize("kind", list(INTERFACE) + list(BOOK_LEVEL), ids=lambda k: k.__name__)
+@pytest.mark.parametrize("kind", list(INTERFACE) + list(BOOK_LEVEL) + list(RENDER), ids=lambda k: k.__name__)
 def test_every_field_is_classified(kind):
-    table = {**INTERFACE, **BOOK_LEVEL}[kind]
+    table = {**INTERFACE, **BOOK_LEVEL, **RENDER}[kind]
     fields = {f.name for f in dataclasses.fields(kind)}
     assert fields == set(table), (
         f"{kind.__name__}: fields {sorted(fields ^ set(table))} are not classified here; decide whether "
@@ -198,3 +215,19 @@ def test_the_book_level_key_follows_the_navigation(kind, field_name):
     nav = dataclasses.replace(NAV, **{attribute: (changed,)})
     differs = book_level_key(_modelled(META, nav), None) != book_level_key(_modelled(META, NAV), None)
     assert differs == BOOK_LEVEL[kind][field_name]
+
+
+def test_the_render_key_follows_what_resolve_gives_a_unit():
+    from bookbuild.incremental.keys import render_key, shared_render_key
+    from bookbuild.render.html_site import make_site
+
+    site = make_site(META, NAV.toc, NAV.page_list, [("01-a.xhtml", "标题", "t")], ())
+    shared = shared_render_key(META, ())
+    plain = ResolvedUnit(UNIT, (("#s", "01-a.xhtml#s"),))
+    numbered = ResolvedUnit(UNIT, plain.hrefs, (CaptionNumber("figure", "1-1", "图 1-1"),))
+    elsewhere = ResolvedUnit(UNIT, (("#s", "02-b.xhtml#s"),))
+    keys = {render_key(shared, "k", r, site, (None, None)) for r in (plain, numbered, elsewhere)}
+    assert len(keys) == 3
+    assert render_key(
+        shared, "k", ResolvedUnit(dataclasses.replace(UNIT, fragment="x"), plain.hrefs), site, (None, None)
+    ) == render_key(shared, "k", plain, site, (None, None))  # the unit: its key

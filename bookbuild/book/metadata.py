@@ -34,6 +34,8 @@ KNOWN_KEYS = (
     "suppress",
     "source",
     "page_references",
+    "figure_numbering",
+    "lists_of",
 )
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -113,10 +115,28 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         modified=_modified(data.get("modified"), r),
         suppress=suppress_codes(r.text_list(data, "suppress"), r),
         page_references=_yes_no(data, "page_references", True, r),
+        figure_numbering=_one_of(data, "figure_numbering", ("chapter", "book", "none"), r),
+        lists_of=_lists_of(r.text_list(data, "lists_of"), r),
         path=path,
         lines=tuple(sorted(lines.items())),
     )
     return meta, r.diagnostics
+
+
+def _lists_of(names: tuple[str, ...], r: _Reader) -> tuple[str, ...]:
+    wrong = [name for name in names if name not in ("figures", "tables")]
+    if wrong:
+        r.bad("lists_of", f"`lists_of` takes figures and tables, not {', '.join(wrong)}")
+    return tuple(name for name in ("figures", "tables") if name in names)
+
+
+def _one_of(data: dict, key: str, choices: tuple[str, ...], r: _Reader) -> str:
+    """One of `choices`, the first when the key is absent."""
+    value = data.get(key, choices[0])
+    if value not in choices:
+        r.bad(key, f"`{key}` must be one of {', '.join(choices)}, not {value!r}")
+        return choices[0]
+    return str(value)
 
 
 def _yes_no(data: dict, key: str, default: bool, r: _Reader) -> bool:

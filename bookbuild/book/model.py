@@ -77,6 +77,8 @@ class Metadata:
     modified: str = ""  # ISO 8601 UTC; else derived from SOURCE_DATE_EPOCH or date
     suppress: frozenset[str] = frozenset()
     page_references: bool = True  # link 第 37 页 / p. 37 in the text to the page's marker
+    figure_numbering: str = "chapter"  # chapter (图 2-3) | book (图 7) | none
+    lists_of: tuple[str, ...] = ()  # figures, tables: lists the navigation document adds
     path: str = "metadata.yaml"
     lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
 
@@ -142,6 +144,24 @@ class PageReference:
 
 
 @dataclass(frozen=True)
+class Caption:
+    """A figure or a captioned table, in the order the unit holds them (book.captions)."""
+
+    kind: str  # figure | table
+    line: int
+    text: str = ""  # the caption as plain text, for the lists of figures and tables
+
+
+@dataclass(frozen=True)
+class CaptionReference:
+    """图 2-3 / Table 4.1 in the text, marked <a class="caption-ref" href="#KIND-NUMBER">."""
+
+    kind: str  # figure | table
+    number: str  # as book.captions.normal_number gives it: "2-3", "A-1", "7"
+    line: int
+
+
+@dataclass(frozen=True)
 class Image:
     src: str
     alt: str
@@ -161,6 +181,8 @@ class ParsedUnit:
     ids: tuple[tuple[str, int], ...]  # every id in the fragment with its line
     page_refs: tuple[PageReference, ...] = ()  # print-page references in the text
     mathml: bool = False  # holds a formula as MathML (the EPUB item says so)
+    captions: tuple[Caption, ...] = ()  # figures and captioned tables, in order
+    caption_refs: tuple[CaptionReference, ...] = ()  # 图 2-3 / Table 4.1 in the text
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
 
     @property
@@ -200,6 +222,14 @@ class PageRef:
 class ResolvedUnit:
     unit: ParsedUnit
     hrefs: tuple[tuple[str, str], ...]  # link as written -> resolved "doc#id"
+    captions: tuple[CaptionNumber, ...] = ()  # the number of each of unit.captions
+
+
+@dataclass(frozen=True)
+class CaptionNumber:
+    kind: str  # figure | table
+    number: str  # "2-3"; "" when the book numbers none (figure_numbering: none)
+    label: str  # what the caption shows before its text: 图 2-3, Figure 2.3
 
 
 @dataclass(frozen=True)
@@ -234,6 +264,8 @@ class Navigation:
     landmarks: tuple[Landmark, ...]
     page_list: tuple[PageRef, ...]
     reading_order: tuple[str, ...]  # every toc and page target "doc#id", in reading order
+    figures: tuple[NavPoint, ...] = ()  # the list of figures, when the book asks for it
+    tables: tuple[NavPoint, ...] = ()  # the list of tables, likewise
 
 
 # --- rendered ---------------------------------------------------------------------

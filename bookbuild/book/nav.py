@@ -3,6 +3,7 @@ landmarks and the page-list, computed from the resolved model."""
 
 from __future__ import annotations
 
+from bookbuild.book.captions import caption_id
 from bookbuild.book.kinds import KINDS, leads_book
 from bookbuild.book.model import Heading, Landmark, Navigation, NavPoint, ParsedUnit, ResolvedBook
 from bookbuild.book.words import labels
@@ -12,12 +13,26 @@ NAV_DOC = "nav.xhtml"
 
 def build_nav(book: ResolvedBook) -> Navigation:
     units = [r.unit for r in book.units]
+    lists = book.book.metadata.lists_of
     return Navigation(
         toc=_toc(units),
         landmarks=_landmarks(units, book.book.metadata.language),
         page_list=book.pages,
         reading_order=_reading_order(units),
+        figures=_caption_list(book, "figure") if "figures" in lists else (),
+        tables=_caption_list(book, "table") if "tables" in lists else (),
     )
+
+
+def _caption_list(book: ResolvedBook, kind: str) -> tuple[NavPoint, ...]:
+    """The figures (or tables) of the book, in reading order: number and caption."""
+    points = []
+    for resolved in book.units:
+        for caption, number in zip(resolved.unit.captions, resolved.captions):
+            if caption.kind == kind and number.number:
+                href = f"{resolved.unit.doc_name}#{caption_id(kind, number.number)}"
+                points.append(NavPoint(f"{number.label} {caption.text}".strip(), href, None))
+    return tuple(points)
 
 
 def _reading_order(units: list[ParsedUnit]) -> tuple[str, ...]:

@@ -18,12 +18,22 @@ import markdown
 from lxml import etree
 
 from bookbuild.book.active import tree_findings
+from bookbuild.book.captions import FoundReference, caption_id, find_caption_references, make_captions
 from bookbuild.book.highlight import highlight_code
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown import new_converter
 from bookbuild.book.mathml import convert_math
-from bookbuild.book.model import Heading, Image, Link, PageMarker, PageReference, ParsedUnit, UnitSource
-from bookbuild.book.pagerefs import find_references
+from bookbuild.book.model import (
+    CaptionReference,
+    Heading,
+    Image,
+    Link,
+    PageMarker,
+    PageReference,
+    ParsedUnit,
+    UnitSource,
+)
+from bookbuild.book.pagerefs import Found, find_references
 from bookbuild.book.pages import is_label
 from bookbuild.book.xml import EPUB, MATHML, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity
@@ -188,7 +198,8 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                 locate.line_of(tex, source.body_line),
             )
         )
-    page_refs = mark_page_references(root, source, locate)
+    captions = make_captions(root, lambda text: locate.line_of(text, source.body_line))
+    page_refs, caption_refs = mark_references(root, source, locate)
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
@@ -202,15 +213,18 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
         images=tuple(images),
         ids=tuple(ids),
         page_refs=tuple(page_refs),
+        captions=tuple(captions),
+        caption_refs=tuple(caption_refs),
         mathml=root.find(f".//{{{MATHML}}}math") is not None,
     )
     return unit, diags
 
 
-# the text a reference could be in (book.pagerefs._could_hold_one), found by lxml in C: a
+# the text a reference could be in (book.pagerefs, book.captions), found by lxml in C: a
 # book's paragraphs are mostly without one
 _CANDIDATE_TEXT = etree.XPath(
-    "//text()[contains(., '页') or contains(., 'p.') or contains(., 'age') or contains(., 'P.')]"
+    "//text()[contains(., '页') or contains(., 'p.') or contains(., 'age') or contains(., 'P.')"
+    " or contains(., '图') or contains(., '表') or contains(., 'Fig') or contains(., 'Table')]"
 )
 # where a reference is never looked for: links and code already say what they mean,
 # headings become the contents' labels
@@ -219,25 +233,42 @@ _NO_PAGE_REFS = {f"{{{XHTML}}}{tag}" for tag in ("a", "code", "pre", "kbd", "sam
 }
 
 
-def mark_page_references(root: etree._Element, source: UnitSource, locate: _Locator) -> list[PageReference]:
-    """Mark every print-page reference in the text (book.pagerefs) as
-    <a class="page-ref" href="#page-N">, in place, and list them in reading order."""
-    found: list[PageReference] = []
+def mark_references(
+    root: etree._Element, source: UnitSource, locate: _Locator
+) -> tuple[list[PageReference], list[CaptionReference]]:
+    """Mark every print-page reference (book.pagerefs) and every reference to a figure or
+    table (book.captions) in the text, in place, as <a class="page-ref" href="#page-N">
+    and <a class="caption-ref" href="#figure-2-3">; list them in reading order."""
+    pages: list[PageReference] = []
+    captions: list[CaptionReference] = []
 
     def mark(text: str, before: str | Callable[[], str]) -> tuple[str, list[etree._Element]]:
         """`text` as the text before the first reference and a link for each reference,
         whose tail is the text up to the next."""
-        refs = find_references(text, before)
+        refs: list[tuple[int, int, str, str, object]] = [
+            (ref.start, ref.end, "page-ref", f"#page-{ref.first}", ref) for ref in find_references(text, before)
+        ]
+        refs += [
+            (ref.start, ref.end, "caption-ref", f"#{caption_id(ref.kind, ref.number)}", ref)
+            for ref in find_caption_references(text)
+        ]
+        refs.sort(key=lambda ref: ref[0])
+        refs = [ref for index, ref in enumerate(refs) if index == 0 or ref[0] >= refs[index - 1][1]]
         if not refs:
             return text, []
         links = []
-        ends = [ref.start for ref in refs[1:]] + [len(text)]
-        for ref, end in zip(refs, ends):
-            link = etree.Element(f"{{{XHTML}}}a", {"class": "page-ref", "href": f"#page-{ref.first}"})
-            link.text, link.tail = text[ref.start : ref.end], text[ref.end : end]
+        ends = [ref[0] for ref in refs[1:]] + [len(text)]
+        for (start, stop, kind, href, ref), end in zip(refs, ends):
+            link = etree.Element(f"{{{XHTML}}}a", {"class": kind, "href": href})
+            link.text, link.tail = text[start:stop], text[stop:end]
             links.append(link)
-            found.append(PageReference(ref.first, ref.last, locate.line_of(link.text, source.body_line)))
-        return text[: refs[0].start], links
+            line = locate.line_of(link.text, source.body_line)
+            if isinstance(ref, FoundReference):
+                captions.append(CaptionReference(ref.kind, ref.number, line))
+            else:
+                assert isinstance(ref, Found)
+                pages.append(PageReference(ref.first, ref.last, line))
+        return text[: refs[0][0]], links
 
     # lxml's "smart strings": each knows the element it belongs to, as its text or tail
     for text in cast(list[Any], _CANDIDATE_TEXT(root)):
@@ -256,7 +287,7 @@ def mark_page_references(root: etree._Element, source: UnitSource, locate: _Loca
             for link in links:
                 anchor.addnext(link)
                 anchor = link
-    return found
+    return pages, captions
 
 
 def _all_text(element: etree._Element) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import posixpath
 import re
 
+from bookbuild.book.captions import caption_id, number_captions
 from bookbuild.book.model import Book, PageRef, ParsedUnit, ResolvedBook, ResolvedUnit, Target
 from bookbuild.book.pages import page_order
+from bookbuild.book.words import is_chinese
 from bookbuild.diagnostics import Diagnostic
 
 _EXTERNAL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -80,9 +82,17 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
             targets[marker.id] = Target(doc, marker.id, "page")
             pages.append(ref)
     diags += _page_sequence(pages)
+    numbers = number_captions(book.units, book.metadata.figure_numbering, is_chinese(book.metadata.language))
+    for unit, mine in zip(book.units, numbers):
+        for number in mine:
+            ident = caption_id(number.kind, number.number)
+            if number.number and ident not in local_ids[unit.doc_name] and ident not in targets:
+                local_ids[unit.doc_name].add(ident)
+                targets[ident] = Target(unit.doc_name, ident, number.kind)
+    numbered_kinds = {number.kind for mine in numbers for number in mine if number.number}
     docs = {unit.doc_name for unit in book.units}
     resolved = []
-    for unit in book.units:
+    for unit, mine in zip(book.units, numbers):
         hrefs: dict[str, str] = {}
         for link in unit.links:
             href = _resolve_href(link.href, unit.doc_name, targets, local_ids, docs)
@@ -92,9 +102,12 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                 hrefs[link.href] = href
         if book.metadata.page_references:
             diags += _link_page_references(unit, targets, hrefs)
+        diags += _link_caption_references(
+            unit, targets, numbered_kinds, book.metadata.figure_numbering == "book", hrefs
+        )
         for image in unit.images:
             hrefs[image.src] = image_path(image.src)
-        resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items()))))
+        resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items())), mine))
     return ResolvedBook(book, tuple(resolved), tuple(pages), tuple(sorted(targets.items()))), diags
 
 
@@ -117,6 +130,33 @@ def _link_page_references(unit: ParsedUnit, targets: dict[str, Target], hrefs: d
                 ref.line,
             )
         )
+    return diags
+
+
+def _link_caption_references(
+    unit: ParsedUnit, targets: dict[str, Target], numbered_kinds: set[str], shaped: bool, hrefs: dict[str, str]
+) -> list[Diagnostic]:
+    """Each 图 2-3 / Table 4.1 linked to its figure or table. One the book does not have
+    stays text, and is reported only when it looks like the book's own numbering: the
+    book numbers that kind at all, and the number is chapter-numbered (2-3) or the book
+    numbers straight through (`shaped`); 表 1 in a book of 表 2-1, 表 2-2 … may well be
+    something else."""
+    diags = []
+    for ref in unit.caption_refs:
+        ident = caption_id(ref.kind, ref.number)
+        target = targets.get(ident)
+        if target is not None and target.kind == ref.kind:
+            hrefs[f"#{ident}"] = f"{target.doc}#{target.id}"
+        elif ref.kind in numbered_kinds and (shaped or "-" in ref.number):
+            diags.append(
+                Diagnostic(
+                    "X004",
+                    f"the text refers to {ref.kind} {ref.number}, which the book does not have: the "
+                    "reference stays text (check the number, or mark it {.no-page-refs})",
+                    unit.source.path,
+                    ref.line,
+                )
+            )
     return diags
 
 

@@ -22,6 +22,8 @@ from operator import attrgetter
 from pathlib import Path
 
 from bookbuild.book.model import (
+    Caption,
+    CaptionReference,
     Heading,
     Image,
     Link,
@@ -190,6 +192,8 @@ INTERFACE_OMITS: dict[type, set[str]] = {
     Link: {"line"},
     Image: {"line"},
     PageReference: {"line"},
+    Caption: {"line"},
+    CaptionReference: {"line"},
 }
 _INTERFACE = _Fields(INTERFACE_OMITS)
 
@@ -221,11 +225,17 @@ def sidebar_signature(site: Site, doc: str) -> tuple[object, ...]:
     return start, end, len(site.toc), listed, opened
 
 
+# What resolve adds to a unit, all of it part of the unit's render key but the unit itself
+# (which `unit_key` stands for): where its links lead, the numbers of its figures …
+RENDER_OMITS: dict[type, set[str]] = {ResolvedUnit: {"unit"}}
+_RESOLVED = _Fields(RENDER_OMITS)
+
+
 def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, links: PrevNext) -> str:
     """A unit's key: its parsed content (`unit_key`: its parse key) and everything from the
-    rest of the book that its outputs show (where its links lead, its sidebar, its
-    neighbours' titles). A link to a whole unit becomes #<its title id> in book.html, so
-    that title id is part of it."""
+    rest of the book that its outputs show: every field resolve gave it (RENDER_OMITS),
+    its sidebar, its neighbours' titles. A link to a whole unit becomes #<its title id> in
+    book.html, so that title id is part of it."""
     unit = resolved.unit
     whole_unit_targets = tuple(site.title_ids.get(href) for _, href in resolved.hrefs if "#" not in href)
     # headings, hrefs and sidebars hold no sets, so their pickle is stable across processes
@@ -234,7 +244,7 @@ def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, l
         shared,
         unit_key,
         pickle.dumps(
-            (unit.headings, resolved.hrefs, whole_unit_targets, sidebar_signature(site, unit.doc_name), links),
+            (unit.headings, _RESOLVED(resolved), whole_unit_targets, sidebar_signature(site, unit.doc_name), links),
             protocol=4,
         ),
     )

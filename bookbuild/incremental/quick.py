@@ -192,7 +192,7 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
     before = [d for d in last.diagnostics if d.file == record.path]
     if mine != before or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
-    return ResolvedUnit(with_renamed_ids(unit, record.renamed_ids), record.hrefs)
+    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **dict(record.resolved))  # type: ignore[arg-type]
 
 
 def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):

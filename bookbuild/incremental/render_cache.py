@@ -8,6 +8,7 @@ outputs from it.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -265,7 +266,9 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
                 doc_name=unit.doc_name,
                 interface=keys.interface if keys else "",
                 renamed_ids=unit.renamed_ids,
-                hrefs=resolved.hrefs,
+                resolved=tuple(
+                    (f.name, getattr(resolved, f.name)) for f in dataclasses.fields(resolved) if f.name != "unit"
+                ),
                 render_key=name,
                 single_size=sizes[SINGLE_PART],
             )

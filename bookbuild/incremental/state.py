@@ -75,7 +75,9 @@ class UnitRecord:
     doc_name: str
     interface: str  # keys.interface_key, as parse_cache recorded it
     renamed_ids: tuple[tuple[str, str], ...]
-    hrefs: tuple[tuple[str, str], ...]  # ResolvedUnit.hrefs
+    # every field resolve gave the unit, by name (hrefs, captions …): all that a quick
+    # rebuild needs to resolve it as the last build did, a new field included
+    resolved: tuple[tuple[str, object], ...]
     render_key: str
     single_size: int  # bytes of its section in book.html
 

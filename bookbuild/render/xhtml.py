@@ -7,8 +7,9 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from lxml.etree import SubElement
 
+from bookbuild.book.captions import NUMBERED, caption_id
 from bookbuild.book.kinds import KINDS
-from bookbuild.book.model import Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
+from bookbuild.book.model import CaptionNumber, Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
 from bookbuild.book.nav import NAV_DOC
 from bookbuild.book.words import labels
 from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
@@ -73,8 +74,8 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
     for a in list(section.iter(f"{{{XHTML}}}a")):
         href = a.get("href")
         classes = (a.get("class") or "").split()
-        if "page-ref" in classes and href not in hrefs:
-            _unwrap(a)  # a page the book lacks (reported as P007), or references turned off
+        if ("page-ref" in classes or "caption-ref" in classes) and href not in hrefs:
+            _unwrap(a)  # a page or figure the book lacks (P007, X004), or page references off
             continue
         if href is not None:
             a.set("href", hrefs.get(href, href))
@@ -89,6 +90,27 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
     for div in list(section.iter(f"{{{XHTML}}}div")):
         if div.get("class") == "footnote":
             _footnotes(div)
+    _number_captions(section, resolved.captions)
+
+
+def _number_captions(section: etree._Element, numbers: tuple[CaptionNumber, ...]) -> None:
+    """Each figure and captioned table, in order, gets its id and its number before its
+    caption: <figcaption><span class="caption-label">图 2-3</span> …"""
+    captioned = [
+        element
+        for element in section.iter(f"{{{XHTML}}}figure", f"{{{XHTML}}}table")
+        if element.attrib.pop(NUMBERED, None) is not None  # made by book.captions, not written as HTML
+    ]
+    for element, number in zip(captioned, numbers):
+        if not number.number:
+            continue
+        element.set("id", caption_id(number.kind, number.number))
+        caption = element.find(f"{{{XHTML}}}figcaption" if number.kind == "figure" else f"{{{XHTML}}}caption")
+        assert caption is not None
+        label = E.span(number.label, {"class": "caption-label"})
+        label.tail = " " + (caption.text or "")
+        caption.text = None
+        caption.insert(0, label)
 
 
 def _footnotes(div: etree._Element) -> None:
@@ -193,6 +215,11 @@ def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) ->
         )
         pages.set(EPUB_TYPE, "page-list")
         children.append(pages)
+    for kind, points, title in (("loi", nav.figures, words["figures"]), ("lot", nav.tables, words["tables"])):
+        if points:
+            listed = E.nav({"id": kind, "aria-label": title}, E.h2(title), _nav_list(points))
+            listed.set(EPUB_TYPE, kind)
+            children.append(listed)
     shell = xhtml_document(words["contents"], meta.language, stylesheets, children, "kind-toc")
     body = splice(shell, {"pages": lambda: (_page_entry(p) for p in nav.page_list)}) if nav.page_list else shell
     return Document(name=NAV_DOC, title=words["contents"], properties=("nav",), body=body)
