@@ -66,8 +66,8 @@ def make_captions(root: etree._Element, line_of) -> list[Caption]:
             _remove_keeping_tail(p)
             text = "".join(str(t) for t in caption.itertext())
             found.append((table, Caption("table", line_of(text), " ".join(text.split()))))
-    order = {id(element): index for index, element in enumerate(root.iter())}
-    return [caption for _, caption in sorted(found, key=lambda pair: order[id(pair[0])])]
+    # in document order already: a table's caption paragraph is next to its table
+    return [caption for _, caption in found]
 
 
 def _adjacent_table(p: etree._Element) -> etree._Element | None:

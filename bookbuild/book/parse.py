@@ -198,8 +198,15 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
                 locate.line_of(tex, source.body_line),
             )
         )
-    captions = make_captions(root, lambda text: locate.line_of(text, source.body_line))
-    page_refs, caption_refs = mark_references(root, source, locate)
+    # both look at few units: each is tried only when the unit could hold what it makes
+    # (substring tests, C speed: one regular expression of alternatives scans far slower)
+    may_caption = ("<img" in xhtml and ' title="' in xhtml) or (
+        "<table" in xhtml and ("Table" in xhtml or "表" in xhtml)
+    )
+    captions = make_captions(root, lambda t: locate.line_of(t, source.body_line)) if may_caption else []
+    text = etree.tostring(root, method="text", encoding=str)
+    may_refer = any(start in text for start in _REFERENCE_STARTS)
+    page_refs, caption_refs = mark_references(root, source, locate) if may_refer else ([], [])
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
@@ -226,6 +233,8 @@ _CANDIDATE_TEXT = etree.XPath(
     "//text()[contains(., '页') or contains(., 'p.') or contains(., 'age') or contains(., 'P.')"
     " or contains(., '图') or contains(., '表') or contains(., 'Fig') or contains(., 'Table')]"
 )
+# what every reference starts with or holds (book.pagerefs, book.captions)
+_REFERENCE_STARTS = ("页", "p.", "P.", "age", "图", "表", "Fig", "Table")
 # where a reference is never looked for: links and code already say what they mean,
 # headings become the contents' labels
 _NO_PAGE_REFS = {f"{{{XHTML}}}{tag}" for tag in ("a", "code", "pre", "kbd", "samp", "script", "style", "math")} | {

@@ -121,21 +121,33 @@ def _footnotes(div: etree._Element) -> None:
     div.attrib.clear()
     div.set("class", "footnotes")
     div.set(EPUB_TYPE, "footnotes")
+    p_tag = f"{{{XHTML}}}p"
     for ol in div.findall(f"{{{XHTML}}}ol"):
-        for number, li in enumerate(ol.findall(f"{{{XHTML}}}li"), 1):
-            aside = E.aside({"class": "footnote", EPUB_TYPE: "footnote", "role": "doc-footnote"}, id=li.get("id", ""))
-            aside.text = li.text
-            aside.extend(list(li))
-            label = E.span(f"{number}", {"class": "note-number"})
-            first = aside[0] if len(aside) and aside[0].tag == f"{{{XHTML}}}p" else None
+        for number, li in enumerate(ol.iterchildren(f"{{{XHTML}}}li"), 1):
+            # the li itself becomes the aside: its children stay where they are
+            li.tag = f"{{{XHTML}}}aside"
+            li.set("class", "footnote")
+            li.set(EPUB_TYPE, "footnote")
+            li.set("role", "doc-footnote")
+            label = etree.Element(f"{{{XHTML}}}span", {"class": "note-number"})
+            label.text = str(number)
+            first = li[0] if len(li) and li[0].tag == p_tag else None
             if first is not None:
                 label.tail = " " + (first.text or "")
                 first.text = None
                 first.insert(0, label)
             else:
-                aside.insert(0, label)
-            ol.addprevious(aside)
-        div.remove(ol)
+                li.insert(0, label)
+        _unwrap_children(ol)  # the asides take the list's place
+
+
+def _unwrap_children(element: etree._Element) -> None:
+    """`element` replaced by its children (it holds no text of its own but blanks)."""
+    parent = element.getparent()
+    assert parent is not None
+    for child in list(element):
+        element.addprevious(child)
+    parent.remove(element)
 
 
 def _unwrap(element: etree._Element) -> None:

@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 import markdown
 
 # no formula holds a stash placeholder (\x02…\x03: code, raw HTML) or an escaped \$
-MATH_RE = (
-    r"(?<!\\)\$\$(?P<display>[^\x02\x03]+?)(?<!\\)\$\$"
-    r"|(?<![\\$\d])\$(?=\S)(?P<inline>[^$\x02\x03]+?)(?<=[^\s\\])\$(?!\d)"
+MATH_RE = (  # each branch starts with its `$`, so the search skips to dollars at C speed
+    r"\$\$(?<!\\\$\$)(?P<display>[^\x02\x03]+?)(?<!\\)\$\$"
+    r"|\$(?<![\\$\d]\$)(?=\S)(?P<inline>[^$\x02\x03]+?)(?<=[^\s\\])\$(?!\d)"
 )
 
 
