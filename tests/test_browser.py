@@ -132,10 +132,17 @@ def test_axe_finds_no_serious_violations(browser, site, name, scheme):
     page.close()
 
 
-def test_axe_on_the_features_book(browser, tmp_path):
-    assert main(["build", "--root", str(FIXTURES / "books" / "features"), "--out", str(tmp_path), "--to", "html"]) == 0
+@pytest.mark.parametrize(
+    "book,names",
+    [
+        ("features", ("03-chapter-1.html", "04-chapter-2.html", "book.html")),
+        ("features-en", ("02-chapter-1.html", "book.html")),
+    ],
+)
+def test_axe_on_the_features_books(browser, tmp_path, book, names):
+    assert main(["build", "--root", str(FIXTURES / "books" / book), "--out", str(tmp_path), "--to", "html"]) == 0
     page = browser.new_page()
-    for name in ("03-chapter-1.html", "04-chapter-2.html", "book.html"):
+    for name in names:
         page.goto((tmp_path / "html" / name).as_uri())
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("async () => await axe.run(document)")

@@ -42,6 +42,7 @@ def _ingested_fixture(tmp_path: Path, name: str) -> Path:
 BOOKS = {
     "sample": lambda tmp: ROOT,
     "features": lambda tmp: FIXTURES / "books" / "features",
+    "features-en": lambda tmp: FIXTURES / "books" / "features-en",
     "english-loc": lambda tmp: _ingested_fixture(tmp, "english-loc"),
     "xiangtu-dots": lambda tmp: _ingested_fixture(tmp, "xiangtu-dots"),
 }
@@ -262,3 +263,25 @@ def test_footnotes_are_asides_a_reader_can_pop_up(tmp_path):
     assert (aside.get("id"), aside.get(EPUB_TYPE), aside.get("role")) == ("fn-1", "footnote", "doc-footnote")
     assert aside.find("x:p/x:span[@class='note-number']", NS).text == "1"
     assert aside.find("x:p/x:a[@class='footnote-backref']", NS).get("href") == "04-chapter-2.xhtml#fnref-1"
+
+
+def test_the_english_book_links_its_references_and_numbers_its_captions(tmp_path):
+    """Every apparatus feature in an English book: print-page references (roman and
+    arabic, ranges), citations and opted-out passages left alone, Figure 1.1 / Table 1.1
+    and an appendix's Table A.1, lists of figures and tables, MathML, code, a footnote."""
+    epub = build_epub(FIXTURES / "books" / "features-en", tmp_path / "out")
+    docs = entries(epub)
+    chapter = docs["EPUB/02-chapter-1.xhtml"].decode("utf-8")
+    assert '<a class="page-ref" href="01-preface.xhtml#page-vii">' not in chapter  # opted out
+    assert "(Smith 2001, p. 45)" in chapter and "Jones, p. 12." in chapter
+    assert '<a class="page-ref" href="02-chapter-1.xhtml#page-2">pages 2 to 3</a>' in chapter
+    assert '<span class="caption-label">Figure 1.1</span> Three boxes joined in a row' in chapter
+    assert '<span class="caption-label">Table 1.1</span> Counts of things' in chapter
+    assert 'alttext="E = mc^2"' in chapter and '<span class="hl-k">def</span>' in chapter
+    assert 'epub:type="footnote"' in chapter
+    appendix = docs["EPUB/03-appendix.xhtml"].decode("utf-8")
+    assert '<table id="table-A-1">' in appendix
+    assert '<a class="caption-ref" href="02-chapter-1.xhtml#figure-1-1">Figure 1.1</a>' in appendix
+    nav = docs["EPUB/nav.xhtml"].decode("utf-8")
+    assert '<a href="03-appendix.xhtml#table-A-1">Table A.1 The appendix table</a>' in nav
+    assert 'aria-label="List of Figures" epub:type="loi"' in nav

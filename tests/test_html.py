@@ -151,7 +151,11 @@ def test_reproducible(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("root", [ROOT, FIXTURES / "books" / "features"], ids=["sample", "features"])
+@pytest.mark.parametrize(
+    "root",
+    [ROOT, FIXTURES / "books" / "features", FIXTURES / "books" / "features-en"],
+    ids=["sample", "features", "features-en"],
+)
 def test_nu_checker_reports_nothing(root, tmp_path):
     site = build_html(root, tmp_path)
     findings = run_vnu(sorted(site.glob("*.html")) + sorted((site / "css").glob("*.css")))
