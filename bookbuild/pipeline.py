@@ -38,6 +38,7 @@ from pathlib import Path
 from bookbuild.book.a11y import accessibility
 from bookbuild.book.generated_pages import with_generated_front_matter
 from bookbuild.book.images import collect_images
+from bookbuild.book.index import with_generated_index
 from bookbuild.book.load import LoadedBook, load
 from bookbuild.book.model import Book, Modelled
 from bookbuild.book.nav import build_nav
@@ -81,7 +82,7 @@ def parse(
     parsed = parse_unit_files(
         loaded.root, loaded.unit_files, outlines, workers, _counter(progress, "parse", len(loaded.unit_files))
     )
-    units = with_generated_front_matter(loaded.metadata, parsed.units)
+    units = with_generated_index(loaded.metadata, with_generated_front_matter(loaded.metadata, parsed.units))
     images, found = collect_images(loaded.root, units)
     return (
         Book(loaded.metadata, units, loaded.stylesheets, images),

@@ -63,3 +63,20 @@ def _test_fast_runs_no_java(request, monkeypatch):
             raise AssertionError("this test runs Java: mark it @pytest.mark.slow")
 
         monkeypatch.setattr("bookbuild.validators.java", refuse)
+
+
+@pytest.fixture
+def models(monkeypatch) -> list[Path]:
+    """The books the full pipeline modelled since the test began (a quick rebuild or an
+    unchanged book models none)."""
+    import bookbuild.pipeline as pipeline
+
+    calls = []
+    real = pipeline.model
+
+    def counting(root, *args, **kwargs):
+        calls.append(root)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "model", counting)
+    return calls

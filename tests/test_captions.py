@@ -108,15 +108,11 @@ def test_what_is_a_reference_to_a_figure_or_table(text, found):
     assert [(f.kind, f.number) for f in find_caption_references(text)] == found
 
 
-def test_a_text_edit_beside_a_figure_is_spliced_in_and_matches_a_clean_build(tmp_path, monkeypatch):
-    import bookbuild.pipeline as pipeline
-
+def test_a_text_edit_beside_a_figure_is_spliced_in_and_matches_a_clean_build(tmp_path, models):
     root = _book(tmp_path)
     out = tmp_path / "out"
     build(root, out)
-    models = []
-    real = pipeline.model
-    monkeypatch.setattr(pipeline, "model", lambda *a, **k: models.append(1) or real(*a, **k))
+    models.clear()
     chapter = root / "book" / "02-chapter-1.md"
     chapter.write_text(chapter.read_text("utf-8").replace("见图 2-1", "新加的一句。见图 2-1"), "utf-8")
     build(root, out)

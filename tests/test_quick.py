@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from build_helpers import assert_same_as_clean, generate_book, snapshot
 
-import bookbuild.pipeline as pipeline
 from bookbuild.incremental.state import STATE_NAME
 from bookbuild.pipeline import CACHE_FOLDER, build
 
@@ -19,20 +18,6 @@ def book(tmp_path) -> Path:
     root = tmp_path / "book"
     generate_book((12, 60_000), root)
     return root
-
-
-@pytest.fixture
-def models(monkeypatch) -> list[Path]:
-    """The books the full pipeline modelled since the test began."""
-    calls = []
-    real = pipeline.model
-
-    def counting(root, *args, **kwargs):
-        calls.append(root)
-        return real(root, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "model", counting)
-    return calls
 
 
 def edit(path: Path, change) -> None:

@@ -39,6 +39,7 @@ KINDS: dict[str, Kind] = {
         Kind("afterword", "afterword", "doc-afterword", "back"),
         Kind("appendix", "appendix", "doc-appendix", "back"),
         Kind("acknowledgments", "acknowledgments", "doc-acknowledgments", "back"),
+        Kind("index", "index", "doc-index", "back"),
         Kind("colophon", "colophon", None, "back"),
     )
 }

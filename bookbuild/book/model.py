@@ -162,6 +162,19 @@ class CaptionReference:
 
 
 @dataclass(frozen=True)
+class IndexMark:
+    """`{{index term!sub|see other}}` in the text: where the generated index points."""
+
+    term: str
+    sub: str  # "" for the term itself
+    see: str  # "see" or "see also" target term, "" for none
+    also: bool  # see also (else see)
+    id: str  # the anchor in the unit
+    page: str | None  # the print page it stands on
+    line: int
+
+
+@dataclass(frozen=True)
 class Image:
     src: str
     alt: str
@@ -183,6 +196,7 @@ class ParsedUnit:
     mathml: bool = False  # holds a formula as MathML (the EPUB item says so)
     captions: tuple[Caption, ...] = ()  # figures and captioned tables, in order
     caption_refs: tuple[CaptionReference, ...] = ()  # 图 2-3 / Table 4.1 in the text
+    index_marks: tuple[IndexMark, ...] = ()  # {{index …}} in the text, in order
     renamed_ids: tuple[tuple[str, str], ...] = ()  # automatic ids renamed book-wide (old, new)
 
     @property

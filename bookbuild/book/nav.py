@@ -139,8 +139,11 @@ def _landmarks(units: list[ParsedUnit], language: str) -> tuple[Landmark, ...]:
         if unit:
             marks.append(Landmark(kind, words[kind], unit.doc_name))
     marks.append(Landmark("toc", words["contents"], f"{NAV_DOC}#toc"))
+    index = next((u for u in units if u.source.kind == "index"), None)
     for matter in ("front", "body", "back"):
         unit = next((u for u in units if KINDS[u.source.kind].matter == matter and not leads_book(u.source.kind)), None)
         if unit:
             marks.append(Landmark(f"{matter}matter", words[f"{matter}matter"], unit.doc_name))
+    if index:
+        marks.append(Landmark("index", words["index"], index.doc_name))
     return tuple(marks)

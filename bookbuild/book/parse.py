@@ -27,6 +27,7 @@ from bookbuild.book.model import (
     CaptionReference,
     Heading,
     Image,
+    IndexMark,
     Link,
     PageMarker,
     PageReference,
@@ -158,6 +159,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     diags += _unsafe_content(root, source, locate)
     markers = _page_markers(root, source, locate, diags)
     headings = _headings(root, source, locate, used_ids, diags)
+    index_marks = _index_marks(root, source, locate)
     ids: list[tuple[str, int]] = []
     heading_lines = {h.id: h.line for h in headings}
     for element in root.iter():
@@ -222,6 +224,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
         page_refs=tuple(page_refs),
         captions=tuple(captions),
         caption_refs=tuple(caption_refs),
+        index_marks=tuple(index_marks),
         mathml=root.find(f".//{{{MATHML}}}math") is not None,
     )
     return unit, diags
@@ -369,6 +372,43 @@ def _page_markers(
             assert grandparent is not None  # a <p> is inside the <body> at least
             grandparent.remove(parent)
     return markers
+
+
+_SEE_RE = re.compile(r"\|\s*see(\s+also)?\s+(.+)$", re.I)
+
+
+def _index_marks(root: etree._Element, source: UnitSource, locate: _Locator) -> list[IndexMark]:
+    """Each {{index term!sub|see other}} made an empty anchor (ix-UNIT-N) and listed with
+    the print page it stands on."""
+    marks: list[IndexMark] = []
+    page = source.page
+    for element in root.iter(f"{{{XHTML}}}span"):
+        ident = element.get("id") or ""
+        if ident.startswith("page-"):
+            page = ident[5:]
+            continue
+        written = element.get("data-index")
+        if written is None:
+            continue
+        del element.attrib["data-index"]
+        see = _SEE_RE.search(written)
+        entry = written[: see.start()] if see else written
+        term, _, sub = entry.partition("!")
+        anchor = f"ix-{source.name}-{len(marks) + 1}"
+        element.set("id", anchor)
+        element.set("class", "index-mark")
+        marks.append(
+            IndexMark(
+                term=" ".join(term.split()),
+                sub=" ".join(sub.split()),
+                see=" ".join(see.group(2).split()) if see else "",
+                also=bool(see and see.group(1)),
+                id=anchor,
+                page=page,
+                line=locate.line_of(f"{{{{index {written}", source.body_line),
+            )
+        )
+    return marks
 
 
 _HEADING_TAGS = {f"{{{XHTML}}}h{n}" for n in range(1, 7)}

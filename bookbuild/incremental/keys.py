@@ -26,6 +26,7 @@ from bookbuild.book.model import (
     CaptionReference,
     Heading,
     Image,
+    IndexMark,
     Link,
     Metadata,
     Modelled,
@@ -194,6 +195,7 @@ INTERFACE_OMITS: dict[type, set[str]] = {
     PageReference: {"line"},
     Caption: {"line"},
     CaptionReference: {"line"},
+    IndexMark: {"line"},
 }
 _INTERFACE = _Fields(INTERFACE_OMITS)
 

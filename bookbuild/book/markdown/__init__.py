@@ -16,7 +16,7 @@ from markdown.extensions.tables import TableExtension
 
 from bookbuild.book.markdown.fastpath import FastPathExtension
 from bookbuild.book.markdown.math import MATH_RE, MathPattern
-from bookbuild.book.markdown.pagemarker import PAGE_MARKER_RE, PageMarkerPattern
+from bookbuild.book.markdown.pagemarker import INDEX_MARK_RE, PAGE_MARKER_RE, IndexMarkPattern, PageMarkerPattern
 
 # before 'backtick' (190), the first inline pattern: a marker is never taken apart as
 # emphasis or a link
@@ -29,11 +29,12 @@ MATH_PRIORITY = 185
 
 
 class PageMarkerExtension(markdown.extensions.Extension):
-    """`{{page N}}` markers and TeX math."""
+    """`{{page N}}` markers, `{{index …}}` marks and TeX math."""
 
     def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's API name)
         md.inlinePatterns.register(PageMarkerPattern(PAGE_MARKER_RE, md), "page_marker", PAGE_MARKER_PRIORITY)
         md.inlinePatterns.register(MathPattern(MATH_RE, md), "math", MATH_PRIORITY)
+        md.inlinePatterns.register(IndexMarkPattern(INDEX_MARK_RE, md), "index_mark", PAGE_MARKER_PRIORITY - 1)
         if "$" not in md.ESCAPED_CHARS:
             md.ESCAPED_CHARS.append("$")  # \$ writes a dollar sign
 

@@ -70,6 +70,7 @@ _PATTERN_TRIGGERS = {
     "strong2": "_",
     "page_marker": "{",
     "math": "$",
+    "index_mark": "{",
 }
 # what the inline stage itself looks for besides the patterns: its own placeholders
 # (other stashes, such as raw HTML's or the footnotes', pass through it untouched)

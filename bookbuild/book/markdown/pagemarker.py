@@ -1,5 +1,6 @@
 """The `{{page N}}` marker: a print page break written in the text, which becomes an empty
-<span data-page="N"> for the parse stage to turn into the page-break anchor."""
+<span data-page="N"> for the parse stage to turn into the page-break anchor; and the
+`{{index …}}` mark of an index term."""
 
 from __future__ import annotations
 
@@ -16,4 +17,18 @@ class PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
         span = ET.Element("span")
         span.set("data-page", m.group(1))
+        return span, m.start(0), m.end(0)
+
+
+# {{index 术语}}, {{index 术语!子条目}}, {{index 术语|see 另一术语}}, {{index Term|see also Other}}
+INDEX_MARK_RE = r"\{\{index\s+([^}]+?)\s*\}\}"
+
+
+class IndexMarkPattern(markdown.inlinepatterns.InlineProcessor):
+    """An index term marked in the text: an empty <span data-index="…"> the parse stage
+    turns into an anchor the generated index links to (book.index)."""
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API name)
+        span = ET.Element("span")
+        span.set("data-index", m.group(1))
         return span, m.start(0), m.end(0)
