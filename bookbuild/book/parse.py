@@ -264,22 +264,25 @@ def mark_references(
             (ref.start, ref.end, "caption-ref", f"#{caption_id(ref.kind, ref.number)}", ref)
             for ref in find_caption_references(text)
         ]
-        refs.sort(key=lambda ref: ref[0])
-        refs = [ref for index, ref in enumerate(refs) if index == 0 or ref[0] >= refs[index - 1][1]]
+        kept: list[tuple[int, int, str, str, object]] = []
+        for ref in sorted(refs, key=lambda ref: ref[0]):
+            if not kept or ref[0] >= kept[-1][1]:  # the first of two that overlap wins
+                kept.append(ref)
+        refs = kept
         if not refs:
             return text, []
         links = []
         ends = [ref[0] for ref in refs[1:]] + [len(text)]
-        for (start, stop, kind, href, ref), end in zip(refs, ends):
+        for (start, stop, kind, href, found), end in zip(refs, ends):
             link = etree.Element(f"{{{XHTML}}}a", {"class": kind, "href": href})
             link.text, link.tail = text[start:stop], text[stop:end]
             links.append(link)
             line = locate.line_of(link.text, source.body_line)
-            if isinstance(ref, FoundReference):
-                captions.append(CaptionReference(ref.kind, ref.number, line))
+            if isinstance(found, FoundReference):
+                captions.append(CaptionReference(found.kind, found.number, line))
             else:
-                assert isinstance(ref, Found)
-                pages.append(PageReference(ref.first, ref.last, line))
+                assert isinstance(found, Found)
+                pages.append(PageReference(found.first, found.last, line))
         return text[: refs[0][0]], links
 
     # lxml's "smart strings": each knows the element it belongs to, as its text or tail
