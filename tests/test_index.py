@@ -117,3 +117,27 @@ def test_edits_keep_the_index_true(tmp_path, models):
     tree, _, _ = _index(out)
     assert ("银行", ["1", "3"], []) in _entries(tree)
     assert_same_as_clean(root, out, tmp_path)
+
+
+def test_ingest_turns_a_printed_index_into_an_index_unit_with_page_links(tmp_path):
+    from conftest import FIXTURES
+
+    from bookbuild.cli import main
+
+    out = tmp_path / "book"
+    report = tmp_path / "report.txt"
+    source = FIXTURES / "books" / "english-index.raw.md"
+    assert main(["ingest", str(source), "--out", str(out), "--report", str(report)]) == 0
+    [index] = (out / "book").glob("*-index.md")
+    assert index.read_text("utf-8") == (
+        "---\ntitle: Index\nkind: index\npage: 5\n---\n\n"
+        "- delta, [3](#page-3), 4\n- rain, [1–2](#page-1)\n    - and stone, [1](#page-1)\n"
+        "- river, [1](#page-1), [3–4](#page-3), 99\n- sea, see ocean\n- stone, [1](#page-1)\n"
+    )
+    assert "printed index: 6 entries, 6 page numbers linked to their pages, 2 left as numbers" in report.read_text()
+    assert main(["build", "--root", str(out), "--out", str(tmp_path / "dist")]) == 0
+    [epub] = (tmp_path / "dist").glob("*.epub")
+    names = zipfile.ZipFile(epub).namelist()
+    assert "EPUB/04-index.xhtml" in names and "EPUB/book-index.xhtml" not in names  # the book's own
+    nav = zipfile.ZipFile(epub).read("EPUB/nav.xhtml").decode("utf-8")
+    assert '<a href="04-index.xhtml" epub:type="index">' in nav

@@ -12,6 +12,7 @@ from bookbuild.book.model import ContentsEntry
 from bookbuild.book.pages import next_label, page_label, page_order
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.contents import label_kind
+from bookbuild.ingest.index import index_entry
 from bookbuild.ingest.text import HEAD_WITH_PAGE_RE, escape_plain, heading_level, is_closed, join_text, tidy_title
 from bookbuild.text import HAN, match_key, strip_heading
 
@@ -324,6 +325,9 @@ class _BodyParser:
         pieces: list[str] = []
         prose = not _NOT_PROSE_RE.match(block[0][1])
         keep_lines = not prose or any(_LIST_OR_QUOTE_RE.match(t) or t.endswith("  ") for _, t in block)
+        if self.unit.kind == "index":  # a printed index: an entry a line (ingest.index links its pages)
+            block = [(n, index_entry(t)) for n, t in block if t.strip()]
+            keep_lines = True
         for line_number, text in block:
             self.take_breaks(line_number)
             if self.running_header(line_number, strip_heading(text)):
@@ -355,6 +359,7 @@ class _BodyParser:
             previous
             and not previous.heading
             and not keep_lines
+            and self.unit.kind != "index"
             and not is_closed(previous.text)
             and not previous.text.startswith("{{page")
             and not _NOT_PROSE_RE.match(previous.text)

@@ -23,6 +23,7 @@ from bookbuild.ingest.colophon import parse_colophon
 from bookbuild.ingest.contents import ContentsResult, parse_contents
 from bookbuild.ingest.decode import decode_source
 from bookbuild.ingest.epub import ingest_epub, is_epub
+from bookbuild.ingest.index import link_pages
 from bookbuild.ingest.isbns import choose
 from bookbuild.ingest.loc import parse_loc
 from bookbuild.ingest.pages import numbered_heads, page_evidence, page_separators
@@ -166,6 +167,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     closer = Closer(source_path, meta.language, plain)
     closer.close(units, title)
     diagnostics.extend(artefacts + closer.diagnostics)
+    index_report = _link_printed_index(units)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
     report = (
@@ -181,7 +183,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
             sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0),
             evidence.furniture,
         )
-        + "\n".join(page_reference_report(files))
+        + "\n".join(index_report + page_reference_report(files))
         + "\n"
     )
     return IngestResult(
@@ -261,6 +263,34 @@ def _unit_number(title: str) -> int | None:
     if latin:
         return int(latin.group(1)) if latin.group(1).isdigit() else roman_value(latin.group(1))
     return None
+
+
+_MARKER_RE = re.compile(r"\{\{page\s+([^}\s]+)\s*\}\}")
+
+
+def _link_printed_index(units: list[DraftUnit]) -> list[str]:
+    """A printed index's page numbers linked to the pages the book marks (ingest.index);
+    the report's lines about it."""
+    index_units = [unit for unit in units if unit.kind == "index"]
+    if not index_units:
+        return []
+    pages = set()
+    for unit in units:
+        pages.update(p for p in [unit.page, *unit.known_pages, *unit.inferred_pages] if p)
+        for block in unit.blocks:
+            pages.update(_MARKER_RE.findall(block.text))
+    linked = lacking = entries = 0
+    for unit in index_units:
+        for block in unit.blocks:
+            if block.heading:
+                continue
+            block.text, found, missing = link_pages(block.text, pages)
+            linked, lacking = linked + found, lacking + missing
+            entries += sum(1 for line in block.text.split("\n") if line.lstrip().startswith("- "))
+    return [
+        f"printed index: {entries} entries, {linked} page numbers linked to their pages, "
+        f"{lacking} left as numbers (pages this book has no marker for)"
+    ]
 
 
 def unit_markdown(unit: DraftUnit) -> str:
