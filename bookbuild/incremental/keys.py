@@ -17,7 +17,7 @@ import pickle
 import typing
 from collections.abc import Iterator
 from functools import cache, lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from operator import attrgetter
 from pathlib import Path
 
@@ -43,13 +43,24 @@ from bookbuild.render.html_site import PrevNext, Site
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of bookbuild's own code and assets: a new version invalidates everything."""
+    """A digest of bookbuild's own code and assets and of the versions of the libraries
+    whose output goes into the book: a new version of either invalidates everything."""
     digest = hashlib.blake2b(digest_size=16)
     package = resources.files("bookbuild")
     for path in sorted(_package_files(Path(str(package)))):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    for library in _OUTPUT_LIBRARIES:
+        try:
+            digest.update(f"{library} {metadata.version(library)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} -\n".encode())
     return digest.hexdigest()
+
+
+# what turns the book's text into output: Markdown to XHTML, code colours, MathML, the
+# index's order, the XML serialiser
+_OUTPUT_LIBRARIES = ("markdown", "pygments", "latex2mathml", "pypinyin", "lxml")
 
 
 def _package_files(root: Path) -> Iterator[Path]:
