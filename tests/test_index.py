@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from build_helpers import assert_same_as_clean
 from conftest import write_book
 from lxml import etree
 
 from bookbuild.pipeline import build
+from bookbuild.validators import run_epubcheck
 
 X = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -119,6 +121,7 @@ def test_edits_keep_the_index_true(tmp_path, models):
     assert_same_as_clean(root, out, tmp_path)
 
 
+@pytest.mark.slow
 def test_ingest_turns_a_printed_index_into_an_index_unit_with_page_links(tmp_path):
     from conftest import FIXTURES
 
@@ -141,3 +144,9 @@ def test_ingest_turns_a_printed_index_into_an_index_unit_with_page_links(tmp_pat
     assert "EPUB/04-index.xhtml" in names and "EPUB/book-index.xhtml" not in names  # the book's own
     nav = zipfile.ZipFile(epub).read("EPUB/nav.xhtml").decode("utf-8")
     assert '<a href="04-index.xhtml" epub:type="index">' in nav
+    index_doc = zipfile.ZipFile(epub).read("EPUB/04-index.xhtml").decode("utf-8")
+    assert (
+        '<li epub:type="index-entry"><span epub:type="index-term">delta</span>, '
+        '<a href="03-chapter-2.xhtml#page-3" epub:type="index-locator">3</a>, 4</li>'
+    ) in index_doc  # the printed index gets the EPUB Indexes semantics too
+    assert run_epubcheck(epub) == []

@@ -3,6 +3,8 @@ Markup is built with lxml from the model; writers only package what this returns
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 from lxml.builder import ElementMaker
 from lxml.etree import SubElement
@@ -91,6 +93,33 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
         if div.get("class") == "footnote":
             _footnotes(div)
     _number_captions(section, resolved.captions)
+    source = resolved.unit.source
+    if source.kind == "index" and not source.generated:
+        _index_semantics(section)
+
+
+_TERM_END = re.compile(r"[,，、]")
+
+
+def _index_semantics(section: etree._Element) -> None:
+    """A book's own index (written, or a printed one ingest read), a list of entries, given
+    the EPUB Indexes semantics the generated one has: each list an index-entry-list, each
+    item an index-entry whose text up to its first comma is the index-term, each link a
+    locator."""
+    for listed in section.iter(f"{{{XHTML}}}ul", f"{{{XHTML}}}ol"):
+        listed.set(EPUB_TYPE, "index-entry-list")
+        for item in listed.iterchildren(f"{{{XHTML}}}li"):
+            item.set(EPUB_TYPE, "index-entry")
+            holder = item[0] if len(item) and item[0].tag == f"{{{XHTML}}}p" and not item.text else item
+            text = holder.text or ""
+            cut = _TERM_END.search(text)
+            term = E.span(text[: cut.start()] if cut else text.rstrip())
+            term.set(EPUB_TYPE, "index-term")
+            term.tail = text[cut.start() :] if cut else text[len(text.rstrip()) :]
+            holder.text = None
+            holder.insert(0, term)
+            for link in holder.iterchildren(f"{{{XHTML}}}a"):
+                link.set(EPUB_TYPE, "index-locator")
 
 
 def _number_captions(section: etree._Element, numbers: tuple[CaptionNumber, ...]) -> None:
