@@ -150,3 +150,14 @@ def test_ingest_turns_a_printed_index_into_an_index_unit_with_page_links(tmp_pat
         '<a href="03-chapter-2.xhtml#page-3" epub:type="index-locator">3</a>, 4</li>'
     ) in index_doc  # the printed index gets the EPUB Indexes semantics too
     assert run_epubcheck(epub) == []
+
+
+def test_a_chinese_index_in_stroke_order(tmp_path):
+    root = _book(tmp_path)
+    with (root / "metadata.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("index_order: strokes\n")
+    build(root, tmp_path / "out")
+    tree, _, _ = _index(tmp_path / "out")
+    # 阿 7 strokes, 金 8, 重 9, 钱 10, 银 11 (Unihan kTotalStrokes)
+    assert [h.text for h in tree.iter(f"{X}h2")] == ["7 画", "8 画", "9 画", "10 画", "11 画"]
+    assert [term for term, _, _ in _entries(tree)][:5] == ["阿里巴巴", "金融", "重庆", "钱", "银行"]

@@ -4,15 +4,19 @@ Each entry lists where its term is marked: the print page it stands on when the 
 has page markers, else the title of its unit. Sub-entries come under their term, "see"
 and "see also" after it. Structure and semantics follow the EPUB Indexes vocabulary
 (index-entry-list, index-entry, index-term, index-locator, index-xref-preferred and
--related). Chinese terms are ordered by their pinyin (pypinyin), others alphabetically
-ignoring case, and entries are grouped under their first letter. A book that has its own
+-related). Chinese terms are ordered by their pinyin (pypinyin), or by stroke count with
+`index_order: strokes` (grouped 1 画, 2 画 …); others alphabetically ignoring case, and
+entries are grouped under their first letter. A book that has its own
 index unit (kind: index) keeps it and gets none generated.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -57,15 +61,23 @@ def _index_unit(meta: Metadata, units: tuple[ParsedUnit, ...]) -> ParsedUnit:
             if not target.locators or target.locators[-1][0] != locator[0]:  # one link per page
                 target.locators.append(locator)
     chinese = is_chinese(meta.language)
+    by_strokes = chinese and meta.index_order == "strokes"
     body = E.body()
     groups: dict[str, list[_Entry]] = {}
-    for entry in sorted(entries.values(), key=lambda e: _order(e.term, chinese)):
-        groups.setdefault(_initial(entry.term, chinese), []).append(entry)
+    if by_strokes:
+        for entry in sorted(entries.values(), key=lambda e: _stroke_order(e.term)):
+            count = strokes(entry.term[0]) if entry.term else 0
+            groups.setdefault(f"{count} 画" if count else "#", []).append(entry)
+    else:
+        for entry in sorted(entries.values(), key=lambda e: _order(e.term, chinese)):
+            groups.setdefault(_initial(entry.term, chinese), []).append(entry)
     links = []
     for initial, members in groups.items():
         group = E.div({"class": "index-group"}, E.h2(initial))
         group.set(EPUB_TYPE, "index-group")
-        group.append(_entry_list(members, chinese, words, links))
+        group.append(
+            _entry_list(members, chinese, words, links, _stroke_order if by_strokes else lambda t: _order(t, chinese))
+        )
         body.append(group)
     title = words["index"]
     source = UnitSource(
@@ -82,7 +94,9 @@ def _index_unit(meta: Metadata, units: tuple[ParsedUnit, ...]) -> ParsedUnit:
     )
 
 
-def _entry_list(entries: list[_Entry], chinese: bool, words: dict[str, str], links: list[str]) -> etree._Element:
+def _entry_list(
+    entries: list[_Entry], chinese: bool, words: dict[str, str], links: list[str], order: Callable[[str], object]
+) -> etree._Element:
     listed = E.ul({"class": "index-entries"})
     listed.set(EPUB_TYPE, "index-entry-list")
     for entry in entries:
@@ -106,10 +120,34 @@ def _entry_list(entries: list[_Entry], chinese: bool, words: dict[str, str], lin
                 item[-1].tail = (item[-1].tail or "") + (" " if chinese else ". ")
                 item.append(xref)
         if entry.subs:
-            subs = sorted(entry.subs.values(), key=lambda e: _order(e.term, chinese))
-            item.append(_entry_list(subs, chinese, words, links))
+            subs = sorted(entry.subs.values(), key=lambda e: order(e.term))
+            item.append(_entry_list(subs, chinese, words, links, order))
         listed.append(item)
     return listed
+
+
+_STROKE_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+@lru_cache(maxsize=1)
+def _stroke_table() -> list[str]:
+    """data/strokes.txt (made by scripts/stroke-counts.py from Unihan): a row per range."""
+    return resources.files("bookbuild").joinpath("book/data/strokes.txt").read_text("utf-8").split("\n")
+
+
+def strokes(char: str) -> int:
+    """The stroke count of a Han character (Unihan kTotalStrokes); 0 for anything else."""
+    code = ord(char)
+    for row, (start, end) in zip(_stroke_table(), _STROKE_RANGES):
+        if start <= code <= end:
+            return ord(row[code - start]) - 32
+    return 0
+
+
+def _stroke_order(term: str) -> tuple[tuple[int, ...], str]:
+    """Sort key in stroke order: the stroke counts of the term's characters in turn (Latin
+    letters and digits, 0 strokes, first), then the term."""
+    return tuple(strokes(char) for char in term), term
 
 
 def _order(term: str, chinese: bool) -> tuple[str, str]:

@@ -36,6 +36,7 @@ KNOWN_KEYS = (
     "page_references",
     "figure_numbering",
     "lists_of",
+    "index_order",
 )
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -117,6 +118,7 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         page_references=_yes_no(data, "page_references", True, r),
         figure_numbering=_one_of(data, "figure_numbering", ("chapter", "book", "none"), r),
         lists_of=_lists_of(r.text_list(data, "lists_of"), r),
+        index_order=_one_of(data, "index_order", ("pinyin", "strokes"), r),
         path=path,
         lines=tuple(sorted(lines.items())),
     )

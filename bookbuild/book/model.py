@@ -79,6 +79,7 @@ class Metadata:
     page_references: bool = True  # link 第 37 页 / p. 37 in the text to the page's marker
     figure_numbering: str = "chapter"  # chapter (图 2-3) | book (图 7) | none
     lists_of: tuple[str, ...] = ()  # figures, tables: lists the navigation document adds
+    index_order: str = "pinyin"  # pinyin | strokes: the order of a Chinese index
     path: str = "metadata.yaml"
     lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
 

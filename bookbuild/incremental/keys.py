@@ -65,7 +65,7 @@ _OUTPUT_LIBRARIES = ("markdown", "pygments", "latex2mathml", "pypinyin", "lxml")
 
 def _package_files(root: Path) -> Iterator[Path]:
     for path in root.rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".css", ".js"):
+        if path.is_file() and path.suffix in (".py", ".css", ".js", ".txt"):
             yield path
 
 
