@@ -241,7 +241,7 @@ def test_features_book_links_images_and_notes(tmp_path):
     ]  # three levels below the part
 
 
-@pytest.mark.parametrize("name", ["sample", "features"])
+@pytest.mark.parametrize("name", ["sample", "features", "features-en"])
 def test_golden_epub(name, tmp_path, update_golden):
     epub = build_epub(BOOKS[name](tmp_path), tmp_path / "out")
     produced = {n: d for n, d in entries(epub).items() if not n.endswith((".png", ".css"))}
