@@ -4,15 +4,17 @@ outputs. Returns every diagnostic; the CLI decides the exit code."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from pathlib import Path
 
 from lxml import etree
 
-from bookbuild.book.model import NavPoint
+from bookbuild.book.isbn import isbn_digits
+from bookbuild.book.model import Metadata, NavPoint
 from bookbuild.book.pages import page_order, roman_value
-from bookbuild.book.xml import EPUB_TYPE, OPF, XHTML, safe_parser
+from bookbuild.book.xml import DC, EPUB_TYPE, OPF, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
 from bookbuild.pipeline import Modelled, build
@@ -56,6 +58,7 @@ def book_checks(modelled: Modelled, epub: Path) -> list[Diagnostic]:
         + contents_in_nav(modelled)
         + nav_targets(epub)
         + accessibility_claims(modelled, epub)
+        + identifier_check(modelled, epub)
     )
 
 
@@ -87,7 +90,7 @@ def metadata_checks(modelled: Modelled) -> list[Diagnostic]:
             ("creators", meta.creators),
             ("publisher", meta.publisher),
             ("date", meta.date),
-            ("isbn", meta.isbn),
+            ("isbn", meta.isbn or meta.print_isbn),
         )
         if not value
     ]
@@ -207,3 +210,29 @@ def accessibility_claims(modelled: Modelled, epub: Path) -> list[Diagnostic]:
         if field not in claims:
             wrong.append(f"schema:{field} is missing")
     return [Diagnostic("E005", f"accessibility metadata {text}", "EPUB/package.opf") for text in wrong]
+
+
+def print_isbns(meta: Metadata) -> set[str]:
+    """The digits of every ISBN the book says is a print edition's: print_isbn, the
+    `isbns:` marked print, and the CIP record's (a CIP record describes the print book)."""
+    found = {meta.print_isbn} | {e.isbn for e in meta.isbns if e.medium == "print"}
+    found |= set(re.findall(r"ISBN\s*([\dXx-]{10,17})", meta.cip.raw))
+    return {isbn_digits(isbn) for isbn in found if isbn_digits(isbn)}
+
+
+def identifier_check(modelled: Modelled, epub: Path) -> list[Diagnostic]:
+    """Stores take the EPUB's identifier for the e-book's own: a print ISBN there makes
+    the e-book pass for the printed one."""
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"), _PARSER)
+    unique = opf.get("unique-identifier")
+    identifier = next((e.text or "" for e in opf.iter(f"{{{DC}}}identifier") if e.get("id") == unique), "")
+    meta = modelled.resolved.book.metadata
+    digits = isbn_digits(identifier.removeprefix("urn:isbn:"))
+    if not identifier.startswith("urn:isbn:") or digits not in print_isbns(meta):
+        return []
+    message = (
+        f"the EPUB's identifier is {identifier}, the print edition's ISBN: give the e-book its own "
+        f"ISBN as `isbn:`, or move this one to `print_isbn:` (the EPUB then gets a stable UUID)"
+    )
+    return [Diagnostic("M010", message, meta.path, meta.line_of("isbn") or 1)]

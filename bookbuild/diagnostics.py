@@ -40,6 +40,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("M007", _W, "an unknown key in metadata.yaml"),
         CodeInfo("M008", _W, "recommended metadata is missing (creators, publisher, date, ISBN)"),
         CodeInfo("M009", _W, "`suppress:` names an unknown code or an error (errors cannot be suppressed)"),
+        CodeInfo("M010", _W, "the EPUB's identifier is a print edition's ISBN"),
         # structure
         CodeInfo("S001", _E, "front matter is missing or is not valid YAML"),
         CodeInfo("S002", _E, "unknown unit kind"),

@@ -114,8 +114,10 @@ def model(root: Path, outlines: Outlines | None = None, workers: int = 1, progre
 
 
 def output_slug(root: Path, modelled: Modelled) -> str:
+    """The e-book's ISBN, else the print edition's (how production files are named),
+    else the book folder's name."""
     meta = modelled.resolved.book.metadata
-    digits = "".join(ch for ch in meta.isbn if ch.isdigit() or ch in "Xx")
+    digits = "".join(ch for ch in meta.isbn or meta.print_isbn if ch.isdigit() or ch in "Xx")
     if digits:
         return digits
     name = root.resolve().name

@@ -26,7 +26,8 @@ def test_isbn_lines_with_their_qualifiers():
     assert [e.medium for e in both] == ["print", "ebook"]
     assert choose(both) == ("9781402894626", "9780306406157")
     assert find_isbns("ISBN 978-0-306-40615-8") == []  # a wrong check digit is no ISBN
-    assert choose(find_isbns("书号：ISBN 7-302-01968-1/TM·22")) == ("7-302-01968-1", "")
+    # an ISBN not said to be the e-book's is the print book's: never the EPUB's identifier
+    assert choose(find_isbns("书号：ISBN 7-302-01968-1/TM·22")) == ("", "7-302-01968-1")
 
 
 def test_library_of_congress_classic_card(tmp_path):
@@ -84,7 +85,7 @@ def test_taiwan_cip_record(tmp_path):
     assert (meta.title, meta.subtitle, meta.language) == ("思考的藝術", "52個非受迫性思考錯誤", "zh-Hant")
     assert [(c.name, c.role) for c in meta.creators] == [("羅爾夫．杜伯里", "author"), ("王榮輝", "translator")]
     assert (meta.edition, meta.place, meta.publisher, meta.date) == ("初版", "臺北市", "商周出版", "2012-11")
-    assert meta.isbn == "978-986-272-269-5" and meta.isbns[0].medium == "print"  # 平裝
+    assert (meta.isbn, meta.print_isbn) == ("", "978-986-272-269-5") and meta.isbns[0].medium == "print"  # 平裝
     assert (meta.subjects, meta.classification) == (("思考", "謬誤"), ("176.4",))
     assert (meta.cip.agency, meta.cip.number) == ("國家圖書館", "101020264")
     assert [name for name, _ in result.files][:4] == [

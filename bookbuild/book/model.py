@@ -66,8 +66,8 @@ class Metadata:
     place: str = ""
     date: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
     edition: str = ""
-    isbn: str = ""  # the EPUB's identifier: the e-book's own ISBN when it has one
-    print_isbn: str = ""  # the print edition the page markers follow (dc:source), when not `isbn`
+    isbn: str = ""  # the e-book's own ISBN: the EPUB's identifier (never a print ISBN)
+    print_isbn: str = ""  # the print edition's ISBN: dc:source, which the page markers follow
     isbns: tuple[IsbnEntry, ...] = ()  # every ISBN the book prints, as printed
     subjects: tuple[str, ...] = ()
     classification: tuple[str, ...] = ()

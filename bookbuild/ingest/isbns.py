@@ -44,11 +44,10 @@ def find_isbns(text: str) -> list[IsbnEntry]:
 
 
 def choose(entries: list[IsbnEntry]) -> tuple[str, str]:
-    """(isbn, print_isbn): the e-book's own ISBN identifies the EPUB and the print one
-    (which the page markers follow) goes to dc:source; with no e-book ISBN, the first
-    ISBN is the identifier and print_isbn stays empty (it is the same book)."""
+    """(isbn, print_isbn): the e-book's own ISBN identifies the EPUB; the print one (which
+    the page markers follow) goes to dc:source. A raw extraction is of a print book, so an
+    ISBN not said to be the e-book's is the print edition's, never the EPUB's identifier:
+    stores reject an e-book that carries its print ISBN."""
     ebook = next((e.isbn for e in entries if e.medium == "ebook"), "")
     printed = next((e.isbn for e in entries if e.medium != "ebook"), "")
-    if ebook:
-        return ebook, printed
-    return (entries[0].isbn, "") if entries else ("", "")
+    return ebook, printed

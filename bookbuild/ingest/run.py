@@ -125,9 +125,10 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         )
 
     # every ISBN the record, the copyright page and the title pages print; an e-book's own
-    # ISBN identifies the EPUB and the print one goes to dc:source (isbns.choose)
+    # ISBN identifies the EPUB and the print one goes to dc:source (isbns.choose); a CIP
+    # record describes the print book
     isbns = all_isbns(parts)
-    isbn, print_isbn = choose(isbns) if isbns else (record.isbn, "")
+    isbn, print_isbn = choose(isbns) if isbns else ("", record.isbn)
     meta = Metadata(
         title=title,
         subtitle=subtitle,

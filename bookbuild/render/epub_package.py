@@ -35,8 +35,9 @@ CONTAINER = (
 
 
 def book_identifier(meta: Metadata) -> str:
-    """urn:isbn:… when there is an ISBN (what calibre and stores recognise); otherwise a
-    UUID derived from the title and creators, so it is stable across builds."""
+    """urn:isbn:… when the e-book has its own ISBN (what calibre and stores recognise);
+    otherwise a UUID derived from the title and creators, so it is stable across builds.
+    A print ISBN is never the identifier: it names another edition (dc:source)."""
     digits = isbn_digits(meta.isbn)
     if digits:
         return f"urn:isbn:{digits}"
@@ -88,11 +89,12 @@ def package_metadata(meta: Metadata, a11y: Accessibility, modified: str, has_pag
         md.append(DC.date(meta.date))
     for subject in meta.subjects + meta.classification:
         md.append(DC.subject(subject))
-    if (meta.isbn or meta.print_isbn) and has_pages:
-        # the print edition the page markers follow: its own ISBN when the e-book has another
+    if meta.print_isbn or (meta.isbn and has_pages):
+        # the print edition: the e-book is made from it, and the page markers follow it
         source = f"urn:isbn:{isbn_digits(meta.print_isbn)}" if meta.print_isbn else identifier
         md.append(DC.source(source, id="print-source"))
-        md.append(_meta("source-of", "pagination", "print-source"))
+        if has_pages:
+            md.append(_meta("source-of", "pagination", "print-source"))
     md.append(_meta("dcterms:modified", modified))
     for mode in a11y.access_modes:
         md.append(_meta("schema:accessMode", mode))
