@@ -73,6 +73,7 @@ CATALOGUE: dict[str, CodeInfo] = {
             "ingest changed what the build would refuse or what is not the book (raw HTML, an image, a title, a lost page, a repeated line) and says how",
         ),
         CodeInfo("S023", _W, "a TeX formula could not be made MathML: it is shown as TeX"),
+        CodeInfo("S024", _W, "the book has no cover picture and none could be drawn (no font for its script)"),
         # cross-references
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),

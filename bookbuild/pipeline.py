@@ -4,7 +4,7 @@
     load     root -> LoadedBook                   book.load: metadata, styles, the unit files
     parse    LoadedBook -> Book                   book.parse: each unit's Markdown -> model
                                                   (in parallel); book.generated_pages;
-                                                  book.images
+                                                  book.cover; book.images
     resolve  Book -> ResolvedBook                 book.resolve: ids, links, page labels over
                                                   the whole book
     nav      ResolvedBook -> Navigation           book.nav: toc, landmarks, page-list
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bookbuild.book.a11y import accessibility
+from bookbuild.book.cover import with_cover
 from bookbuild.book.generated_pages import with_generated_front_matter
 from bookbuild.book.images import collect_images
 from bookbuild.book.index import with_generated_index
@@ -83,10 +84,11 @@ def parse(
         loaded.root, loaded.unit_files, outlines, workers, _counter(progress, "parse", len(loaded.unit_files))
     )
     units = with_generated_index(loaded.metadata, with_generated_front_matter(loaded.metadata, parsed.units))
-    images, found = collect_images(loaded.root, units)
+    units, cover, no_cover = with_cover(loaded.metadata, units)
+    images, found = collect_images(loaded.root, units, cover.name if cover and cover.design else None)
     return (
-        Book(loaded.metadata, units, loaded.stylesheets, images),
-        parsed.read_diagnostics + parsed.diagnostics + found,
+        Book(loaded.metadata, units, loaded.stylesheets, images, cover),
+        parsed.read_diagnostics + parsed.diagnostics + no_cover + found,
         parsed.digests,
     )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite needs: Java (EPUBCheck, the Nu checker), Chromium
-# (browser tests, never a downloaded browser), a CJK font (legible screenshots), npm.
+# (browser tests, never a downloaded browser), Noto CJK (OFL: the drawn cover of a book
+# without a cover picture, and legible screenshots), npm.
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 missing=()
@@ -9,7 +10,7 @@ command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 # fc-list's output is taken whole before it is searched: `fc-list | grep -q` under pipefail
 # fails at random, when grep exits at its first match and fc-list dies of SIGPIPE
 fonts=$(fc-list 2>/dev/null || true)
-case "${fonts,,}" in *wqy*|*"noto sans cjk"*) ;; *) missing+=(fonts-wqy-microhei) ;; esac
+case "${fonts,,}" in *"noto serif cjk"*) ;; *) missing+=(fonts-noto-cjk) ;; esac
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -122,7 +122,7 @@ def test_system_deps_sees_the_font_every_time_however_much_fc_list_prints(tmp_pa
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "fc-list").write_text(
-        "#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Sans CJK SC:style=Regular'\nseq 1 200000\n"
+        "#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Serif CJK SC:style=Regular'\nseq 1 200000\n"
     )
     for tool in ("java", "npm"):
         (fake / tool).write_text("#!/bin/sh\nexit 0\n")

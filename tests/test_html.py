@@ -37,9 +37,11 @@ def test_files(site):
         "04-prologue.html",
         "book.html",
         "copyright.html",
+        "cover.html",
         "css/book-book.css",
         "css/default.css",
         "css/site.css",
+        "images/cover.jpg",
         "index.html",
         "js/goto.js",
         "js/notes.js",
@@ -52,7 +54,9 @@ def test_index_has_title_creators_and_contents_with_pages(site):
     index = doc(site, "index.html")
     assert index.get("lang") == "zh-Hans"
     cover = index.find_class("book-cover")[0]
-    assert [e.text_content() for e in cover] == [
+    picture = cover.find("img")
+    assert (picture.get("src"), picture.get("alt")) == ("images/cover.jpg", "封面：互联网+")
+    assert [e.text_content() for e in cover if e.tag != "img"] == [
         "互联网+",
         "国家战略行动路线图",
         "马化腾 等著",
@@ -121,6 +125,7 @@ def test_single_page_edition(site):
     book = doc(site, "book.html")
     assert len(book.xpath("//h1")) == 1
     assert [s.get("aria-labelledby") for s in book.xpath("//section[contains(@class,'unit')]")] == [
+        "cover-title",
         "互联网",
         "互联网-2",
         "copyright-title",

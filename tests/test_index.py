@@ -159,5 +159,5 @@ def test_a_chinese_index_in_stroke_order(tmp_path):
     build(root, tmp_path / "out")
     tree, _, _ = _index(tmp_path / "out")
     # 阿 7 strokes, 金 8, 重 9, 钱 10, 银 11 (Unihan kTotalStrokes)
-    assert [h.text for h in tree.iter(f"{X}h2")] == ["7 画", "8 画", "9 画", "10 画", "11 画"]
+    assert [h.text for h in tree.iter(f"{X}h2")] == ["7画", "8画", "9画", "10画", "11画"]
     assert [term for term, _, _ in _entries(tree)][:5] == ["阿里巴巴", "金融", "重庆", "钱", "银行"]

@@ -75,8 +75,8 @@ def test_a_reference_links_to_the_page_marker_in_whichever_unit_it_is(tmp_path):
     root = _book(tmp_path, "后文第 4 页有答案，第 3—4 页是全章。")
     result = build(root, tmp_path / "out")
     xhtml = _chapter_1(tmp_path / "out")
-    assert '<a class="page-ref" href="02-chapter-2.xhtml#page-4">第 4 页</a>' in xhtml
-    assert '<a class="page-ref" href="02-chapter-2.xhtml#page-3">第 3—4 页</a>' in xhtml
+    assert '<a class="page-ref" href="02-chapter-2.xhtml#page-4">第4页</a>' in xhtml
+    assert '<a class="page-ref" href="02-chapter-2.xhtml#page-3">第3—4页</a>' in xhtml
     assert not [d for d in result.diagnostics if d.code == "P007"]
     page = (tmp_path / "out" / "html" / "01-chapter-1.html").read_text("utf-8")
     assert 'href="02-chapter-2.html#page-4"' in page  # the HTML edition links across files too
@@ -88,7 +88,7 @@ def test_a_page_the_book_lacks_stays_text_and_is_reported_with_its_line(tmp_path
     [warning] = [d for d in result.diagnostics if d.code == "P007"]
     assert (warning.file, warning.line) == ("book/01-chapter-1.md", 9)
     xhtml = _chapter_1(tmp_path / "out")
-    assert "<p>见第 99 页。</p>" in xhtml and "page-ref" not in xhtml
+    assert "<p>见第99页。</p>" in xhtml and "page-ref" not in xhtml
 
 
 def test_an_author_opts_a_passage_or_the_book_out(tmp_path):
@@ -97,8 +97,8 @@ def test_an_author_opts_a_passage_or_the_book_out(tmp_path):
     )
     build(root, tmp_path / "out")
     xhtml = _chapter_1(tmp_path / "out")
-    assert xhtml.count('class="page-ref"') == 1 and ">第 4 页</a>和" not in xhtml
-    assert '和<a class="page-ref" href="02-chapter-2.xhtml#page-4">第 4 页</a>。' in xhtml
+    assert xhtml.count('class="page-ref"') == 1 and ">第4页</a>和" not in xhtml
+    assert '和<a class="page-ref" href="02-chapter-2.xhtml#page-4">第4页</a>。' in xhtml
     off = _book(tmp_path / "off", "第 4 页和第 99 页。", "page_references: false\n")
     result = build(off, tmp_path / "off-out")
     assert "page-ref" not in _chapter_1(tmp_path / "off-out")
@@ -110,4 +110,5 @@ def test_links_code_and_headings_are_never_searched(tmp_path):
     build(root, tmp_path / "out")
     xhtml = _chapter_1(tmp_path / "out")
     assert 'class="page-ref"' not in xhtml
-    assert '<a href="02-chapter-2.xhtml#page-3">第 4 页</a>' in xhtml
+    assert '<a href="02-chapter-2.xhtml#page-3">第4页</a>' in xhtml
+    assert "<code>第 4 页</code>" in xhtml  # code is never typeset

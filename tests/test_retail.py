@@ -3,11 +3,18 @@ fit the screen (issue 14)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from epub_helpers import NS, read_xml
+import pytest
+from build_helpers import assert_same_as_clean
+from conftest import FIXTURES, write_book
+from epub_helpers import EPUB_TYPE, NS, entries, read_xml
+from PIL import Image
 
+from bookbuild.book import cover as cover_module
 from bookbuild.check import identifier_check
+from bookbuild.errors import InputError
 from bookbuild.pipeline import build
 
 
@@ -55,3 +62,150 @@ def test_without_an_e_book_isbn_the_identifier_is_a_stable_uuid(sample_root, tmp
     assert identifier_check(first.modelled, tmp_path / "a" / "9787508651781.epub") == []
     build(sample_root, tmp_path / "b")
     assert _identifiers(tmp_path / "b" / "9787508651781.epub")[0] == identifier
+
+
+# --- the cover ------------------------------------------------------------------------
+
+
+def _opf_cover(epub: Path) -> tuple[str, str]:
+    """(the cover-image item's href, the content document the cover landmark names)."""
+    opf = read_xml(epub, "EPUB/package.opf")
+    [item] = [i for i in opf.findall("opf:manifest/opf:item", NS) if i.get("properties") == "cover-image"]
+    assert opf.find("opf:metadata/opf:meta[@name='cover']", NS).get("content") == item.get("id")
+    nav = read_xml(epub, "EPUB/nav.xhtml")
+    [landmark] = [a for a in nav.iter(f"{{{NS['x']}}}a") if a.get(EPUB_TYPE) == "cover"]
+    return item.get("href"), landmark.get("href")
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_drawn_cover_when_the_book_has_no_picture(sample_root, tmp_path):
+    build(sample_root, tmp_path / "out")
+    epub = tmp_path / "out" / "9787508651781.epub"
+    assert _opf_cover(epub) == ("images/cover.jpg", "cover.xhtml")
+    picture = Image.open(io.BytesIO(entries(epub)["EPUB/images/cover.jpg"]))
+    assert (picture.format, picture.size) == ("JPEG", (1600, 2560))
+    page = read_xml(epub, "EPUB/cover.xhtml")
+    assert page.find(".//x:header", NS).get("hidden") == "hidden"  # no visible "封面" heading
+    [img] = page.findall(".//x:p[@class='cover-picture']/x:img", NS)
+    assert (img.get("src"), img.get("alt")) == ("images/cover.jpg", "封面：互联网+")
+    # the book's printed cover (text) follows it, whole, with its heading
+    text_cover = read_xml(epub, "EPUB/01-cover.xhtml")
+    assert text_cover.find(".//x:header", NS).get("hidden") is None
+    assert "腾讯官方唯一正版授权" in "".join(text_cover.itertext())
+    # the HTML edition shows it on its index page
+    index = (tmp_path / "out" / "html" / "index.html").read_text("utf-8")
+    assert '<img class="cover-image" src="images/cover.jpg" alt="封面：互联网+">' in index
+    assert (tmp_path / "out" / "html" / "images" / "cover.jpg").read_bytes() == entries(epub)["EPUB/images/cover.jpg"]
+
+
+def test_the_picture_metadata_names_is_the_cover(sample_root, tmp_path):
+    (sample_root / "book" / "images").mkdir()
+    (sample_root / "book" / "images" / "front.jpg").write_bytes(_jpeg(600, 900))
+    with (sample_root / "metadata.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("cover: book/images/front.jpg\n")
+    build(sample_root, tmp_path / "out")
+    epub = tmp_path / "out" / "9787508651781.epub"
+    assert _opf_cover(epub) == ("images/front.jpg", "cover.xhtml")
+    assert "EPUB/images/cover.jpg" not in entries(epub)  # nothing drawn
+    assert entries(epub)["EPUB/images/front.jpg"] == (sample_root / "book" / "images" / "front.jpg").read_bytes()
+
+
+def test_a_cover_unit_with_a_picture_is_the_cover_page(sample_root, tmp_path):
+    (sample_root / "book" / "images").mkdir()
+    (sample_root / "book" / "images" / "front.jpg").write_bytes(_jpeg(600, 900))
+    (sample_root / "book" / "01-cover.md").write_text(
+        "---\ntitle: 封面\nkind: cover\n---\n\n![互联网+ 的封面](images/front.jpg)\n", encoding="utf-8"
+    )
+    build(sample_root, tmp_path / "out")
+    epub = tmp_path / "out" / "9787508651781.epub"
+    assert _opf_cover(epub) == ("images/front.jpg", "01-cover.xhtml")
+    assert "EPUB/cover.xhtml" not in entries(epub)
+    page = read_xml(epub, "EPUB/01-cover.xhtml")
+    assert page.find(".//x:header", NS).get("hidden") == "hidden"
+    assert page.find(".//x:p[@class='cover-picture']/x:img", NS).get("alt") == "互联网+ 的封面"
+
+
+def test_a_missing_cover_picture_is_an_error_at_its_line(sample_root, tmp_path):
+    with (sample_root / "metadata.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("cover: book/images/nowhere.jpg\n")
+    with pytest.raises(InputError) as raised:
+        build(sample_root, tmp_path / "out")
+    lines = (sample_root / "metadata.yaml").read_text("utf-8").splitlines()
+    [error] = [d for d in raised.value.diagnostics if d.code == "S007"]
+    assert (error.file, error.line) == ("metadata.yaml", len(lines))
+    assert "images/nowhere.jpg does not exist" in error.message
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.epub"))
+
+
+def test_a_cover_picture_outside_the_book_folder_is_refused(sample_root, tmp_path):
+    (tmp_path / "secret.jpg").write_bytes(_jpeg(10, 10))
+    with (sample_root / "metadata.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("cover: ../secret.jpg\n")
+    with pytest.raises(InputError) as raised:
+        build(sample_root, tmp_path / "out")
+    assert any(d.code == "S007" and "outside the book folder" in d.message for d in raised.value.diagnostics)
+
+
+def test_without_a_font_the_book_builds_without_a_cover_and_says_what_to_install(sample_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(cover_module, "find_cover_fonts", lambda language: None)
+    result = build(sample_root, tmp_path / "out")
+    [warning] = [d for d in result.diagnostics if d.code == "S024"]
+    assert "apt-get install fonts-noto-cjk" in warning.message and warning.file == "metadata.yaml"
+    epub = tmp_path / "out" / "9787508651781.epub"
+    assert "EPUB/cover.xhtml" not in entries(epub)
+    opf = read_xml(epub, "EPUB/package.opf")
+    assert not [i for i in opf.findall("opf:manifest/opf:item", NS) if i.get("properties") == "cover-image"]
+
+
+def test_an_english_book_gets_a_cover_in_its_own_words(tmp_path):
+    out = tmp_path / "out"
+    build(FIXTURES / "books" / "features-en", out)
+    [epub] = out.glob("*.epub")
+    page = read_xml(epub, "EPUB/cover.xhtml")
+    assert page.find(".//x:img", NS).get("alt").startswith("Cover: ")
+    assert page.find(".//x:h1", NS).text == "Cover"
+
+
+def test_the_cover_is_drawn_once_and_the_same_every_time(sample_root, tmp_path):
+    build(sample_root, tmp_path / "a")
+    first = entries(tmp_path / "a" / "9787508651781.epub")["EPUB/images/cover.jpg"]
+    build(sample_root, tmp_path / "b")
+    assert entries(tmp_path / "b" / "9787508651781.epub")["EPUB/images/cover.jpg"] == first
+    # a changed title is a changed cover, and a quick rebuild of it matches a clean build
+    meta = sample_root / "metadata.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("title: 互联网+", "title: 互联网+ 第二版"), encoding="utf-8")
+    build(sample_root, tmp_path / "a")
+    assert entries(tmp_path / "a" / "9787508651781.epub")["EPUB/images/cover.jpg"] != first
+    assert_same_as_clean(sample_root, tmp_path / "a", tmp_path)
+
+
+# --- pictures fit the screen -------------------------------------------------------------
+
+
+def test_a_paragraph_that_only_holds_a_picture_is_not_indented(sample_root, tmp_path):
+    (sample_root / "book" / "images").mkdir()
+    (sample_root / "book" / "images" / "wide.jpg").write_bytes(_jpeg(1200, 300))
+    preface = sample_root / "book" / "03-preface.md"
+    preface.write_text(
+        preface.read_text("utf-8") + "\n![一张宽图](images/wide.jpg)\n\n文字里的 ![小图](images/wide.jpg) 图。\n"
+    )
+    build(sample_root, tmp_path / "out")
+    doc = read_xml(tmp_path / "out" / "9787508651781.epub", "EPUB/03-preface.xhtml")
+    pictures = [p for p in doc.iter(f"{{{NS['x']}}}p") if p.find("x:img", NS) is not None]
+    assert [p.get("class") for p in pictures] == ["picture", None]  # an image inside text stays inline
+
+
+def test_a_generated_copyright_page_names_both_editions(tmp_path):
+    root = write_book(
+        tmp_path / "book",
+        {"01-chapter.md": "---\ntitle: 第一章\nkind: chapter\n---\n\n正文。\n"},
+        "title: 书\nlanguage: zh-Hans\nisbn: 978-1-4028-9462-6\nprint_isbn: 978-7-5086-5178-1\n",
+    )
+    build(root, tmp_path / "out")
+    page = "".join(read_xml(tmp_path / "out" / "9781402894626.epub", "EPUB/copyright.xhtml").itertext())
+    assert "ISBN 978-1-4028-9462-6 (电子书)" in page and "ISBN 978-7-5086-5178-1 (纸书)" in page

@@ -141,7 +141,8 @@ def number_captions(units: tuple[ParsedUnit, ...], numbering: str, chinese: bool
 
 def label(kind: str, number: str, chinese: bool) -> str:
     if chinese:
-        return f"{'图' if kind == 'figure' else '表'} {number}"
+        # no space: the stylesheet's text-autospace spaces Han from digits (render.typeset)
+        return f"{'图' if kind == 'figure' else '表'}{number}"
     return f"{'Figure' if kind == 'figure' else 'Table'} {number.replace('-', '.')}"
 
 

@@ -65,8 +65,11 @@ def copyright_page(meta: Metadata) -> ParsedUnit:
                 fields = None
                 colophon.append(E.p(printed.value))
         body.append(colophon)
-    elif meta.isbn:
-        body.append(E.p(f"ISBN {meta.isbn}"))
+    else:
+        # the e-book's own ISBN, and the print edition's it was made from
+        for isbn, edition in ((meta.isbn, "ebook"), (meta.print_isbn, "print")):
+            if isbn:
+                body.append(E.p(f"ISBN {isbn}" + (f" ({words[edition]})" if meta.isbn and meta.print_isbn else "")))
     return _unit("copyright", "copyright-page", words["copyright"], body)
 
 
@@ -75,7 +78,7 @@ def with_generated_front_matter(meta: Metadata, units: tuple[ParsedUnit, ...]) -
     front = []
     if "titlepage" not in kinds:
         front.append(titlepage(meta))
-    if "copyright-page" not in kinds and (meta.cip.raw or meta.print_lines or meta.isbn):
+    if "copyright-page" not in kinds and (meta.cip.raw or meta.print_lines or meta.isbn or meta.print_isbn):
         front.append(copyright_page(meta))
     if not front:
         return units

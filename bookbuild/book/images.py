@@ -35,7 +35,11 @@ def image_problem(suffix: str, data: bytes) -> str | None:
     return found[0][1] if found else None
 
 
-def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tuple[str, bytes], ...], list[Diagnostic]]:
+def collect_images(
+    root: Path, units: tuple[ParsedUnit, ...], drawn: str | None = None
+) -> tuple[tuple[tuple[str, bytes], ...], list[Diagnostic]]:
+    """Every picture the units show, read from the book folder; `drawn` names one the
+    render stage draws (a generated cover), which is not a file."""
     book_root = root.resolve()
     found: dict[str, bytes] = {}
     # package name folded as reading systems and file systems may fold it (case, Unicode
@@ -44,6 +48,8 @@ def collect_images(root: Path, units: tuple[ParsedUnit, ...]) -> tuple[tuple[tup
     diags = []
     for unit in units:
         for image in unit.images:
+            if unit.source.generated and image.src == drawn:
+                continue
             path = (root / "book" / image.src).resolve()
             where = (unit.source.path, image.line)
             if not path.is_relative_to(book_root):

@@ -37,6 +37,7 @@ KNOWN_KEYS = (
     "figure_numbering",
     "lists_of",
     "index_order",
+    "cover",
 )
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -119,6 +120,7 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         figure_numbering=_one_of(data, "figure_numbering", ("chapter", "book", "none"), r),
         lists_of=_lists_of(r.text_list(data, "lists_of"), r),
         index_order=_one_of(data, "index_order", ("pinyin", "strokes"), r),
+        cover=r.text(data, "cover"),
         path=path,
         lines=tuple(sorted(lines.items())),
     )

@@ -80,6 +80,7 @@ class Metadata:
     figure_numbering: str = "chapter"  # chapter (图 2-3) | book (图 7) | none
     lists_of: tuple[str, ...] = ()  # figures, tables: lists the navigation document adds
     index_order: str = "pinyin"  # pinyin | strokes: the order of a Chinese index
+    cover: str = ""  # the cover picture, a path inside the book folder (book/images/cover.jpg)
     path: str = "metadata.yaml"
     lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
 
@@ -206,11 +207,48 @@ class ParsedUnit:
 
 
 @dataclass(frozen=True)
+class CoverFont:
+    """A font file on this system that a generated cover is drawn with: `index` picks the
+    face in a collection (.ttc); `stamp` (size and modification time) tells a cached
+    drawing made with another version of the file."""
+
+    path: str
+    index: int
+    family: str
+    stamp: str
+
+
+@dataclass(frozen=True)
+class CoverDesign:
+    """What a generated (typographic) cover shows: the render stage draws it."""
+
+    title: str
+    subtitle: str
+    creators: tuple[str, ...]  # one line per role, as the title page has them
+    publisher: str
+    language: str
+    font: CoverFont
+    bold: CoverFont  # the title's face (the regular one when there is no bold)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The book's cover picture: `name` is its path in the outputs (the EPUB item with
+    properties="cover-image"); its bytes are in Book.images, or drawn from `design`."""
+
+    name: str
+    alt: str
+    page: str  # the content document that shows it (the cover landmark)
+    design: CoverDesign | None = None
+
+
+@dataclass(frozen=True)
 class Book:
     metadata: Metadata
     units: tuple[ParsedUnit, ...]
     stylesheets: tuple[tuple[str, str], ...]  # (file name, css text)
     images: tuple[tuple[str, bytes], ...]  # (path inside the book folder, data)
+    cover: Cover | None = None  # None: no picture given and no font to draw one (S024)
 
 
 # --- resolved ---------------------------------------------------------------------

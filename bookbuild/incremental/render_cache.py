@@ -24,6 +24,7 @@ from bookbuild.incremental.keys import book_level_key, render_key, shared_render
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.state import QuickContext, UnitRecord
 from bookbuild.parallel import map_units
+from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
 from bookbuild.render.html_site import PrevNext, Site, html_name, make_site, prev_next, single_page_frame, site_files
 from bookbuild.render.unit import epub_spine, render_unit
@@ -73,6 +74,7 @@ def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_dat
         modelled.nav.page_list,
         [(u.doc_name, u.source.title, u.headings[0].id) for u in units],
         book.stylesheets,
+        book.cover,
     )
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
@@ -102,6 +104,17 @@ def _spine(job: RenderPlan) -> list[Document]:
     return epub_spine(job.modelled)
 
 
+def _drawn_cover(job: RenderPlan) -> tuple[tuple[str, bytes], ...]:
+    """The generated cover, drawn (none when the book has a picture of its own)."""
+    cover = job.modelled.resolved.book.cover
+    return ((cover.name, draw_cover(cover.design)),) if cover and cover.design else ()
+
+
+def images(job: RenderPlan) -> tuple[tuple[str, bytes], ...]:
+    """Every picture in the outputs: the book's, and the cover drawn for it."""
+    return tuple(sorted(job.modelled.resolved.book.images + book_file(job, "cover")))
+
+
 def _package(job: RenderPlan) -> dict[str, bytes]:
     book, nav = job.modelled.resolved.book, job.modelled.nav
     return package_files(
@@ -110,7 +123,8 @@ def _package(job: RenderPlan) -> dict[str, bytes]:
         job.modelled.a11y,
         book_file(job, "spine"),
         book.stylesheets,
-        book.images,
+        tuple(name for name, _ in book.images) + tuple(name for name, _ in book_file(job, "cover")),
+        book.cover,
         labels(book.metadata.language)["pages"],
         job.source_date_epoch,
     )
@@ -118,15 +132,17 @@ def _package(job: RenderPlan) -> dict[str, bytes]:
 
 def _site(job: RenderPlan) -> dict[str, bytes]:
     book = job.modelled.resolved.book
-    return site_files(job.site, book.stylesheets, book.images)
+    return site_files(job.site, book.stylesheets, images(job))
 
 
 def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
     return single_page_frame(job.site)
 
 
-# in this order: the package lists the spine, so a task making the package makes the spine first
+# in this order: the package lists the spine and the site shows the cover, so a task
+# making the package makes the spine first, and one making the site draws the cover
 _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
+    "cover": _drawn_cover,
     "spine": _spine,
     "package": _package,
     "site": _site,
@@ -176,6 +192,8 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
     todo: list[int | str] = [kind for kind in _BOOK_FILES if not job.cache.has(kind, job.book_level)]
     if "package" in todo and "spine" in todo:
         todo.remove("spine")  # made by the package's task
+    if "site" in todo and "cover" in todo:
+        todo.remove("cover")  # drawn by the site's task
     todo += [i for i, name in enumerate(job.keys) if not job.cache.has("render", name)]
     if progress and job.task_count > len(todo):
         progress(job.task_count - len(todo))
@@ -216,7 +234,7 @@ def epub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
             book_file(job, "spine"),
             unit_entry,
             book.stylesheets,
-            book.images,
+            images(job),
             job.source_date_epoch,
         )
 

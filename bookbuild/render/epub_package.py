@@ -18,7 +18,7 @@ from lxml.etree import SubElement
 
 from bookbuild.book import xml as ns
 from bookbuild.book.isbn import isbn_digits
-from bookbuild.book.model import Accessibility, Document, Metadata, Navigation, NavPoint
+from bookbuild.book.model import Accessibility, Cover, Document, Metadata, Navigation, NavPoint
 from bookbuild.render.splice import fragment, placeholder, splice
 
 OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
@@ -121,7 +121,14 @@ def _item_id(name: str) -> str:
 
 
 def package_document(
-    meta, a11y, modified, docs: list[Document], css: list[str], images: list[str], has_pages: bool
+    meta,
+    a11y,
+    modified,
+    docs: list[Document],
+    css: list[str],
+    images: list[str],
+    has_pages: bool,
+    cover: Cover | None = None,
 ) -> bytes:
     manifest = OPF.manifest(OPF.item(id="ncx", href="toc.ncx", **{"media-type": "application/x-dtbncx+xml"}))
     for doc in docs:
@@ -130,13 +137,21 @@ def package_document(
             attrs["properties"] = " ".join(doc.properties)
         manifest.append(OPF.item(id=_item_id(doc.name), href=doc.name, **attrs))
     for name in css + images:
-        manifest.append(OPF.item(id=_item_id(name), href=name, **{"media-type": _media_type(name)}))
-    spine = OPF.spine(toc="ncx")
+        attrs = {"media-type": _media_type(name)}
+        if cover and name == cover.name:
+            attrs["properties"] = "cover-image"
+        manifest.append(OPF.item(id=_item_id(name), href=name, **attrs))
+    spine = OPF.spine({"toc": "ncx", "page-progression-direction": "ltr"})
     for doc in docs:
         if doc.in_spine:
             spine.append(OPF.itemref(idref=_item_id(doc.name)))
+    metadata = package_metadata(meta, a11y, modified, has_pages)
+    if cover:
+        # EPUB 2's way of naming the cover, which Kindle's converters and older readers
+        # (and calibre) still look for; EPUB 3 allows it beside cover-image
+        metadata.append(OPF.meta(name="cover", content=_item_id(cover.name)))
     package = OPF.package(
-        package_metadata(meta, a11y, modified, has_pages),
+        metadata,
         manifest,
         spine,
         version="3.0",
@@ -222,7 +237,8 @@ def package_files(
     a11y: Accessibility,
     spine: list[Document],
     stylesheets: tuple[tuple[str, str], ...],
-    images: tuple[tuple[str, bytes], ...],
+    images: tuple[str, ...],
+    cover: Cover | None,
     page_label: str,
     source_date_epoch: str | None,
 ) -> dict[str, bytes]:
@@ -235,8 +251,9 @@ def package_files(
             modified,
             spine,
             [f"css/{name}" for name, _ in stylesheets],
-            [name for name, _ in images],
+            list(images),
             bool(nav.page_list),
+            cover,
         ),
         "EPUB/toc.ncx": ncx_document(meta, nav, page_label),
     }

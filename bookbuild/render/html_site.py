@@ -11,7 +11,7 @@ from lxml import etree
 from lxml.builder import E
 from lxml.etree import SubElement
 
-from bookbuild.book.model import Metadata, NavPoint, PageRef
+from bookbuild.book.model import Cover, Metadata, NavPoint, PageRef
 from bookbuild.book.resolve import is_external, is_note_id
 from bookbuild.book.words import creators_line, is_chinese, labels
 from bookbuild.book.xml import EPUB, XML_LANG
@@ -45,8 +45,10 @@ class Site:
         pages: tuple[PageRef, ...],
         units: list[tuple[str, str, str]],
         css: list[str],
+        cover: Cover | None = None,
     ):
         self.meta, self.toc, self.pages, self.units, self.css = meta, toc, pages, units, css
+        self.cover = cover
         self.words = labels(meta.language)
         # doc name (03-preface.xhtml) -> the unit's title id, for links to a whole unit
         self.title_ids = {doc: title_id for doc, _, title_id in units}
@@ -375,15 +377,19 @@ def make_site(
     pages: tuple[PageRef, ...],
     units: list[tuple[str, str, str]],
     stylesheets: tuple[tuple[str, str], ...],
+    cover: Cover | None = None,
 ) -> Site:
     """`units`: (doc name, title, title id) in reading order."""
     css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
-    return Site(meta, toc, pages, units, css)
+    return Site(meta, toc, pages, units, css, cover)
 
 
 def _cover(site: Site) -> etree._Element:
     meta = site.meta
-    cover = E.div({"class": "book-cover"}, E.h1(meta.title))
+    cover = E.div({"class": "book-cover"})
+    if site.cover:
+        cover.append(E.img({"class": "cover-image", "src": site.cover.name, "alt": site.cover.alt}))
+    cover.append(E.h1(meta.title))
     if meta.subtitle:
         cover.append(E.p(meta.subtitle, {"class": "subtitle"}))
     for role in ("author", "editor", "translator", "illustrator", "contributor"):

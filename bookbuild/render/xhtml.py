@@ -13,9 +13,10 @@ from bookbuild.book.captions import NUMBERED, caption_id
 from bookbuild.book.kinds import KINDS
 from bookbuild.book.model import CaptionNumber, Document, Metadata, Navigation, NavPoint, PageRef, ResolvedUnit
 from bookbuild.book.nav import NAV_DOC
-from bookbuild.book.words import labels
+from bookbuild.book.words import is_chinese, labels
 from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
 from bookbuild.render.splice import fragment, placeholder, splice
+from bookbuild.render.typeset import typeset
 
 _NSMAP = {None: XHTML, "epub": EPUB}
 E = ElementMaker(namespace=XHTML, nsmap=_NSMAP)
@@ -64,7 +65,33 @@ def render_section(resolved: ResolvedUnit, meta: Metadata, fragment: str) -> etr
     for child in list(body):
         section.append(child)
     _decorate(section, resolved, meta)
+    if "<img" in fragment:
+        _mark_pictures(section, header, source.kind == "cover")
+    typeset(section, meta.language, fragment + "".join(str(text) for text in header.itertext()))
     return section
+
+
+def _is_picture(element: etree._Element) -> bool:
+    """A paragraph that holds images and nothing else (Markdown's `![…](…)` on its own)."""
+    return (
+        element.tag == f"{{{XHTML}}}p"
+        and len(element) > 0
+        and not (element.text or "").strip()
+        and all(child.tag == f"{{{XHTML}}}img" and not (child.tail or "").strip() for child in element)
+    )
+
+
+def _mark_pictures(section: etree._Element, header: etree._Element, cover: bool) -> None:
+    """Paragraphs that only hold a picture get class "picture" (no indent, centred, fitted
+    to the screen, in the stylesheet). A cover unit that is only a picture is the cover
+    page: the picture fills the screen, its heading stays for assistive technology only."""
+    pictures = [p for p in section.iter(f"{{{XHTML}}}p") if _is_picture(p)]
+    for p in pictures:
+        classes = (p.get("class") or "").split()
+        p.set("class", " ".join(dict.fromkeys([*classes, "cover-picture" if cover else "picture"])))
+    rest = [c for c in section if c is not header and c not in pictures and c.get(EPUB_TYPE) != "pagebreak"]
+    if cover and pictures and not rest:
+        header.set("hidden", "hidden")
 
 
 def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -> None:
@@ -92,7 +119,7 @@ def _decorate(section: etree._Element, resolved: ResolvedUnit, meta: Metadata) -
     for div in list(section.iter(f"{{{XHTML}}}div")):
         if div.get("class") == "footnote":
             _footnotes(div)
-    _number_captions(section, resolved.captions)
+    _number_captions(section, resolved.captions, is_chinese(meta.language))
     source = resolved.unit.source
     if source.kind == "index" and not source.generated:
         _index_semantics(section)
@@ -122,9 +149,11 @@ def _index_semantics(section: etree._Element) -> None:
                 link.set(EPUB_TYPE, "index-locator")
 
 
-def _number_captions(section: etree._Element, numbers: tuple[CaptionNumber, ...]) -> None:
+def _number_captions(section: etree._Element, numbers: tuple[CaptionNumber, ...], chinese: bool) -> None:
     """Each figure and captioned table, in order, gets its id and its number before its
-    caption: <figcaption><span class="caption-label">图 2-3</span> …"""
+    caption: <figcaption><span class="caption-label">图2-3</span>　… (a Chinese caption
+    is set one ideographic space after its number, a Latin one a space)."""
+    gap = "\u3000" if chinese else " "
     captioned = [
         element
         for element in section.iter(f"{{{XHTML}}}figure", f"{{{XHTML}}}table")
@@ -137,7 +166,7 @@ def _number_captions(section: etree._Element, numbers: tuple[CaptionNumber, ...]
         caption = element.find(f"{{{XHTML}}}figcaption" if number.kind == "figure" else f"{{{XHTML}}}caption")
         assert caption is not None
         label = E.span(number.label, {"class": "caption-label"})
-        label.tail = " " + (caption.text or "")
+        label.tail = gap + (caption.text or "").lstrip()
         caption.text = None
         caption.insert(0, label)
 
