@@ -25,7 +25,7 @@ lock:
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 system-deps:

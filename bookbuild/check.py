@@ -19,13 +19,14 @@ from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
 from bookbuild.pipeline import Modelled, build
 from bookbuild.text import match_key
-from bookbuild.validators import run_epubcheck, run_vnu
+from bookbuild.validators import run_epubcheck, run_kindle_check, run_vnu
 
 _PARSER = safe_parser()
 
 
-def run_check(root: Path, vnu: Path | None = None) -> list[Diagnostic]:
-    """`vnu`: the Nu checker's jar named on the command line (else the project's own)."""
+def run_check(root: Path, vnu: Path | None = None, targets: tuple[str, ...] = ()) -> list[Diagnostic]:
+    """`vnu`: the Nu checker's jar named on the command line (else the project's own).
+    `targets`: reading systems to check the book for as well (kindle)."""
     with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as tmp:
         out = Path(tmp)
         try:
@@ -42,8 +43,26 @@ def run_check(root: Path, vnu: Path | None = None) -> list[Diagnostic]:
         html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
         found += run_vnu(html, sources, vnu)
         found += book_checks(modelled, epub)
+        if "kindle" in targets:
+            found += run_kindle_check(epub, _documents(modelled, epub))
     suppress = modelled.resolved.book.metadata.suppress
     return sorted(suppressed(found, suppress), key=_order)
+
+
+_PARAGRAPHS = etree.XPath("//x:p[not(ancestor::x:header)]", namespaces={"x": XHTML})
+
+
+def _documents(modelled: Modelled, epub: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(EPUB document, source file, its paragraphs' texts) of each unit, in reading order:
+    the unit's own text, not its header, which a converter may move or restyle."""
+    found = []
+    with zipfile.ZipFile(epub) as archive:
+        for resolved in modelled.resolved.units:
+            unit = resolved.unit
+            tree = etree.fromstring(archive.read(f"EPUB/{unit.doc_name}"), _PARSER)
+            texts = tuple("".join(p.itertext()) for p in _PARAGRAPHS(tree))
+            found.append((unit.doc_name, unit.source.path, texts))
+    return found
 
 
 def _order(d: Diagnostic) -> tuple:

@@ -16,7 +16,8 @@ from bookbuild.errors import BookbuildError, UsageError, WriteError, write_error
 from bookbuild.fileio import write_bytes_atomic
 
 SHOWN_PER_CODE = 5
-FORMATS = ("epub", "html")
+FORMATS = ("epub", "html", "kepub")
+DEFAULT_FORMATS = ("epub", "html")  # the kepub on request: --to kepub
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build the EPUB and the HTML edition")
     build.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     build.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
-    build.add_argument("--to", choices=FORMATS, action="append", help="one output (repeatable); default: all")
+    build.add_argument(
+        "--to",
+        choices=FORMATS,
+        action="append",
+        help="one output (repeatable): epub, html, kepub (Kobo); default: epub and html",
+    )
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
     build.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
@@ -44,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
     check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument(
+        "--target",
+        choices=("kindle",),
+        action="append",
+        help="also check for a reading system: kindle (converts to AZW3 with calibre's ebook-convert "
+        "and reports what the conversion refused or lost)",
+    )
     check.add_argument(
         "--vnu-jar",
         type=Path,
@@ -106,7 +119,7 @@ def _build(args) -> int:
     from bookbuild.progress import Reporter
 
     out = args.out if args.out is not None else args.root / "dist"
-    formats = tuple(args.to) if args.to else FORMATS
+    formats = tuple(args.to) if args.to else DEFAULT_FORMATS
     reporter = Reporter(verbose=args.verbose, quiet=args.quiet)
     try:
         result = build(args.root, out, formats, progress=reporter, workers=args.jobs)
@@ -124,7 +137,7 @@ def _build(args) -> int:
 def _check(args) -> int:
     from bookbuild.check import run_check
 
-    diagnostics = run_check(args.root, args.vnu_jar)
+    diagnostics = run_check(args.root, args.vnu_jar, tuple(args.target or ()))
     if args.json:
         print(json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2))
     else:

@@ -93,6 +93,9 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("E003", _E, "the Nu HTML checker reported an error"),
         CodeInfo("E004", _W, "the Nu HTML checker reported a warning"),
         CodeInfo("E005", _E, "an accessibility claim is not true for this book"),
+        CodeInfo("E006", _E, "calibre could not convert the book to AZW3 for Kindle (check --target kindle)"),
+        CodeInfo("E007", _W, "the conversion to AZW3 for Kindle warned, or lost a unit's text"),
+        CodeInfo("E008", _I, "the Kindle check was skipped: calibre is not installed"),
     )
 }
 

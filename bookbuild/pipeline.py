@@ -52,7 +52,14 @@ from bookbuild.incremental.cache import Cache, CacheDamaged
 from bookbuild.incremental.keys import outputs_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.plan import CACHE_FOLDER
-from bookbuild.incremental.render_cache import epub_writer, html_files, live_entries, render, render_plan
+from bookbuild.incremental.render_cache import (
+    epub_writer,
+    html_files,
+    kepub_writer,
+    live_entries,
+    render,
+    render_plan,
+)
 from bookbuild.incremental.state import JOURNAL_NAME
 from bookbuild.parallel import no_gc, worker_count
 from bookbuild.write.assemble import write_outputs
@@ -192,7 +199,8 @@ def _build(
         job = render_plan(modelled, cache, parsed, epoch)
         render(job, workers, _counter(progress, "render", job.task_count))
         slug = output_slug(root, modelled)
-        targets = tuple((f, f"{slug}.epub" if f == "epub" else "html") for f in ("epub", "html") if f in formats)
+        names = {"epub": f"{slug}.epub", "kepub": f"{slug}.kepub.epub", "html": "html"}
+        targets = tuple((f, names[f]) for f in ("epub", "kepub", "html") if f in formats)
         paths = {f: out / name for f, name in targets}
         fingerprint = outputs_key(formats, job.keys, job.book_level)
         if plan.outputs_current(out, last, fingerprint, targets):
@@ -203,9 +211,8 @@ def _build(
         if "html" in paths:
             reuse = plan.reusable_pages(last, plan.unit_pages(job), paths["html"])
             html = (paths["html"], *html_files(job, reuse))
-        write_outputs(
-            (paths["epub"], epub_writer(job)) if "epub" in paths else None, html, workers, folder / JOURNAL_NAME
-        )
+        zips = [(paths[f], writer(job)) for f, writer in (("epub", epub_writer), ("kepub", kepub_writer)) if f in paths]
+        write_outputs(zips, html, workers, folder / JOURNAL_NAME)
         plan.record_full_build(root, out, folder, job, started, formats, epoch, targets, fingerprint)
         cache.prune(live_entries(job))
         if progress:

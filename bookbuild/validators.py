@@ -5,6 +5,7 @@ that point back to the source unit of the generated file where possible."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -126,3 +127,57 @@ def run_vnu(files: list[Path], sources: dict[str, str] | None = None, jar: Path 
             )
         )
     return diags
+
+
+# --- Kindle, through calibre ---------------------------------------------------------------
+
+CALIBRE_HINT = "install calibre (Debian: apt-get install calibre) to check the book for Kindle"
+_CONVERSION_TROUBLE = ("warning", "error", "failed", "could not", "unable to", "ignoring", "skipping")
+
+
+def _convert(ebook_convert: str, source: Path, target: Path) -> subprocess.CompletedProcess[str]:
+    # calibre runs headless, and never asks the network for anything in a conversion
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALIBRE_NO_NATIVE_FILEDIALOGS": "1"}
+    return subprocess.run(
+        [ebook_convert, str(source), str(target)], capture_output=True, text=True, timeout=900, env=env, check=False
+    )
+
+
+def _words(text: str) -> str:
+    """The text without whitespace and invisible joiners, for comparing what two formats hold."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "\u2060\u200b\u00ad")
+
+
+def run_kindle_check(epub: Path, documents: list[tuple[str, str, tuple[str, ...]]]) -> list[Diagnostic]:
+    """Converts the EPUB with calibre's ebook-convert to AZW3 (what Kindle takes from a
+    converter) and back to text, and reports what the conversion refused or lost:
+    E006 when it fails, E007 for each warning it prints and for each unit whose text is
+    missing from the Kindle book (its first, middle and last paragraphs are looked for).
+    `documents`: (EPUB document, source file, its paragraphs) in reading order. Without
+    calibre: one note, E008, saying what to install."""
+    ebook_convert = shutil.which("ebook-convert")
+    if not ebook_convert:
+        return [Diagnostic("E008", f"the Kindle check was skipped: {CALIBRE_HINT}")]
+    with tempfile.TemporaryDirectory(prefix="bookbuild-kindle-") as tmp:
+        azw3, text = Path(tmp) / "book.azw3", Path(tmp) / "book.txt"
+        proc = _convert(ebook_convert, epub, azw3)
+        if proc.returncode != 0 or not azw3.exists():
+            tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+            return [Diagnostic("E006", f"calibre could not convert the EPUB to AZW3 (Kindle): {tail}")]
+        found = [
+            Diagnostic("E007", f"calibre, converting to AZW3 (Kindle): {line.strip()}")
+            for line in (proc.stdout + proc.stderr).splitlines()
+            if any(word in line.lower() for word in _CONVERSION_TROUBLE)
+        ]
+        back = _convert(ebook_convert, azw3, text)
+        if back.returncode != 0 or not text.exists():
+            return found + [Diagnostic("E006", "calibre could not read back the AZW3 it made")]
+        kindle_text = _words(text.read_text("utf-8", errors="replace"))
+    for doc, source, paragraphs in documents:
+        texts = [_words(text) for text in paragraphs if _words(text)]
+        probes = {texts[0], texts[len(texts) // 2], texts[-1]} if texts else set()
+        lost = sorted(probe[:24] for probe in probes if probe[:24] not in kindle_text)
+        if lost:
+            message = f"text of {doc} is missing from the AZW3 (Kindle) book: {', '.join(lost)}…"
+            found.append(Diagnostic("E007", message, source, 1))
+    return found

@@ -124,7 +124,7 @@ def test_system_deps_sees_the_font_every_time_however_much_fc_list_prints(tmp_pa
     (fake / "fc-list").write_text(
         "#!/bin/sh\necho '/usr/share/fonts/x.ttc: Noto Serif CJK SC:style=Regular'\nseq 1 200000\n"
     )
-    for tool in ("java", "npm"):
+    for tool in ("java", "npm", "ebook-convert"):
         (fake / tool).write_text("#!/bin/sh\nexit 0\n")
     (fake / "id").write_text("#!/bin/sh\necho 1000\n")  # as a user: a miss is reported, not installed
     (fake / "apt-get").write_text("#!/bin/sh\nexit 1\n")

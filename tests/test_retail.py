@@ -10,12 +10,16 @@ import pytest
 from build_helpers import assert_same_as_clean
 from conftest import FIXTURES, write_book
 from epub_helpers import EPUB_TYPE, NS, entries, read_xml
+from lxml import etree
 from PIL import Image
 
+from bookbuild import validators
 from bookbuild.book import cover as cover_module
 from bookbuild.check import identifier_check
+from bookbuild.cli import main
 from bookbuild.errors import InputError
 from bookbuild.pipeline import build
+from bookbuild.validators import run_epubcheck
 
 
 def _set_isbns(root: Path, isbn: str, print_isbn: str) -> None:
@@ -209,3 +213,60 @@ def test_a_generated_copyright_page_names_both_editions(tmp_path):
     build(root, tmp_path / "out")
     page = "".join(read_xml(tmp_path / "out" / "9781402894626.epub", "EPUB/copyright.xhtml").itertext())
     assert "ISBN 978-1-4028-9462-6 (电子书)" in page and "ISBN 978-7-5086-5178-1 (纸书)" in page
+
+
+# --- Kobo ---------------------------------------------------------------------------------
+
+
+def _kepub_and_epub(root: Path, out: Path) -> tuple[Path, Path]:
+    assert main(["build", "--root", str(root), "--out", str(out), "--to", "epub", "--to", "kepub", "-q"]) == 0
+    [kepub] = out.glob("*.kepub.epub")
+    [epub] = [p for p in out.glob("*.epub") if not p.name.endswith(".kepub.epub")]
+    return kepub, epub
+
+
+def test_the_kepub_marks_every_sentence_and_changes_no_text(sample_root, tmp_path):
+    kepub, epub = _kepub_and_epub(sample_root, tmp_path / "out")
+    assert kepub.name == "9787508651781.kepub.epub"
+    marked, plain = entries(kepub), entries(epub)
+    assert sorted(marked) == sorted(plain)
+    for name in ("EPUB/package.opf", "EPUB/nav.xhtml", "EPUB/toc.ncx", "EPUB/images/cover.jpg"):
+        assert marked[name] == plain[name]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    for name in [n for n in plain if n.endswith(".xhtml") and n != "EPUB/nav.xhtml"]:
+        kobo, original = etree.fromstring(marked[name], parser), etree.fromstring(plain[name], parser)
+        assert "".join(kobo.itertext()) == "".join(original.itertext()), name
+        spans = kobo.findall(".//x:span[@class='koboSpan']", NS)
+        assert spans, name
+        ids = [s.get("id") for s in spans]
+        assert len(ids) == len(set(ids)) and all(i.startswith("kobo.") for i in ids)
+        assert kobo.find("x:body/x:div[@id='book-columns']/x:div[@id='book-inner']", NS) is not None
+    prologue = etree.fromstring(marked["EPUB/04-prologue.xhtml"], parser)
+    first = prologue.find(".//x:section/x:p/x:span[@class='koboSpan']", NS)
+    assert first.text == "“未来已经来临，只是尚未流行。”"
+    cover = etree.fromstring(marked["EPUB/cover.xhtml"], parser)
+    assert cover.find(".//x:span[@class='koboSpan']/x:img", NS) is not None  # images are marked too
+
+
+def test_a_kepub_rebuilt_after_an_edit_is_the_clean_one(sample_root, tmp_path):
+    _kepub_and_epub(sample_root, tmp_path / "a")
+    preface = sample_root / "book" / "03-preface.md"
+    preface.write_text(preface.read_text("utf-8").replace("再生的能力", "再生的力量"), encoding="utf-8")
+    kepub, _ = _kepub_and_epub(sample_root, tmp_path / "a")
+    clean, _ = _kepub_and_epub(sample_root, tmp_path / "b")
+    assert kepub.read_bytes() == clean.read_bytes()
+    assert "再生的力量".encode() in entries(kepub)["EPUB/03-preface.xhtml"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("book", ["sample", "features", "features-en"])
+def test_epubcheck_passes_the_epub_and_the_kepub(book, sample_root, tmp_path):
+    root = sample_root if book == "sample" else FIXTURES / "books" / book
+    for output in _kepub_and_epub(root, tmp_path / "out"):
+        assert run_epubcheck(output) == [], output.name
+
+
+def test_without_calibre_the_kindle_check_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(validators.shutil, "which", lambda name: None)
+    [note] = validators.run_kindle_check(tmp_path / "book.epub", [])
+    assert (note.code, note.severity.value) == ("E008", "info") and "apt-get install calibre" in note.message

@@ -77,6 +77,8 @@ def quick_rebuild(
     context = last.quick
     if context is None or why_not_quick(context, check) is not None:
         return None
+    if any(kind == "kepub" for kind, _ in last.targets):
+        return None  # the kepub's documents are not spliced: it is rebuilt whole
     where = {record.path: index for index, record in enumerate(context.units)}
     changed = {where[path]: data for path, data in check.changed.items() if data is not None}
     rendered: dict[int, Future] = {index: Future() for index in changed}  # -> render_cache.unit_parts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +28,7 @@ from bookbuild.parallel import map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
 from bookbuild.render.html_site import PrevNext, Site, html_name, make_site, prev_next, single_page_frame, site_files
+from bookbuild.render.kepub import kobo_document
 from bookbuild.render.unit import epub_spine, render_unit
 from bookbuild.write.epub import write_epub
 from bookbuild.write.zipwriter import ZipEntry, deflate
@@ -225,6 +227,31 @@ def epub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
 
     def unit_entry(doc: str) -> ZipEntry:
         return pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
+
+    def write(stream: BinaryIO) -> None:
+        write_epub(
+            stream,
+            book.metadata,
+            book_file(job, "package"),
+            book_file(job, "spine"),
+            unit_entry,
+            book.stylesheets,
+            images(job),
+            job.source_date_epoch,
+        )
+
+    return write
+
+
+def kepub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
+    """The kepub: the EPUB with each unit's document marked for Kobo (render.kepub); the
+    package, navigation and pictures are the EPUB's."""
+    book = job.modelled.resolved.book
+    by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
+
+    def unit_entry(doc: str) -> ZipEntry:
+        entry: ZipEntry = pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
+        return deflate(entry.name, kobo_document(zlib.decompress(entry.data, -15)))
 
     def write(stream: BinaryIO) -> None:
         write_epub(

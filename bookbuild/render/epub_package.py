@@ -34,6 +34,14 @@ CONTAINER = (
 )
 
 
+# Apple Books sets a book in its own default face unless told that the book's stylesheet
+# names the fonts to use: the Songti/Heiti stacks of default.css depend on this
+APPLE_DISPLAY_OPTIONS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<display_options><platform name="*"><option name="specified-fonts">true</option></platform></display_options>\n'
+)
+
+
 def book_identifier(meta: Metadata) -> str:
     """urn:isbn:… when the e-book has its own ISBN (what calibre and stores recognise);
     otherwise a UUID derived from the title and creators, so it is stable across builds.

@@ -17,23 +17,27 @@ EPUB_WRITER_SHARE = 3
 
 
 def write_outputs(
-    epub: tuple[Path, Callable[[BinaryIO], None]] | None,
+    zips: list[tuple[Path, Callable[[BinaryIO], None]]],
     html: tuple[Path, dict[str, FileContent], list[str]] | None,
     workers: int,
     journal: Path,
 ) -> None:
-    """`epub`: (target, a function writing the EPUB to a stream). `html`: (target folder,
-    its files by name, the names of those the EPUB's writer may take a share of)."""
+    """`zips`: (target, a function writing it to a stream) for the EPUB and its variants
+    (the kepub). `html`: (target folder, its files by name, the names of those the
+    EPUB's writer may take a share of)."""
     staged: list[tuple[Path, Path]] = []
+    epub = bool(zips)
     try:
-        epub_file = new_staged_file(epub[0]) if epub else None
-        if epub and epub_file:
-            staged.append((epub_file, epub[0]))
+        files_of_zips = []
+        for target, writer in zips:
+            staged_file = new_staged_file(target)
+            staged.append((staged_file, target))
+            files_of_zips.append((staged_file, writer))
 
         def write_epub() -> None:
-            assert epub and epub_file
-            with epub_file.open("wb") as stream:
-                epub[1](stream)
+            for staged_file, writer in files_of_zips:
+                with staged_file.open("wb") as stream:
+                    writer(stream)
 
         if not html:
             write_epub()

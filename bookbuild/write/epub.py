@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from bookbuild.book.model import Document, Metadata
-from bookbuild.render.epub_package import CONTAINER, modified_timestamp
+from bookbuild.render.epub_package import APPLE_DISPLAY_OPTIONS, CONTAINER, modified_timestamp
 from bookbuild.write.zipwriter import ZipEntry, deflate, dos_time, stored, write_zip
 
 
@@ -26,7 +26,11 @@ def write_epub(
     """`package`: from package_files. `spine`: every content document in reading order; a
     Document with an empty body is a unit whose deflated entry `unit_entries(name)`
     supplies (from the render cache)."""
-    small: dict[str, bytes] = {"META-INF/container.xml": CONTAINER, **package}
+    small: dict[str, bytes] = {
+        "META-INF/container.xml": CONTAINER,
+        "META-INF/com.apple.ibooks.display-options.xml": APPLE_DISPLAY_OPTIONS,
+        **package,
+    }
     small.update({f"EPUB/{doc.name}": doc.body for doc in spine if doc.body})
     small.update({f"EPUB/css/{name}": text.encode("utf-8") for name, text in stylesheets})
     small.update({f"EPUB/{name}": data for name, data in images})
