@@ -221,12 +221,17 @@ def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
 # --- what the writers assemble the outputs from ------------------------------------------
 
 
-def epub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
+def epub_writer(job: RenderPlan, for_kobo: bool = False) -> Callable[[BinaryIO], None]:
+    """The EPUB; `for_kobo`: the kepub, the EPUB with each unit's document marked for Kobo
+    (render.kepub), whose package, navigation and pictures are the EPUB's."""
     book = job.modelled.resolved.book
     by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
 
     def unit_entry(doc: str) -> ZipEntry:
-        return pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
+        entry: ZipEntry = pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
+        if for_kobo:
+            return deflate(entry.name, kobo_document(zlib.decompress(entry.data, -15)))
+        return entry
 
     def write(stream: BinaryIO) -> None:
         write_epub(
@@ -244,28 +249,7 @@ def epub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
 
 
 def kepub_writer(job: RenderPlan) -> Callable[[BinaryIO], None]:
-    """The kepub: the EPUB with each unit's document marked for Kobo (render.kepub); the
-    package, navigation and pictures are the EPUB's."""
-    book = job.modelled.resolved.book
-    by_doc = {r.unit.doc_name: name for r, name in zip(job.modelled.resolved.units, job.keys)}
-
-    def unit_entry(doc: str) -> ZipEntry:
-        entry: ZipEntry = pickle.loads(job.cache.need_part("render", by_doc[doc], EPUB_PART))
-        return deflate(entry.name, kobo_document(zlib.decompress(entry.data, -15)))
-
-    def write(stream: BinaryIO) -> None:
-        write_epub(
-            stream,
-            book.metadata,
-            book_file(job, "package"),
-            book_file(job, "spine"),
-            unit_entry,
-            book.stylesheets,
-            images(job),
-            job.source_date_epoch,
-        )
-
-    return write
+    return epub_writer(job, for_kobo=True)
 
 
 def _copy_part(cache: Cache, name: str, part: int, stream: BinaryIO) -> None:
