@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT
+from PIL import Image
 
+from bookbuild.check import _documents as check_documents
 from bookbuild.cli import main
+from bookbuild.pipeline import build
 from bookbuild.validators import run_kindle_check
 
 pytestmark = pytest.mark.slow  # a browser, Ace and calibre: not in `make test-fast`
@@ -75,7 +78,8 @@ def _ace(epub: Path, report: Path) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    "book,variant", [("sample", 0), ("sample", 1), ("features", 0), ("features-en", 0), ("features-en", 1)]
+    "book,variant",
+    [("sample", 0), ("sample", 1), ("features", 0), ("features", 1), ("features-en", 0), ("features-en", 1)],
 )
 def test_ace_finds_nothing_critical_or_serious(outputs, book, variant, tmp_path):
     assert _ace(outputs[book][variant], tmp_path / "ace") == []
@@ -115,9 +119,16 @@ def test_calibre_reads_title_authors_isbn_and_cover(outputs, variant, tmp_path):
 
 
 @pytest.mark.parametrize("book", ["sample", "features", "features-en"])
-def test_the_kindle_conversion_loses_nothing(outputs, book):
+def test_the_kindle_conversion_loses_nothing(book, tmp_path):
+    """What `check --target kindle` runs after its other checks (test_check covers the
+    option): calibre converts without a warning, and every unit's text arrives."""
     _need("ebook-convert", "apt-get install calibre")
-    assert main(["check", "--root", str(BOOKS[book]), "--target", "kindle", "--strict"]) == 0
+    result = build(BOOKS[book], tmp_path / "out", ("epub",))
+    [epub] = (tmp_path / "out").glob("*.epub")
+    documents = check_documents(result.modelled, epub)
+    assert len(documents) == len(result.modelled.resolved.units)
+    assert sum(1 for _, _, texts in documents if any(texts)) > len(documents) // 2  # something to look for
+    assert run_kindle_check(epub, documents) == []
 
 
 def test_the_kindle_check_says_what_was_lost(outputs):
@@ -183,7 +194,7 @@ def _served(folder: Path):
     return server
 
 
-@pytest.mark.parametrize("book,variant", [("sample", 0), ("sample", 1), ("features-en", 0)])
+@pytest.mark.parametrize("book,variant", [("sample", 0), ("sample", 1), ("features", 0), ("features-en", 1)])
 def test_epubjs_renders_every_spine_item_the_contents_and_the_page_list(outputs, browser, book, variant, tmp_path):
     for script in ("epubjs/dist/epub.min.js", "jszip/dist/jszip.min.js"):
         shutil.copy(ROOT / "node_modules" / script, tmp_path)
@@ -237,4 +248,67 @@ def test_the_cover_contents_and_a_chapter_at_phone_size(outputs, browser, tmp_pa
                 scroll: document.documentElement.scrollHeight}; }""")
     assert box["loaded"] == 1600 and box["left"] >= 0 and box["top"] >= 0
     assert box["right"] <= 360 and box["bottom"] <= 640 and box["scroll"] <= 640
+    page.close()
+
+
+def test_a_wide_picture_fits_a_phone_in_both_outputs(browser, tmp_path):
+    """The newcomer review's F3: a picture wider than the screen in a paragraph of its own
+    overflowed a 360 px screen by its paragraph indent."""
+    root = tmp_path / "book"
+    shutil.copytree(ROOT / "book", root / "book")
+    shutil.copy(ROOT / "metadata.yaml", root / "metadata.yaml")
+    (root / "book" / "images").mkdir()
+    Image.new("RGB", (1400, 500), (30, 90, 160)).save(root / "book" / "images" / "wide.png")
+    preface = root / "book" / "03-preface.md"
+    preface.write_text(preface.read_text("utf-8") + "\n![一张宽图](images/wide.png)\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build", "--root", str(root), "--out", str(out), "-q"]) == 0
+    [epub] = out.glob("*.epub")
+    with zipfile.ZipFile(epub) as archive:
+        archive.extractall(tmp_path / "epub")
+    page = browser.new_page(viewport={"width": 360, "height": 640})
+    for url in (
+        (tmp_path / "epub" / "EPUB" / "03-preface.xhtml").as_uri(),
+        (out / "html" / "03-preface.html").as_uri(),
+    ):
+        page.goto(url)
+        found = page.evaluate("""() => { const i = document.querySelector('img[src$="wide.png"]');
+            const r = i.getBoundingClientRect();
+            return {scroll: document.documentElement.scrollWidth, left: r.left, right: r.right,
+                    indent: getComputedStyle(i.parentElement).textIndent}; }""")
+        assert found["scroll"] <= 360 and found["left"] >= 0 and found["right"] <= 360, (url, found)
+        assert found["indent"] == "0px", url
+    page.close()
+
+
+def test_typography_follows_the_language(outputs, browser, tmp_path):
+    """A Latin book: serif text, hyphenation, italic emphasis, no indent after a heading.
+    A Chinese book: emphasis dots under Han emphasis only, 2em indent everywhere."""
+    for book in ("features-en", "features"):
+        with zipfile.ZipFile(outputs[book][0]) as archive:
+            archive.extractall(tmp_path / book)
+    page = browser.new_page(viewport={"width": 360, "height": 640})
+    style = """([selector, prop]) => { const e = document.querySelector(selector);
+        return e ? getComputedStyle(e)[prop] : null; }"""
+    page.goto((tmp_path / "features-en" / "EPUB" / "02-chapter-1.xhtml").as_uri())
+    english = {
+        key: page.evaluate(style, [selector, prop])
+        for key, selector, prop in (
+            ("family", "p", "fontFamily"),
+            ("hyphens", "section > p", "hyphens"),
+            ("after_heading", "h2 + p", "textIndent"),
+            ("indent", "p + p", "textIndent"),
+        )
+    }
+    page.goto((tmp_path / "features-en" / "EPUB" / "01-preface.xhtml").as_uri())
+    english["em"] = page.evaluate(style, ["em", "fontStyle"])
+    english["dots"] = page.evaluate(style, ["em", "textEmphasisStyle"])
+    english["url"] = page.evaluate(style, ["a.url", "wordBreak"])
+    assert english["family"].startswith('"Iowan Old Style"')
+    assert english["hyphens"] == "auto" and english["after_heading"] == "0px" and english["indent"] == "16px"
+    assert (english["em"], english["dots"], english["url"]) == ("italic", "none", "break-all")
+    page.goto((tmp_path / "features" / "EPUB" / "03-chapter-1.xhtml").as_uri())
+    assert page.evaluate(style, ["em", "textEmphasisStyle"]) == "circle"
+    assert page.evaluate(style, ["em", "fontStyle"]) == "normal"
+    assert page.evaluate(style, ["h2 + p", "textIndent"]) == "32px"
     page.close()

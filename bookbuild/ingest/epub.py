@@ -154,7 +154,7 @@ def ingest_epub(data: bytes, path: str):
 
     _check_archive(data, path)
     try:
-        from ebooklib import ITEM_IMAGE, ITEM_NAVIGATION, epub
+        from ebooklib import ITEM_COVER, ITEM_IMAGE, ITEM_NAVIGATION, epub
 
         book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": False})
     except Exception as exc:  # ebooklib raises many kinds for a damaged package
@@ -162,7 +162,8 @@ def ingest_epub(data: bytes, path: str):
     state = _Import(path)
     meta = _metadata(book, path, state)
     _page_list(book, state)
-    images = {item.file_name: item for item in book.get_items_of_type(ITEM_IMAGE)}
+    # ebooklib files the cover-image item apart from the other pictures
+    images = {item.file_name: item for kind in (ITEM_IMAGE, ITEM_COVER) for item in book.get_items_of_type(kind)}
     docs: list[_Doc] = []
     for idref, _linear in book.spine:
         item = book.get_item_with_id(idref)
@@ -173,7 +174,7 @@ def ingest_epub(data: bytes, path: str):
             or "nav" in (getattr(item, "properties", None) or [])
         ):
             continue
-        root = _parse(item.get_content(), item.file_name, state)
+        root = _parse(_without_word_joiners(item.get_content()), item.file_name, state)
         if root is None:
             continue
         body = root.find(f"{{{XHTML}}}body")
@@ -247,6 +248,12 @@ def _check_archive(data: bytes, path: str) -> None:
                     f"{path}: {info.filename} declares XML entities (which can read "
                     "files or expand without end); refused (S005)"
                 )
+
+
+def _without_word_joiners(content: bytes) -> bytes:
+    """Word joiners are typesetting, not text: bookbuild's own EPUBs hold each interpunct
+    between two, so that no line starts with it (render.typeset)."""
+    return content.replace("\u2060".encode(), b"")
 
 
 def _parse(content: bytes, href: str, state: _Import):
@@ -397,7 +404,7 @@ def _page_list(book, state: _Import) -> None:
     from ebooklib import ITEM_NAVIGATION
 
     for item in book.get_items_of_type(ITEM_NAVIGATION):
-        root = _parse(item.get_content(), item.file_name, state)
+        root = _parse(_without_word_joiners(item.get_content()), item.file_name, state)
         if root is None:
             continue
         base = posixpath.dirname(item.file_name)
