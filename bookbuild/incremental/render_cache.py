@@ -125,7 +125,8 @@ def _package(job: RenderPlan) -> dict[str, bytes]:
         job.modelled.a11y,
         book_file(job, "spine"),
         book.stylesheets,
-        tuple(name for name, _ in book.images) + tuple(name for name, _ in book_file(job, "cover")),
+        # the drawn cover's name, known without drawing it (another task draws it)
+        tuple(name for name, _ in book.images) + ((book.cover.name,) if book.cover and book.cover.design else ()),
         book.cover,
         labels(book.metadata.language)["pages"],
         job.source_date_epoch,
