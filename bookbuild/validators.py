@@ -20,6 +20,13 @@ _JAVA_HELP = (
 )
 
 
+# Both validators run for seconds, not hours: the JVM's client compiler alone and its
+# serial collector start them in about half the CPU time (EPUBCheck on the sample: 7.7 s
+# of CPU against 15.6 s), with the same findings
+# (the Nu checker's schema walk is deeply recursive: it asks for a larger thread stack)
+JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss8m")
+
+
 def java() -> str:
     path = shutil.which("java")
     if not path:
@@ -51,7 +58,7 @@ def run_epubcheck(epub: Path, sources: dict[str, str] | None = None) -> list[Dia
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         proc = subprocess.run(
-            [java(), "-jar", str(epubcheck_jar()), str(epub), "--json", str(report)],
+            [java(), *JVM_FLAGS, "-jar", str(epubcheck_jar()), str(epub), "--json", str(report)],
             capture_output=True,
             text=True,
             timeout=600,
@@ -101,7 +108,17 @@ def run_vnu(files: list[Path], sources: dict[str, str] | None = None, jar: Path 
     sources = sources or {}
     jar = vnu_jar(jar)
     proc = subprocess.run(
-        [java(), "-jar", str(jar), "--format", "json", "--exit-zero-always", "--also-check-css", *map(str, files)],
+        [
+            java(),
+            *JVM_FLAGS,
+            "-jar",
+            str(jar),
+            "--format",
+            "json",
+            "--exit-zero-always",
+            "--also-check-css",
+            *map(str, files),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
