@@ -1,6 +1,6 @@
 """Deterministic synthetic Chinese books in bookbuild's format, for benchmarks.
 
-    python bench/generate.py S|M|L OUT_DIR          a book: metadata.yaml + book/*.md
+    python bench/generate.py S|M|L OUT_DIR [--realistic]   a book: metadata.yaml + book/*.md
     python bench/generate.py raw PAGES OUT_FILE     a raw extraction for `ingest`
     python bench/generate.py pdftotext PAGES OUT_FILE   the same as pdftotext writes an English book
 
@@ -8,6 +8,12 @@ Sizes: S = 20 chapters / 0.3M characters, M = 200 / 3M, L = 1,000 / 15M. Chapter
 front matter, ## and ### sections, lists, quotes, footnotes, a {{page N}} marker about
 every 700 characters and cross-references to pages in other chapters. The same size
 always gives the same bytes (a fixed-seed generator, no clock, no hash randomisation).
+
+The plain profile (the default) has no inline markup: exactly the text the Markdown fast
+paths skip. `--realistic` (issue 19) adds what books have: emphasis and strong emphasis
+about every 140 characters, CJK-flanked as in `这是**“互联网+”**的`, inline code, links to
+earlier chapters, more footnote references, and printed page references (第 N 页). Its
+inline markup comes from a second generator, so the plain profile's bytes do not change.
 """
 
 from __future__ import annotations
@@ -26,13 +32,39 @@ _HAN = (
 _PUNCT = "，，，、；。。。！？"
 
 
+_CODE = ("http.get()", "user_id", "API v2", "O2O", "SELECT *", "x += 1")
+
+
 class _Text:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, realistic: bool = False):
         self.rng = random.Random(seed)
+        # the realistic profile's own generator: the plain text is drawn exactly as before
+        self.markup = random.Random(seed + 1_000_003) if realistic else None
+
+    def _marked(self, parts: list[str]) -> list[str]:
+        """Inline markup over a sentence's parts: about one emphasis in 140 characters."""
+        markup = self.markup
+        assert markup is not None
+        out = []
+        for part in parts:
+            roll = markup.random()
+            if roll < 0.048:
+                cut = markup.randint(1, max(1, len(part) - 2))
+                part = f"{part[:cut]}*{part[cut:]}*"
+            elif roll < 0.078:
+                part = f"**“{part[:4]}”**{part[4:]}"  # strong around quotes, Han on both sides
+            elif roll < 0.088:
+                part = f"{part}`{markup.choice(_CODE)}`"
+            elif roll < 0.098:
+                part = f"{part}（见第 {markup.randint(1, 9)} 页）"
+            out.append(part)
+        return out
 
     def sentence(self) -> str:
         rng = self.rng
         parts = ["".join(rng.choice(_HAN) for _ in range(rng.randint(4, 14))) for _ in range(rng.randint(2, 5))]
+        if self.markup is not None:
+            parts = self._marked(parts)
         text = "，".join(parts)
         if rng.random() < 0.2:
             text = f"“{text}”"
@@ -47,9 +79,11 @@ class _Text:
         return out
 
 
-def _chapter(number: int, chars: int, first_page: int, last_chapter: int, pages_per_chapter: int) -> tuple[str, int]:
+def _chapter(
+    number: int, chars: int, first_page: int, last_chapter: int, pages_per_chapter: int, realistic: bool = False
+) -> tuple[str, int]:
     """One chapter's Markdown, and the next free page number."""
-    text = _Text(number)
+    text = _Text(number, realistic)
     rng = text.rng
     page = first_page
     lines = ["---", f"title: 第{number}章 {text.paragraph(6)[:8]}", "kind: chapter", f"page: {page}", "---", ""]
@@ -76,6 +110,13 @@ def _chapter(number: int, chars: int, first_page: int, last_chapter: int, pages_
         if rng.random() < 0.04 and last_chapter > 1:
             target = rng.randint(1, last_chapter * pages_per_chapter)
             block += f"参见[第 {target} 页](#page-{target})。"
+        if text.markup is not None and number > 1 and kind >= 0.10:
+            if text.markup.random() < 0.06:  # a link to an earlier chapter's file
+                earlier = text.markup.randint(1, number - 1)
+                block += f"详见[第{earlier}章]({earlier:04d}-chapter-{earlier}.md)。"
+            if text.markup.random() < 0.05:
+                notes += 1
+                block += f"[^{notes}]"
         since_marker += len(block)
         if since_marker >= PAGE_CHARS:
             cut = max(1, len(block) // 2)
@@ -89,8 +130,9 @@ def _chapter(number: int, chars: int, first_page: int, last_chapter: int, pages_
     return "\n".join(lines), page + 1
 
 
-def generate_book(size: str | tuple[int, int], out: Path) -> None:
-    """`size`: S, M, L, or (chapters, characters) for a book of another size."""
+def generate_book(size: str | tuple[int, int], out: Path, realistic: bool = False) -> None:
+    """`size`: S, M, L, or (chapters, characters) for a book of another size; `realistic`:
+    with inline markup (see the module's docstring)."""
     chapters, total = SIZES[size] if isinstance(size, str) else size
     per_chapter = total // chapters
     pages_per_chapter = per_chapter // PAGE_CHARS + 2
@@ -107,7 +149,7 @@ def generate_book(size: str | tuple[int, int], out: Path) -> None:
     starts = []
     for number in range(1, chapters + 1):
         starts.append(page)
-        text, page = _chapter(number, per_chapter, page, 0, pages_per_chapter)
+        text, page = _chapter(number, per_chapter, page, 0, pages_per_chapter, realistic)
         (out / "book" / f"{number:04d}-chapter-{number}.md").write_text(_retarget(text, starts), encoding="utf-8")
 
 
@@ -214,7 +256,7 @@ if __name__ == "__main__":
         generate_raw(int(sys.argv[2]), Path(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "pdftotext":
         generate_pdftotext(int(sys.argv[2]), Path(sys.argv[3]))
-    elif len(sys.argv) == 3 and sys.argv[1] in SIZES:
-        generate_book(sys.argv[1], Path(sys.argv[2]))
+    elif len(sys.argv) in (3, 4) and sys.argv[1] in SIZES and sys.argv[3:] in ([], ["--realistic"]):
+        generate_book(sys.argv[1], Path(sys.argv[2]), realistic=len(sys.argv) == 4)
     else:
         sys.exit(__doc__)

@@ -1,6 +1,9 @@
 """Benchmark: bookbuild against pandoc on synthetic books, in one run on one machine.
 
-    python bench/run.py [--sizes S,M,L] [--runs 3] [--work DIR] [--write-readme]
+    python bench/run.py [--sizes S,M,L] [--profiles plain,realistic] [--runs 3] [--work DIR] [--write-readme]
+
+Profiles (bench/generate.py): `plain` books have no inline markup, the text Markdown's
+fast paths skip; `realistic` ones carry emphasis, strong, code, links and notes as books do.
 
 For each size it alternates a clean bookbuild build (EPUB + HTML) with pandoc producing
 EPUB + HTML from the same files, and reports the median wall time, the peak resident
@@ -128,6 +131,7 @@ def ingest_bench(work: Path, runs: int, kind: str = "raw") -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--profiles", default="plain,realistic", help="plain, realistic or both")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "bookbuild-bench")
     parser.add_argument("--write-readme", action="store_true", help="put the results in bench/README.md")
@@ -135,20 +139,22 @@ def main() -> None:
     sizes = [s for s in args.sizes.split(",") if s in SIZES]
     args.work.mkdir(parents=True, exist_ok=True)
     rows, per_million = [], {}
-    for size in sizes:
-        book = args.work / size
+    profiles = [p for p in args.profiles.split(",") if p in ("plain", "realistic")]
+    for size, profile in [(s, p) for p in profiles for s in sizes]:
+        realistic = profile == "realistic"
+        book = args.work / (f"{size}-realistic" if realistic else size)
         if not (book / "metadata.yaml").exists():
-            generate_book(size, book)
+            generate_book(size, book, realistic)
         chars = sum(len(p.read_text("utf-8")) for p in (book / "book").glob("*.md"))
         ours_runs, pandoc_runs = [], []
         for _ in range(args.runs):  # alternated, so both see the same machine load
-            ours_runs.append(ours(book, args.work / f"{size}-ours"))
-            pandoc_runs.append(pandoc(book, args.work / f"{size}-pandoc"))
+            ours_runs.append(ours(book, args.work / f"{book.name}-ours"))
+            pandoc_runs.append(pandoc(book, args.work / f"{book.name}-pandoc"))
         ours_time = statistics.median(t for t, _ in ours_runs)
         pandoc_time = statistics.median(t for t, _ in pandoc_runs)
-        per_million[size] = ours_time / (chars / 1e6)
+        per_million[book.name] = ours_time / (chars / 1e6)
         rows.append(
-            f"| {size} | {len(list((book / 'book').glob('*.md')))} | {chars / 1e6:.1f}M "
+            f"| {size} | {profile} | {len(list((book / 'book').glob('*.md')))} | {chars / 1e6:.1f}M "
             f"| {ours_time:.2f} s | {max(m for _, m in ours_runs)} MiB "
             f"| {pandoc_time:.2f} s | {max(m for _, m in pandoc_runs)} MiB "
             f"| {pandoc_time / ours_time:.1f}× |"
@@ -173,8 +179,8 @@ def main() -> None:
         f"Python {platform.python_version()}, pandoc {pandoc_version()}; "
         f"median of {args.runs} alternated runs.",
         "",
-        "| size | chapters | characters | bookbuild | peak RSS | pandoc | peak RSS | pandoc / bookbuild |",
-        "|---|---|---|---|---|---|---|---|",
+        "| size | profile | chapters | characters | bookbuild | peak RSS | pandoc | peak RSS | pandoc / bookbuild |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "Time per million characters (linearity): " + ", ".join(f"{s} {v:.2f} s" for s, v in per_million.items()) + ".",

@@ -1,6 +1,7 @@
 """The inline fast path (bookbuild/book/markdown/fastpath.py) changes no output: whole books and
 tricky snippets convert to the same bytes with and without it."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from conftest import FIXTURES, ROOT
 
 from bookbuild.book.load import load, read_unit_file
 from bookbuild.book.markdown import new_converter
+from bookbuild.diagnostics import Severity
+from bookbuild.pipeline import build
 
 SNIPPETS = {
     "plain": "纯文本段落，没有任何标记。\n\n第二段。",
@@ -78,7 +81,9 @@ def _bodies(root: Path) -> list[str]:
 
 def test_whole_books_are_the_same_with_and_without_the_fast_path(tmp_path):
     generate_book((12, 120_000), tmp_path / "synthetic")
+    generate_book((12, 120_000), tmp_path / "realistic", realistic=True)
     bodies = _bodies(ROOT) + _bodies(FIXTURES / "books" / "features") + _bodies(tmp_path / "synthetic")
+    bodies += _bodies(tmp_path / "realistic")
     bodies += [p.read_text("utf-8") for p in sorted((FIXTURES / "markdown").glob("*.md"))]
     fast, slow = new_converter(fast=True), new_converter(fast=False)
     for body in bodies:
@@ -110,3 +115,15 @@ def test_the_fast_path_is_on_with_our_extensions():
         hasattr(converter.preprocessors[name], "inner")
         for name in ("normalize_whitespace", "fenced_code_block", "html_block")
     )
+
+
+def test_the_realistic_bench_book_has_inline_markup_and_builds_clean(tmp_path):
+    """bench/generate.py --realistic (issue 19): the markup the fast paths cannot skip, at
+    about the density of real books, in a book that builds without a finding."""
+    generate_book((12, 120_000), tmp_path / "realistic", realistic=True)
+    text = "".join(_bodies(tmp_path / "realistic"))
+    emphasis = len(re.findall(r"(?<!\*)\*(?!\*)[^*\n]+\*(?!\*)", text)) + text.count("**") // 2
+    assert 100 < len(text) / emphasis < 200  # about one in 140 characters
+    assert "**“" in text and text.count("`") > 20 and text.count("-chapter-") > 5 and text.count("[^") > 20
+    result = build(tmp_path / "realistic", tmp_path / "out")
+    assert [d for d in result.diagnostics if d.severity is not Severity.INFO] == []
