@@ -153,6 +153,12 @@ def test_a_cover_picture_outside_the_book_folder_is_refused(sample_root, tmp_pat
     with pytest.raises(InputError) as raised:
         build(sample_root, tmp_path / "out")
     assert any(d.code == "S007" and "outside the book folder" in d.message for d in raised.value.diagnostics)
+    meta = sample_root / "metadata.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("cover: ../secret.jpg", "cover: /etc/passwd"), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        build(sample_root, tmp_path / "out")
+    [refused] = [d for d in raised.value.diagnostics if d.code == "S007"]
+    assert refused.message == "image /etc/passwd lies outside the book folder"  # as written, nothing read
 
 
 def test_without_a_font_the_book_builds_without_a_cover_and_says_what_to_install(sample_root, tmp_path, monkeypatch):

@@ -71,8 +71,10 @@ def with_cover(
     taken = {u.source.name for u in units}
     line = meta.line_of("cover") or 1
     if meta.cover:
-        # a path inside the book folder, written from the book root; units write theirs from book/
-        src = posixpath.relpath(posixpath.normpath(meta.cover), "book")
+        # a path inside the book folder, written from the book root; units write theirs from
+        # book/ (an absolute path stays as written: images.collect_images refuses it)
+        cover = posixpath.normpath(meta.cover)
+        src = cover if posixpath.isabs(cover) else posixpath.relpath(cover, "book")
         name = image_path(src)
         shown = next(
             (u for u in units if u.source.kind == "cover" and any(image_path(i.src) == name for i in u.images)), None
