@@ -4,14 +4,13 @@ outputs. Returns every diagnostic; the CLI decides the exit code."""
 
 from __future__ import annotations
 
-import re
 import tempfile
 import zipfile
 from pathlib import Path
 
 from lxml import etree
 
-from bookbuild.book.isbn import isbn_digits
+from bookbuild.book.isbn import ISBN_IN_TEXT, isbn_digits
 from bookbuild.book.model import Metadata, NavPoint
 from bookbuild.book.pages import page_order, roman_value
 from bookbuild.book.xml import DC, EPUB_TYPE, OPF, XHTML, safe_parser
@@ -235,7 +234,7 @@ def print_isbns(meta: Metadata) -> set[str]:
     """The digits of every ISBN the book says is a print edition's: print_isbn, the
     `isbns:` marked print, and the CIP record's (a CIP record describes the print book)."""
     found = {meta.print_isbn} | {e.isbn for e in meta.isbns if e.medium == "print"}
-    found |= set(re.findall(r"ISBN\s*([\dXx-]{10,17})", meta.cip.raw))
+    found |= set(ISBN_IN_TEXT.findall(meta.cip.raw))
     return {isbn_digits(isbn) for isbn in found if isbn_digits(isbn)}
 
 

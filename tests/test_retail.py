@@ -15,7 +15,8 @@ from PIL import Image
 
 from bookbuild import validators
 from bookbuild.book import cover as cover_module
-from bookbuild.check import identifier_check
+from bookbuild.book.model import Cip, IsbnEntry, Metadata
+from bookbuild.check import identifier_check, print_isbns
 from bookbuild.cli import main
 from bookbuild.errors import InputError
 from bookbuild.pipeline import build
@@ -277,3 +278,14 @@ def test_without_calibre_the_kindle_check_says_what_to_install(tmp_path, monkeyp
     monkeypatch.setattr(validators.shutil, "which", lambda name: None)
     [note] = validators.run_kindle_check(tmp_path / "book.epub", [])
     assert (note.code, note.severity.value) == ("E008", "info") and "apt-get install calibre" in note.message
+
+
+def test_the_print_isbns_come_from_every_place_the_book_names_one():
+    meta = Metadata(
+        title="书",
+        language="zh-Hans",
+        print_isbn="978-7-5086-5178-1",
+        isbns=(IsbnEntry("978-0-306-40615-7", "paperback", "print"), IsbnEntry("978-1-4028-9462-6", "eBook", "ebook")),
+        cip=Cip(raw="书名/作者.—北京：出版社，2015\nISBN：7 302 01968 1"),
+    )
+    assert print_isbns(meta) == {"9787508651781", "9780306406157", "7302019681"}  # never the e-book's

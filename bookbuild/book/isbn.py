@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# an ISBN as printed in a record: "ISBN 978-7-5086-5178-1", "ISBN：7 302 01968 1", "ISBN9787…"
+ISBN_IN_TEXT = re.compile(r"ISBN[:：\s]*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx])")
+
 
 def isbn_digits(isbn: str) -> str:
     return re.sub(r"[^0-9Xx]", "", isbn).upper()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bookbuild.book.isbn import isbn_is_valid
+from bookbuild.book.isbn import ISBN_IN_TEXT, isbn_is_valid
 from bookbuild.book.model import Cip, Creator
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.ingest.isbns import format_isbn
@@ -19,7 +19,6 @@ from bookbuild.text import HAN, strip_heading
 
 CIP_HEADING_RE = re.compile(r"图书在版编目\s*[(（]\s*CIP\s*[)）]\s*数据")
 CIP_NUMBER_RE = re.compile(r"(中国(?:国家)?版本(?:图书)?馆)\s*CIP\s*数据核字\s*(\S*?第\s*[0-9A-Z]+\s*号)")
-_ISBN_RE = re.compile(r"ISBN[:：\s]*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx])")
 # ". —", ".--", ".——", ". --", "．—" and the OCR slip ".一" all separate areas.
 _AREA_SEP_RE = re.compile(r"\s*[.．。]\s*(?:——|—|--|－－|-|一|－)\s*")
 # An ASCII "I." only counts when an access item follows it, so titles with Latin
@@ -121,7 +120,7 @@ def parse_cip(lines: list[tuple[int, str]], path: str) -> CipRecord:
         record.cip = Cip(raw=raw)
         warn("CIP record has no CIP number (…CIP数据核字…号)")
 
-    isbn = _ISBN_RE.search(joined)
+    isbn = ISBN_IN_TEXT.search(joined)
     if isbn:
         record.isbn = format_isbn(isbn.group(1))
         if not isbn_is_valid(record.isbn):
