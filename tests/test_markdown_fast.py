@@ -35,6 +35,8 @@ SNIPPETS = {
     "autolinks": "<https://example.com/路径> 和 <mail@example.com>\n",
     "quote and nested list": "> 引文\n> 1. 一\n>     - 二 纯文本\n",
     "underscore emphasis": "这是_强调_和__粗体__\n",
+    # Python-Markdown 3.11 takes '_' in its emphasis pattern: such text is not plain
+    "underscore emphasis between words": "a _b_ c __d__ e\n\n- _f_\n",
     # block level: the plain-paragraph fast path must leave every other block alone
     "paragraph then list, no blank line": "段落一行\n- 项一\n- 项二\n\n段落\n1. 一\n",
     "lines starting with digits": "2015年7月出版。\n2016年再版。\n\n1. 真的列表\n",

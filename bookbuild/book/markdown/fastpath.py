@@ -59,7 +59,7 @@ _PATTERN_TRIGGERS = {
     "html": "<",
     "entity": "&",
     "linebreak": "  \n",
-    "em_strong": "*",
+    "em_strong": "*_",  # Python-Markdown 3.11 takes both; before, em_strong2 took '_'
     "em_strong2": "_",
     "not_strong": "*_",
     "strong": "*_",
