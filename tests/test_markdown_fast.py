@@ -1,12 +1,15 @@
 """The inline fast path (bookbuild/book/markdown/fastpath.py) changes no output: whole books and
 tricky snippets convert to the same bytes with and without it."""
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 from build_helpers import generate_book
 from conftest import FIXTURES, ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookbuild.book.load import load, read_unit_file
 from bookbuild.book.markdown import new_converter
@@ -35,8 +38,6 @@ SNIPPETS = {
     "autolinks": "<https://example.com/路径> 和 <mail@example.com>\n",
     "quote and nested list": "> 引文\n> 1. 一\n>     - 二 纯文本\n",
     "underscore emphasis": "这是_强调_和__粗体__\n",
-    # Python-Markdown 3.11 takes '_' in its emphasis pattern: such text is not plain
-    "underscore emphasis between words": "a _b_ c __d__ e\n\n- _f_\n",
     # block level: the plain-paragraph fast path must leave every other block alone
     "paragraph then list, no blank line": "段落一行\n- 项一\n- 项二\n\n段落\n1. 一\n",
     "lines starting with digits": "2015年7月出版。\n2016年再版。\n\n1. 真的列表\n",
@@ -65,6 +66,25 @@ SNIPPETS = {
     "fence and html": "```\n代码\n```\n\n<div>块</div>\n\nA &amp; B\n",
     "abbreviation definition": "有 HTML。\n\n*[HTML]: 超文本\n",
 }
+
+
+# the simple-span path (fastpath._take_simple_spans)
+SNIPPETS.update(
+    {
+        "simple spans": "有*强调*与**“互联网+”**的，`http.get()`，[第1章](01-a.md)和注[^1]{{page 2}}。\n\n[^1]: 注\n",
+        "simple spans at both ends": "*开头*中间**结尾**\n\n`代码`\n\n[链接](#a)\n",
+        "a note referred to twice": "一[^1]二[^1]三\n\n[^1]: 注\n",
+        "an undefined note": "一[^9]二*强调*\n",
+        "a note id that is a link text": "[^1](#x) 与 [^a b](#y)\n\n[^1]: 注\n[^a b]: 注\n",
+        "a link text that is a reference": "[甲](#x) 与 [甲]\n\n[甲]: http://example.com\n",
+        "an image is not a link": "看![图](a.png)和[链](b.md)\n",
+        "spaced stars": "a * b * c *d* e ** f **\n",
+        "stars against spans": "***三***与**二*一*与*一**二**\n",
+        "a code span holding syntax": "`*x* [a](b) {{page 3}}` 后 *y*\n",
+        "a page label with a backtick": "{{page a`}} b`c` *d*\n",
+        "spans in a list, heading and table": "## 标*题*\n\n- 项*一*\n- [二](#x)\n\n| 甲 | 乙 |\n|---|---|\n| *一* | `二` |\n",
+    }
+)
 
 
 def _both(text: str) -> tuple[str, str]:
@@ -106,8 +126,10 @@ def test_the_fast_path_is_on_with_our_extensions():
         return original_restore(root)
 
     converter.treeprocessors["restore_plain_text"].run = spy
-    converter.convert("纯文本。\n\n有*强调*的段落。\n")
-    assert len(seen) == 1  # the plain paragraph skipped; the one with emphasis processed
+    converter.convert("纯文本。\n\n有*强调*的段落。\n\n有_下划线强调_的段落。\n")
+    # the plain paragraph skipped; the one with simple emphasis made here (its text, the
+    # em's text and tail); the one with underscores left to the inline stage
+    assert [element.tag for element, _ in seen] == ["p", "p", "em", "em"]
     assert converter.parser.blockprocessors["plain_paragraph"]._known, [
         p.name for p in converter.parser.blockprocessors._priority
     ]
@@ -129,3 +151,28 @@ def test_the_realistic_bench_book_has_inline_markup_and_builds_clean(tmp_path):
     assert "**“" in text and text.count("`") > 20 and text.count("-chapter-") > 5 and text.count("[^") > 20
     result = build(tmp_path / "realistic", tmp_path / "out")
     assert [d for d in result.diagnostics if d.severity is not Severity.INFO] == []
+
+
+# the characters the simple-span path reads one by one, and whole spans
+_INLINE_PIECES = st.sampled_from(
+    [*"*`[]()^! \na中“”_\\<&{}$:#", "\n\n"]
+    + ["**", "  \n", "{{page 3}}", "{{page x}}", "[^1]", "[^2]", "[^9]", "[^a b]", "*强调*", "**“互联网+”**"]
+    + ["`code()`", "[第1章](01-a.md)", "[甲](#h)", "[甲]", "![图](a.png)", "- ", "1. ", "> ", "## "]
+)
+_DEFINITIONS = st.sampled_from(
+    ["", "\n\n[^1]: 注一\n", "\n\n[^1]: 注一 [^2]\n[^2]: 注*二*\n", "\n\n[甲]: http://example.com\n"]
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("FAST_PATH_EXAMPLES", "400")),
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(body=st.lists(_INLINE_PIECES, max_size=30).map("".join), definitions=_DEFINITIONS)
+def test_any_inline_text_is_the_same_with_and_without_the_fast_path(body, definitions):
+    """The simple-span path against the inline stage on text built from the characters and
+    spans it reads: any difference is a span it took that the inline stage reads otherwise."""
+    fast, slow = _both(body + definitions)
+    assert fast == slow

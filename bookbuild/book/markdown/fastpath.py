@@ -14,6 +14,16 @@ follow (abbreviations, attribute lists) see exactly what they would have seen. T
 only inline syntax is `{{page N}}` markers (a book has one every page) gets its marker
 spans here, as the inline stage would have made them, and is skipped too.
 
+Most of the rest of a book's text has only simple, closed spans: `*em*`, `**strong**`,
+`` `code` ``, `[text](target)`, `[^note]`, `{{page N}}`, each with none of the inline
+syntax characters inside it, between stretches that have none at all (`_simple_spans`).
+For such text the order in which Python-Markdown tries its patterns cannot matter: each
+span can only be taken whole by the one pattern made for it. So each span is handed to
+that pattern's own `handleMatch` (the elements are Python-Markdown's, not a copy of its
+rules), and the text is skipped like plain text. Anything else (nesting, `_`, escapes,
+HTML, a note referred to twice, whose back-link ids depend on the order of the work) is
+left to the inline stage.
+
 The output is the same as without the fast paths; tests/test_markdown_fast.py converts
 whole books and tricky snippets both ways to prove it. If an extension registers a block
 processor or inline pattern this module does not know, that fast path switches itself
@@ -76,11 +86,37 @@ _PATTERN_TRIGGERS = {
 # (other stashes, such as raw HTML's or the footnotes', pass through it untouched)
 _INLINE_PLACEHOLDER = markdown.util.INLINE_PLACEHOLDER_PREFIX
 
+# Characters no part of a simple span may hold besides its own delimiters: every trigger
+# above, '!' (an image), line ends and the stash placeholders' marks.
+_SPECIAL = "`\\[]<&*_{}$!^\n\x02\x03"
+_INNER = f"[^{re.escape(_SPECIAL)}]"
+_SIMPLE_SPAN = re.compile(
+    # a note reference first: `[^id]` is a note before it can be a link (footnote, 175, runs before link, 160)
+    rf"(?P<footnote>\[\^(?P<note>[^{re.escape(_SPECIAL)}\s]+)\])"
+    rf"|(?P<backtick>`[^`\\{{\n\x02\x03]+`)"
+    rf"|(?P<link>(?<!!)\[{_INNER}+\]\([^{re.escape(_SPECIAL)}\s()<>\"']+\))"
+    # emphasis whose text neither starts nor ends with a space (else '*' can be a lone star)
+    rf"|(?P<strong>\*\*(?=\S){_INNER}+(?<=\S)\*\*)"
+    rf"|(?P<em>\*(?=\S){_INNER}+(?<=\S)\*)"
+    rf"|(?P<page_marker>{PAGE_MARKER.pattern})"
+)
+# the inline pattern that takes each kind of span (em_strong takes '*' and '**' alike)
+_SPAN_PATTERN = {
+    "footnote": "footnote",
+    "backtick": "backtick",
+    "link": "link",
+    "strong": "em_strong",
+    "em": "em_strong",
+}
+# where a span may be taken: a block's own text (a link inside a link is not a link)
+_SIMPLE_PARENTS = frozenset({"p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"})
+
 
 class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
-    def __init__(self, md, skipped: list):
+    def __init__(self, md, skipped: list, source: _SourceCheck):
         super().__init__(md)
         self.skipped = skipped
+        self.source = source
 
     @cached_property  # once per converter, on first use
     def trigger(self):
@@ -97,6 +133,18 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         )
         substrings = [_INLINE_PLACEHOLDER] + (["  \n"] if "linebreak" in names else [])
         return lambda text: chars.search(text) is not None or any(s in text for s in substrings)
+
+    @cached_property
+    def span_patterns(self):
+        """The inline patterns simple spans are handed to, or None when one is missing or
+        some pattern's trigger is not among the characters a simple span leaves out."""
+        names = [item.name for item in self.md.inlinePatterns._priority]
+        if self.trigger is None or not all(c in _SPECIAL + " " for name in names for c in _PATTERN_TRIGGERS[name]):
+            return None
+        wanted = {*_SPAN_PATTERN.values(), "page_marker"}
+        if not wanted <= set(names):
+            return None
+        return {name: self.md.inlinePatterns[name] for name in wanted}
 
     def run(self, root):
         self.skipped.clear()
@@ -120,6 +168,8 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
         children of `parent`, from position `at`)."""
         if trigger(text):
             if not markers or trigger(PAGE_MARKER.sub("", text)):
+                if parent.tag in _SIMPLE_PARENTS:
+                    self._take_simple_spans(owner, is_tail, text, trigger, parent, at)
                 return
             pieces = PAGE_MARKER.split(text)  # text, label, text, label, … text
             for label, after in reversed(list(zip(pieces[1::2], pieces[2::2]))):
@@ -135,6 +185,116 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
                 return
         setattr(owner, "tail" if is_tail else "text", AtomicString(text))
         self.skipped.append((owner, is_tail))
+
+    def _take_simple_spans(self, owner, is_tail: bool, text: str, trigger, parent, at: int) -> None:
+        """Make the elements of text made only of simple spans and plain stretches, as the
+        inline stage would, and mark all of it done; leave any other text as it is."""
+        patterns = self.span_patterns
+        if patterns is None:
+            return
+        spans = []
+        done = 0
+        for m in _SIMPLE_SPAN.finditer(text):
+            if trigger(text[done : m.start()]):
+                return
+            if m.lastgroup == "footnote" and not self._note_taken_once(m.group("note")):
+                return
+            spans.append(m)
+            done = m.end()
+        if not spans or trigger(text[done:]):
+            return
+        inline = self.md.treeprocessors["inline"]
+        if not hasattr(inline, "stashed_nodes"):
+            # the link pattern looks placeholders up in the inline stage's stash, which
+            # its first run makes; simple spans hold no placeholder, so an empty one does
+            inline.stashed_nodes = {}
+        made = self._make_elements(spans, text, patterns)
+        if made is None:
+            return
+        elements = list(zip((m.start() for m in spans), made))
+        tails = [text[m.end() : following.start()] for m, following in zip(spans, spans[1:])] + [text[done:]]
+        lead = text[: spans[0].start()]
+        setattr(owner, "tail" if is_tail else "text", AtomicString(lead) if lead else None)
+        if lead:
+            self.skipped.append((owner, is_tail))
+        for offset, ((_, element), tail) in enumerate(zip(elements, tails)):
+            element.tail = tail or None
+            parent.insert(at + offset, element)
+            for inner in element.iter():
+                # Python-Markdown's own atomic text (code) stays so; the rest becomes text again
+                if inner.text and type(inner.text) is str:
+                    inner.text = AtomicString(inner.text)
+                    self.skipped.append((inner, False))
+                if inner.tail and type(inner.tail) is str:
+                    inner.tail = AtomicString(inner.tail)
+                    self.skipped.append((inner, True))
+
+    def _make_elements(self, spans, text: str, patterns) -> list | None:
+        """Each span's element, made by its pattern in the inline stage's order, or None
+        (and no state changed) when a pattern does not take a span as read here.
+
+        The closed spans (code, links, markers) first, on the text itself: each is whole
+        in itself. Then emphasis, on the text as the inline stage gives it to the
+        emphasis pattern: every span before it in priority replaced by a placeholder, and
+        each emphasis already made too, since whether a '*' opens or closes depends on
+        its neighbours. Notes last, because making one counts a reference."""
+        made: dict[int, object] = {}
+
+        def make(pattern, data: str, at: int, length: int):
+            found = pattern.compiled_re.match(data, at)
+            element, start, end = pattern.handleMatch(found, data) if found else (None, None, None)
+            return element if element is not None and (start, end) == (at, at + length) else None
+
+        for i, m in enumerate(spans):
+            if m.lastgroup not in ("footnote", "strong", "em"):
+                made[i] = make(patterns[_SPAN_PATTERN.get(m.lastgroup, m.lastgroup)], text, m.start(), len(m.group()))
+                if made[i] is None:
+                    return None
+        placeholder = markdown.util.INLINE_PLACEHOLDER % "0000"
+        pieces, emphases, done, length = [], [], 0, 0
+        for i, m in enumerate(spans):
+            pieces.append(text[done : m.start()])
+            length += m.start() - done
+            if m.lastgroup in ("strong", "em"):
+                emphases.append((i, length, len(m.group())))
+                pieces.append(m.group())
+                length += len(m.group())
+            else:
+                pieces.append(placeholder)
+                length += len(placeholder)
+            done = m.end()
+        data = "".join(pieces) + text[done:]
+        delimiters = getattr(self.md, "delimiters", None)  # Python-Markdown 3.11's emphasis state
+        try:
+            made_to = -1  # where the emphasis made last ends: a placeholder by then
+            for i, at, length in emphases:
+                # The pattern reads a '*' by the character on each side and whether it is
+                # at either end of the text, and scans the text in between (Python, one
+                # character at a time): it is given the span and enough around it to read
+                # the same, not the whole paragraph again for each span.
+                start = max(0, at - 1)
+                window = data[start : at + length + 2]
+                if made_to == at:
+                    window = "\x03" + window[1:]
+                made[i] = make(patterns["em_strong"], window, at - start, length)
+                if made[i] is None:
+                    return None
+                made_to = at + length
+        finally:
+            if delimiters is not None:
+                delimiters.reset()
+        for i, m in enumerate(spans):
+            if m.lastgroup == "footnote":
+                made[i] = make(patterns["footnote"], text, m.start(), len(m.group()))
+        return [made[i] for i in range(len(spans))]
+
+    def _note_taken_once(self, note: str) -> bool:
+        """A defined note the source refers to once: the second reference's id counts
+        the first, so references to one note are left to the inline stage together. The
+        source holds `[^note]` twice exactly when that is so: in the definition
+        (`[^note]: …`, which a defined note has) and in the text being read."""
+        footnotes = self.md.inlinePatterns["footnote"].footnotes
+        return note in footnotes.footnotes and self.source.text.count(f"[^{note}]") == 2
 
 
 class _RestorePlainText(markdown.treeprocessors.Treeprocessor):
@@ -234,10 +394,11 @@ class _SourceCheck(markdown.preprocessors.Preprocessor):
     def __init__(self, md, seen: dict):
         super().__init__(md)
         self.seen = seen
+        self.text = ""
 
     def run(self, lines):
         # with a line end after the last line, as whitespace normalising sees it
-        text = "\n".join(lines) + "\n"
+        text = self.text = "\n".join(lines) + "\n"
         anything = any(p in text for p in _PLACEHOLDERS)
         for needles in (*_TREE_NEEDS.values(), *_PRE_NEEDS.values()):
             for needle in needles:
@@ -271,12 +432,15 @@ class FastPathExtension(markdown.extensions.Extension):
     def extendMarkdown(self, md):  # noqa: N802
         md.parser.blockprocessors.register(_PlainParagraph(md.parser), "plain_paragraph", PRIORITIES["plain_paragraph"])
         skipped: list = []
-        md.treeprocessors.register(_SkipPlainText(md, skipped), "skip_plain_text", PRIORITIES["skip_plain_text"])
+        seen: dict = {}
+        source = _SourceCheck(md, seen)
+        md.preprocessors.register(source, "source_check", PRIORITIES["source_check"])
+        md.treeprocessors.register(
+            _SkipPlainText(md, skipped, source), "skip_plain_text", PRIORITIES["skip_plain_text"]
+        )
         md.treeprocessors.register(
             _RestorePlainText(md, skipped), "restore_plain_text", PRIORITIES["restore_plain_text"]
         )
-        seen: dict = {}
-        md.preprocessors.register(_SourceCheck(md, seen), "source_check", PRIORITIES["source_check"])
         for item in list(md.treeprocessors._priority):
             if item.name in _TREE_NEEDS:
                 md.treeprocessors.register(
