@@ -40,7 +40,7 @@ def run_check(root: Path, vnu: Path | None = None, targets: tuple[str, ...] = ()
         found = list(modelled.diagnostics)
         found += run_epubcheck(epub, sources)
         html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
-        found += run_vnu(html, sources, vnu)
+        found += run_vnu(html, sources, vnu, out)
         found += book_checks(modelled, epub)
         if "kindle" in targets:
             found += run_kindle_check(epub, _documents(modelled, epub))

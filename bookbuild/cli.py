@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,13 +21,67 @@ FORMATS = ("epub", "html", "kepub")
 DEFAULT_FORMATS = ("epub", "html")  # the kepub on request: --to kepub
 
 
+EXIT_CODES = """exit codes:
+  0  done (check: no errors; with --strict, no warnings either)
+  1  the book or source has errors: each is printed as file:line: CODE message
+  2  the command line or the machine is wrong (a folder that does not exist, Java missing)
+  3  a file could not be read or written; each output is replaced whole or not at all
+  130, 143  interrupted; nothing was written"""
+
+EXAMPLES = {
+    None: """examples:
+  bookbuild new mybook --language en     start a book that builds
+  bookbuild serve --root mybook          preview it, rebuilt on every save
+  bookbuild ingest extracted.md --out mybook
+  bookbuild build --root mybook          write mybook/dist/<isbn>.epub and mybook/dist/html/
+  bookbuild check --root mybook --strict""",
+    "ingest": """examples:
+  bookbuild ingest book.raw.md --out mybook            Markdown from a PDF extractor
+  bookbuild ingest book.txt --out mybook --encoding gb18030
+  bookbuild ingest book.raw.md --out mybook --proof proof.html   what ingest decided, line by line""",
+    "build": """examples:
+  bookbuild build                        the book in this folder, into ./dist
+  bookbuild build --root mybook --out /tmp/out --to epub
+  bookbuild build --to kepub             a Kobo kepub as well""",
+    "check": """examples:
+  bookbuild check --root mybook --strict
+  bookbuild check --format github        annotations on a pull request (GitHub Actions)
+  bookbuild check --json > findings.json""",
+    "new": """examples:
+  bookbuild new mybook                   a Chinese book (zh-Hans)
+  bookbuild new mybook --language en""",
+    "serve": """examples:
+  bookbuild serve                        http://127.0.0.1:8000/, rebuilt on every save
+  bookbuild serve --root mybook --port 8080""",
+}
+
+
+def _help(command: str | None) -> str:
+    return f"{EXAMPLES[command]}\n\n{EXIT_CODES}"
+
+
+def _command(sub, name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002 (argparse's word)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, epilog=_help(name), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
+
+
+def _book_folders(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bookbuild", description="Raw print-book text -> structured Markdown -> EPUB 3 and HTML with print pages."
+        prog="bookbuild",
+        description="Raw print-book text -> structured Markdown -> EPUB 3 and HTML with print pages.",
+        epilog=_help(None),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bookbuild {__version__}")
     sub = parser.add_subparsers(dest="command")
-    ingest = sub.add_parser("ingest", help="turn a raw extracted book into book/ + metadata.yaml")
+    ingest = _command(sub, "ingest", "turn a raw extracted book into book/ + metadata.yaml")
     ingest.add_argument("source", type=Path)
     ingest.add_argument(
         "--out", type=Path, default=Path("."), help="folder to write book/ and metadata.yaml into (default: .)"
@@ -34,9 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--force", action="store_true", help="overwrite files edited since the last ingest")
     ingest.add_argument("--encoding", help="source encoding (default: detect UTF-8 / GB18030)")
     ingest.add_argument("--report", type=Path, help="write the full ingest report to this file")
-    build = sub.add_parser("build", help="build the EPUB and the HTML edition")
-    build.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
-    build.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
+    ingest.add_argument(
+        "--proof",
+        type=Path,
+        help="write a proofing page (HTML): each source line, what ingest decided there, and the files written",
+    )
+    build = _command(sub, "build", "build the EPUB and the HTML edition")
+    _book_folders(build)
     build.add_argument(
         "--to",
         choices=FORMATS,
@@ -46,9 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
     build.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
-    check = sub.add_parser("check", help="build into a temp folder and validate everything")
+    check = _command(sub, "check", "build into a temp folder and validate everything")
     check.add_argument("--root", type=Path, default=Path("."), help="book folder (default: .)")
-    check.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (default), json, or github: workflow annotation lines for GitHub Actions",
+    )
+    check.add_argument("--json", action="store_true", help="the same as --format json")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument(
         "--target",
@@ -65,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the one `npm ci` installed in this project; never one from "
         "the book's folder)",
     )
+    serve = _command(sub, "serve", "preview the HTML edition on 127.0.0.1, rebuilt on every save")
+    _book_folders(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    new = _command(sub, "new", "start a book: a small one that builds, showing each feature by example")
+    new.add_argument("folder", type=Path, help="a new (or empty) folder for the book")
+    new.add_argument("--language", default="zh-Hans", choices=("zh-Hans", "en"), help="default: zh-Hans")
     return parser
 
 
@@ -99,13 +170,18 @@ def _ingest(args) -> int:
         raise UsageError(
             f"{args.source}: " + ("a folder; give the extracted text file" if args.source.is_dir() else "no such file")
         )
-    if args.report and (args.report.is_dir() or not args.report.parent.is_dir()):
-        raise WriteError(f"--report {args.report}: name a file in an existing folder; nothing was written")
+    for option, named in (("--report", args.report), ("--proof", args.proof)):
+        if named and (named.is_dir() or not named.parent.is_dir()):
+            raise WriteError(f"{option} {named}: name a file in an existing folder; nothing was written")
     result = ingest(args.source.read_bytes(), str(args.source), args.encoding)
     try:
         written = write_result(result, args.out, force=args.force)
         if args.report:
             write_bytes_atomic(args.report, result.report.encode("utf-8"))
+        if args.proof:
+            from bookbuild.ingest.proof import proof_page
+
+            write_bytes_atomic(args.proof, proof_page(result, str(args.source)))
     except OSError as exc:
         raise write_error(exc, "book/ and metadata.yaml are replaced whole or not at all") from exc
     print("\n".join(line for line in result.report.splitlines() if not line.startswith("  line")), file=sys.stdout)
@@ -134,16 +210,59 @@ def _build(args) -> int:
     return 0
 
 
+def _new(args) -> int:
+    from bookbuild.author.new import new_book
+
+    try:
+        written = new_book(args.folder, args.language)
+    except OSError as exc:
+        raise write_error(exc, "the book was not started") from exc
+    print(f"wrote {len(written)} files under {args.folder}/")
+    print(f"next: bookbuild serve --root {args.folder}   (or: bookbuild build --root {args.folder})")
+    return 0
+
+
+def _serve(args) -> int:
+    from bookbuild.author.serve import PreviewState, rebuild, start_server, watch
+
+    out = args.out if args.out is not None else args.root / "dist"
+    state = PreviewState()
+
+    def report(ok: bool, seconds: float, diagnostics) -> None:
+        print_diagnostics(diagnostics, stream=sys.stdout)
+        verdict = "built" if ok else "did not build (the pages stay as last built)"
+        print(f"{time.strftime('%H:%M:%S')} {verdict} in {seconds:.2f} s", flush=True)
+
+    report(*rebuild(args.root, out, state))
+    try:
+        server = start_server(out / "html", state, args.port)
+    except OSError as exc:
+        raise UsageError(f"--port {args.port}: {exc.strerror or exc}; choose another port") from exc
+    port = server.server_address[1]
+    print(f"serving http://127.0.0.1:{port}/ (watching {args.root}; Ctrl-C stops)", flush=True)
+    try:
+        watch(args.root, threading.Event(), lambda changed: report(*rebuild(args.root, out, state)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+    return 0
+
+
 def _check(args) -> int:
     from bookbuild.check import run_check
 
     diagnostics = run_check(args.root, args.vnu_jar, tuple(args.target or ()))
-    if args.json:
+    output = "json" if args.json else args.format
+    if output == "json":
         print(json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2))
+    elif output == "github":
+        for d in diagnostics:
+            print(d.as_github())
     else:
         print_diagnostics(diagnostics, stream=sys.stdout, limit=False)
     counts = Counter(d.severity for d in diagnostics)
-    if not args.json:
+    if output != "json":
         print(
             f"check: {counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
             f"{counts[Severity.INFO]} note(s)"
@@ -177,7 +296,13 @@ def _main(argv: list[str] | None) -> int:
     if args.command is None:
         args = _parser().parse_args(["build"])
     try:
-        return {"ingest": _ingest, "build": _build, "check": _check}[command](args)
+        root = getattr(args, "root", None)
+        if root is not None and not root.is_dir():
+            raise UsageError(
+                f"--root {root}: no such folder; give the book's folder (the one holding metadata.yaml "
+                "and book/), or start one with: bookbuild new DIR"
+            )
+        return {"ingest": _ingest, "build": _build, "check": _check, "new": _new, "serve": _serve}[command](args)
     except BookbuildError as exc:
         if exc.diagnostics:
             print_diagnostics(exc.diagnostics, limit=False)

@@ -79,6 +79,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("X002", _E, "an id is defined twice"),
         CodeInfo("X003", _E, "a navigation target is missing or of the wrong kind"),
         CodeInfo("X004", _W, "the text refers to a figure or table the book does not number"),
+        CodeInfo("X005", _W, "a footnote reference names no note"),
         # pages
         CodeInfo("P001", _E, "a page marker is malformed"),
         CodeInfo("P002", _E, "a print page label appears twice"),
@@ -131,6 +132,14 @@ class Diagnostic:
         where = f"{self.location}: " if self.location else ""
         return f"{where}{self.code} {self.message}"
 
+    def as_github(self) -> str:
+        """A GitHub Actions workflow command: the finding shows on the file and line of
+        the pull request's diff."""
+        command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[self.severity]
+        fields = [("file", self.file), ("line", self.line), ("col", self.column), ("title", self.code)]
+        given = ",".join(f"{name}={_github_escape(str(value), True)}" for name, value in fields if value)
+        return f"::{command} {given}::{_github_escape(self.message, False)}"
+
     def as_json(self) -> dict[str, object]:
         return {
             "code": self.code,
@@ -140,6 +149,11 @@ class Diagnostic:
             "line": self.line,
             "column": self.column,
         }
+
+
+def _github_escape(text: str, in_property: bool) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
 
 def suppressed(diagnostics: Iterable[Diagnostic], codes: frozenset[str]) -> tuple[Diagnostic, ...]:

@@ -93,8 +93,10 @@ def parse(
     units = with_generated_index(loaded.metadata, with_generated_front_matter(loaded.metadata, parsed.units))
     units, cover, no_cover = with_cover(loaded.metadata, units)
     images, found = collect_images(loaded.root, units, cover.name if cover and cover.design else None)
+    read = {unit.source.name for unit in parsed.units}
+    unread = tuple(name for name in loaded.unit_files if name.removesuffix(".md") not in read)
     return (
-        Book(loaded.metadata, units, loaded.stylesheets, images, cover),
+        Book(loaded.metadata, units, loaded.stylesheets, images, cover, unread),
         parsed.read_diagnostics + parsed.diagnostics + no_cover + found,
         parsed.digests,
     )

@@ -103,8 +103,13 @@ def vnu_jar(explicit: Path | None = None) -> Path:
     return _PROJECT_VNU
 
 
-def run_vnu(files: list[Path], sources: dict[str, str] | None = None, jar: Path | None = None) -> list[Diagnostic]:
-    """The Nu HTML checker over HTML files and stylesheets; `jar`: see vnu_jar."""
+def run_vnu(
+    files: list[Path], sources: dict[str, str] | None = None, jar: Path | None = None, outputs: Path | None = None
+) -> list[Diagnostic]:
+    """The Nu HTML checker over HTML files and stylesheets; `jar`: see vnu_jar.
+    `outputs`: the folder the files were built in (a temporary one): a finding in a
+    page no source file stands for (index.html, book.html) is reported on metadata.yaml,
+    the book-wide source, with the page named relative to it, never the folder."""
     sources = sources or {}
     jar = vnu_jar(jar)
     proc = subprocess.run(
@@ -134,7 +139,11 @@ def run_vnu(files: list[Path], sources: dict[str, str] | None = None, jar: Path 
             continue
         code = "E003" if kind == "error" else "E004"
         path = message.get("url", "").removeprefix("file:")
+        if outputs is not None and Path(path).is_relative_to(outputs):
+            path = Path(path).relative_to(outputs).as_posix()
         file, where = _located(path, message.get("lastLine"), message.get("lastColumn"), sources)
+        if outputs is not None and file == path and path.endswith(".html"):
+            file = "metadata.yaml"
         diags.append(
             Diagnostic(
                 code,

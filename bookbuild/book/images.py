@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 import unicodedata
 from pathlib import Path
 
@@ -55,7 +57,7 @@ def collect_images(
             if not path.is_relative_to(book_root):
                 diags.append(Diagnostic("S007", f"image {image.src} lies outside the book folder", *where))
             elif not path.is_file():
-                diags.append(Diagnostic("S007", f"image {image.src} does not exist", *where))
+                diags.append(Diagnostic("S007", _missing(root, image.src), *where))
             elif path.suffix.lower() not in IMAGE_TYPES:
                 diags.append(Diagnostic("S007", f"image {image.src}: use PNG, JPEG, GIF, SVG or WebP", *where))
             else:
@@ -81,3 +83,26 @@ def collect_images(
                 if not problems:
                     found[name] = data
     return tuple(sorted(found.items())), diags
+
+
+def _missing(root: Path, src: str) -> str:
+    """Where the picture was looked for, and where one of that name is, if elsewhere in
+    the book folder: image paths are relative to the chapter files, in book/."""
+    looked = posixpath.normpath(posixpath.join("book", src))
+    message = f"image {src} does not exist: looked for {looked} (image paths are relative to the book/ folder)"
+    elsewhere = _find_file(root, posixpath.basename(src))
+    if elsewhere and elsewhere.startswith("book/"):
+        message += f"; there is one at {elsewhere}: write it as ({elsewhere.removeprefix('book/')})"
+    elif elsewhere:
+        message += f"; there is one at {elsewhere}: move it into book/ (book/{elsewhere})"
+    return message
+
+
+def _find_file(root: Path, name: str) -> str | None:
+    """The first file called `name` under the book folder, in name order; links are not
+    followed (nothing outside the book folder is read) and outputs are not searched."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in ("dist", "node_modules"))
+        if name in files:
+            return (Path(folder) / name).relative_to(root).as_posix()
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ class LoadedBook:
     digests: tuple[tuple[str, bytes], ...]  # (path under root, fileio.file_digest) of each file read
 
 
+def listed(folder: Path, suffix: str) -> tuple[str, ...]:
+    """The book's files in `folder` ending in `suffix`, in name order. Hidden names are
+    an editor's, not the book's: Emacs keeps `.#01-a.md` (a link to nowhere) beside a
+    file being edited, vim `.01-a.md.swp`."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(e.name for e in os.scandir(folder) if e.name.endswith(suffix) and not e.name.startswith(".")))
+
+
 def load(root: Path) -> LoadedBook:
     diagnostics: list[Diagnostic] = []
     digests: dict[str, bytes] = {}
@@ -60,7 +70,7 @@ def load(root: Path) -> LoadedBook:
         metadata, _ = parse_metadata("{}", "metadata.yaml")
         diagnostics.append(Diagnostic("M001", f"no metadata.yaml in {root}", "metadata.yaml"))
     book = root / "book"
-    files = tuple(sorted(path.name for path in book.glob("*.md"))) if book.is_dir() else ()
+    files = listed(book, ".md")
     if not files:
         diagnostics.append(Diagnostic("S009", f"no chapter files (book/NN-slug.md) in {root}", "book/"))
     stylesheets = _stylesheets(root, read_text)
@@ -182,6 +192,6 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
 def _stylesheets(root: Path, read_text: Callable[[Path], str | None]) -> tuple[tuple[str, str], ...]:
     """The package's CJK-first stylesheet, then the book's own styles/*.css, in name order."""
     default = resources.files("bookbuild").joinpath("styles/default.css").read_text("utf-8")
-    own = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
+    own = [root / "styles" / name for name in listed(root / "styles", ".css")]
     read = [(f"book-{p.name}", read_text(p)) for p in own]
     return (("default.css", default),) + tuple((name, text) for name, text in read if text is not None)

@@ -249,6 +249,9 @@ class Book:
     stylesheets: tuple[tuple[str, str], ...]  # (file name, css text)
     images: tuple[tuple[str, bytes], ...]  # (path inside the book folder, data)
     cover: Cover | None = None  # None: no picture given and no font to draw one (S024)
+    # book/*.md files that could not be read (their errors are reported): links into
+    # them cannot be checked until they are mended
+    unread: tuple[str, ...] = ()
 
 
 # --- resolved ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import difflib
 import html.entities
 import re
 import signal
@@ -209,6 +210,8 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     text = etree.tostring(root, method="text", encoding=str)
     may_refer = any(start in text for start in _REFERENCE_STARTS)
     page_refs, caption_refs = mark_references(root, source, locate) if may_refer else ([], [])
+    if "[^" in text:
+        diags += _dangling_notes(root, source, locate, ids)
     fragment = etree.tostring(root, encoding="unicode")
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
@@ -303,6 +306,40 @@ def mark_references(
                 anchor.addnext(link)
                 anchor = link
     return pages, captions
+
+
+_NOTE_REFERENCE_RE = re.compile(r"\[\^([^\]\s]+)\]")
+_LITERAL_TAGS = {f"{{{XHTML}}}{tag}" for tag in ("code", "pre", "kbd", "samp")}
+
+
+def _dangling_notes(
+    root: etree._Element, source: UnitSource, locate: _Locator, ids: list[tuple[str, int]]
+) -> list[Diagnostic]:
+    """`[^zz]` left in the text as written: a reference to a note the unit does not
+    define (a note is defined in the file that refers to it)."""
+    defined = sorted(ident.removeprefix("fn-") for ident, _ in ids if ident.startswith("fn-"))
+    diags = []
+    for element in root.iter():
+        in_literal = any(a.tag in _LITERAL_TAGS for a in element.iterancestors())
+        texts = [] if in_literal or element.tag in _LITERAL_TAGS else [element.text]
+        texts += [] if in_literal or element is root else [element.tail]  # a tail is its parent's text
+        for text in texts:
+            if text:
+                for m in _NOTE_REFERENCE_RE.finditer(text):
+                    if re.search(r"(?<!\\)" + re.escape(m.group()), source.body) is None:
+                        continue  # written \[^x]: meant as text
+                    close = difflib.get_close_matches(m.group(1), defined, n=1, cutoff=0.5)
+                    hint = f"did you mean [^{close[0]}]? or " if close else ""
+                    diags.append(
+                        Diagnostic(
+                            "X005",
+                            f"note reference {m.group()} names no note in this file: it is shown as written "
+                            f"({hint}define it on a line of its own: {m.group()}: the note's text)",
+                            source.path,
+                            locate.line_of(m.group(), source.body_line),
+                        )
+                    )
+    return diags
 
 
 def _all_text(element: etree._Element) -> str:

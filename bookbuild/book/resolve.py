@@ -3,6 +3,7 @@ that holds its target, and list the print pages in reading order."""
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 
@@ -91,20 +92,24 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                 targets[ident] = Target(unit.doc_name, ident, number.kind)
     numbered_kinds = {number.kind for mine in numbers for number in mine if number.number}
     docs = {unit.doc_name for unit in book.units}
+    unread = {name.removesuffix(".md") + ".xhtml" for name in book.unread}
     resolved = []
     for unit, mine in zip(book.units, numbers):
         hrefs: dict[str, str] = {}
         for link in unit.links:
             href = _resolve_href(link.href, unit.doc_name, targets, local_ids, docs)
-            if href is None:
-                diags.append(Diagnostic("X001", f"link to {link.href} has no target", unit.source.path, link.line))
-            else:
+            if href is not None:
                 hrefs[link.href] = href
-        if book.metadata.page_references:
-            diags += _link_page_references(unit, targets, hrefs)
-        diags += _link_caption_references(
+            elif not _may_be_in(link.href, unread):
+                message = f"link to {link.href} has no target{_did_you_mean(link.href, unit.doc_name, local_ids)}"
+                diags.append(Diagnostic("X001", message, unit.source.path, link.line))
+        # with a file unread, a page or a number may well be in it (and chapters are
+        # counted without it): what is missing is not reported until it is read
+        found = _link_page_references(unit, targets, hrefs) if book.metadata.page_references else []
+        found += _link_caption_references(
             unit, targets, numbered_kinds, book.metadata.figure_numbering == "book", hrefs
         )
+        diags += [] if book.unread else found
         for image in unit.images:
             hrefs[image.src] = image_path(image.src)
         resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items())), mine))
@@ -178,6 +183,57 @@ def _resolve_href(
         return f"{doc}#{fragment}"
     target = targets.get(fragment)
     return f"{target.doc}#{target.id}" if target else None
+
+
+def _may_be_in(href: str, unread: set[str]) -> bool:
+    """Whether the link's target may be in a file that could not be read: one mistake
+    is reported once, not again as every link into the file it broke."""
+    if not unread:
+        return False
+    path, _, _ = href.partition("#")
+    return not path or _doc_name(path) in unread
+
+
+def _doc_name(path: str) -> str:
+    name = posixpath.basename(path)
+    return name[:-3] + ".xhtml" if name.endswith(".md") else name
+
+
+def _did_you_mean(href: str, doc: str, local_ids: dict[str, set[str]]) -> str:
+    """'; did you mean …?' with the nearest file and id the book has, or nothing."""
+    if is_external(href):
+        return ""
+    path, _, fragment = href.partition("#")
+    target_doc = _doc_name(path) if path else doc
+    if path and target_doc not in local_ids:
+        names = {d.removesuffix(".xhtml") + ".md": d for d in local_ids}
+        close = _nearest(posixpath.basename(path), list(names))
+        if close is None:
+            return f" (no file book/{posixpath.basename(path)})"
+        target_doc = names[close]
+        path = posixpath.join(posixpath.dirname(path), close) if posixpath.dirname(path) not in ("", ".") else close
+    ids = sorted(i for i in local_ids[target_doc] if not is_note_id(i))
+    if not path:  # a bare #id may point into any file
+        ids = sorted({i for found in local_ids.values() for i in found if not is_note_id(i)})
+    if fragment and fragment not in ids:
+        if fragment.startswith("page-"):
+            return ""  # page-70 for page-7 is a guess, not a suggestion
+        close = _nearest(fragment, ids)
+        if close is None:
+            return ""
+        fragment = close
+    suggestion = f"{path}#{fragment}" if path and fragment else (path or f"#{fragment}")
+    return "" if suggestion == href else f"; did you mean {suggestion}?"
+
+
+def _nearest(wanted: str, candidates: list[str]) -> str | None:
+    """The candidate equal to `wanted` but for case, else the closest by difflib."""
+    folded = {c.casefold(): c for c in candidates}
+    if wanted.casefold() in folded:
+        return folded[wanted.casefold()]
+    # a short id (a CJK heading of two to four characters) differs by a character
+    close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.5 if len(wanted) <= 4 else 0.75)
+    return close[0] if close else None
 
 
 def _page_sequence(pages: list[PageRef]) -> list[Diagnostic]:

@@ -111,7 +111,7 @@ def load_yaml(text: str, path: str, code: str, value_code: str, first_line: int 
 def _fix(problem: str) -> str:
     if "mapping values are not allowed" in problem:
         return ' (text with a colon in it needs quotes: title: "A: B")'
-    if "found character '\\t'" in problem:
+    if "found character '\\t'" in problem or "tab character" in problem:
         return " (indent with spaces, not tabs)"
     return ""
 

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from isal.isal_zlib import crc32
 
+from bookbuild.book.load import listed
 from bookbuild.book.model import Metadata
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
@@ -138,12 +139,7 @@ def write_state(folder: Path, state: BuildState) -> None:
 
 def listings(root: Path) -> tuple[tuple[str, ...], ...]:
     """Which files a build reads is decided by these folder listings."""
-    return tuple(
-        tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(suffix)))
-        if folder.is_dir()
-        else ()
-        for folder, suffix in ((root / "book", ".md"), (root / "styles", ".css"))
-    )
+    return (listed(root / "book", ".md"), listed(root / "styles", ".css"))
 
 
 def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[OutputRecord, ...]:

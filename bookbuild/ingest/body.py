@@ -21,6 +21,7 @@ _LIST_OR_QUOTE_RE = re.compile(r"^\s*(?:[-*+•●▪]\s|\d+[.)]\s|>)")
 _SUBSECTION_RE = re.compile(r"^\d{1,2}\.\d{1,2}\b")
 _BULLET_RE = re.compile(r"^\s*[-*+•●▪]\s")
 _PRINTED_BULLET_RE = re.compile(r"^(\s*)[•●▪]\s*")
+_MARKER_START_RE = re.compile(r"\{\{page [^}]*\}\}")
 # blocks that are not prose (raw HTML, an image, a pipe table, display math): never joined
 # with the paragraph before or after them, their lines kept as they are
 _NOT_PROSE_RE = re.compile(r"^\s*(?:<|!\[|\||\$\$)")
@@ -58,6 +59,9 @@ class BodyResult:
     removed: list[tuple[int, str]] = field(default_factory=list)
     to_front_matter: list[tuple[int, str]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # (source line, what was decided there): page breaks, joins, unit starts, contents
+    # entries found; for the proofing page (ingest --proof), not for the files
+    decisions: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def split_blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
@@ -230,6 +234,8 @@ class _BodyParser:
             return
         self.marked.add(label)
         self.page = label
+        how = "its printed number" if known else "counted from the pages around it"
+        self.result.decisions.append((number, "page", f"page {label} begins here ({how})"))
         (self.unit.known_pages if known else self.unit.inferred_pages).append(label)
         self.pending_marker = f"{{{{page {label}}}}}"
         upcoming = next((e for e in self.entries[self.pointer :] if e.page), None)
@@ -263,6 +269,8 @@ class _BodyParser:
         entry = self.entries[index]
         self.pointer = index + 1
         self.result.matched.add(index)
+        where = f" (p. {entry.page})" if entry.page else ""
+        self.result.decisions.append((number, "entry", f"contents entry “{entry.title}”{where} found here"))
         if entry.kind == "group":
             self.result.to_front_matter.append((number, "group label"))
             return
@@ -287,6 +295,7 @@ class _BodyParser:
         group = self.groups.get(self.entries.index(entry)) if entry else None
         page = start[0] if start else (entry.page if entry else None)  # the page's own number first
         self.unit = DraftUnit(title=title, kind=kind, line=number, page=page, group=group, entry=entry)
+        self.result.decisions.append((number, "unit", f"a new unit begins: {kind} “{title}”"))
         if self.unit.page in self.marked:
             if not self.exact_pages:  # with form feeds, a unit that begins mid-page is normal
                 self.result.diagnostics.append(
@@ -348,6 +357,10 @@ class _BodyParser:
                 pieces.append(text[:cut] + self.take_marker() + text[cut:])
             else:
                 marker = self.take_marker()
+                if marker and pieces:
+                    self.result.decisions.append(
+                        (line_number, "join", f"joined to the line above across the page break: {marker} between")
+                    )
                 pieces = [join_text(pieces[0], text.strip(), marker)] if pieces else [marker + text.strip()]
         if not pieces:
             return
@@ -364,6 +377,9 @@ class _BodyParser:
             and not previous.text.startswith("{{page")
             and not _NOT_PROSE_RE.match(previous.text)
         ):
+            marker = _MARKER_START_RE.match(text)
+            why = f"across the page break: {marker.group()} between" if marker else "it did not end a sentence"
+            self.result.decisions.append((number, "join", f"joined to the paragraph above ({why})"))
             previous.text = join_text(previous.text, text)
         else:
             self.unit.blocks.append(Block(text, number))

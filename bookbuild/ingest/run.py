@@ -45,6 +45,11 @@ class IngestResult:
     report: str
     diagnostics: tuple[Diagnostic, ...]
     images: tuple[tuple[str, bytes], ...] = ()  # (path under book/, bytes) copied from beside the source
+    # for the proofing page (ingest --proof): each source line, and what ingest decided
+    # there as (kind, words); empty for an EPUB, whose structure is read, not guessed
+    source_lines: tuple[str, ...] = ()
+    decisions: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
+    unit_starts: tuple[tuple[int, str], ...] = ()  # (source line, book/NN-slug.md) of each unit
 
 
 def ingest(data: bytes, source_path: str, encoding: str | None = None) -> IngestResult:
@@ -116,6 +121,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         before = parse_body(parts.before_contents, [], title, source_path, evidence.breaks, plain, heads)
         body.units[:0] = before.units
         body.removed += before.removed
+        body.decisions += before.decisions
         body.to_front_matter += before.to_front_matter
         body.diagnostics[:0] = before.diagnostics
     diagnostics.extend(record.diagnostics + body.diagnostics)
@@ -193,7 +199,80 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
         report=report,
         diagnostics=tuple(diagnostics),
         images=tuple(sorted(closer.images.items())),
+        source_lines=tuple(t for _, t in source_lines),
+        unit_starts=tuple(sorted((unit.line, f"book/{name}.md") for unit, name in zip(units, names))),
+        decisions=_decisions(
+            lines, parts, contents, body, units, names, meta, evidence.furniture, artefacts + closer.diagnostics
+        ),
     )
+
+
+def _decisions(
+    lines: Lines, parts, contents: ContentsResult, body: BodyResult, units, names, meta: Metadata, furniture, changed
+) -> tuple[tuple[int, tuple[tuple[str, str], ...]], ...]:
+    """What ingest decided at each source line, for the proofing page: (kind, words),
+    kind one of removed, metadata, contents, missing, front, page, join, unit, entry,
+    changed, note."""
+    found: dict[int, list[tuple[str, str]]] = {}
+
+    def add(line: int | None, kind: str, words: str) -> None:
+        if line:
+            found.setdefault(line, []).append((kind, words))
+
+    for line, why in body.removed + contents.removed + _structural_headings(lines, parts) + list(furniture.items()):
+        add(line, "removed", f"removed: {why}")
+    for line, text in parts.cip:
+        if text.strip():
+            fields = _fields_in(text, meta)
+            add(line, "metadata", "CIP record → metadata.yaml" + (f" ({', '.join(fields)})" if fields else ""))
+    for line, text in parts.colophon:
+        if text.strip():
+            add(line, "metadata", "colophon → metadata.yaml (print:)")
+    if parts.contents_heading is not None:
+        for line, text in lines[parts.contents_heading + 1 : contents.end]:
+            if text.strip() and line not in found:
+                add(line, "contents", "contents page → metadata.yaml (contents:)")
+    for index, entry in enumerate(contents.entries):
+        if entry.kind == "group":
+            continue
+        if index in body.matched:
+            add(entry.line, "contents", f"contents entry “{entry.title}”: found in the body")
+        else:
+            add(entry.line, "missing", f"contents entry “{entry.title}”: NOT found in the body")
+    for line, why in body.to_front_matter:
+        add(line, "front", f"→ front matter ({why})")
+    for line, kind, words in body.decisions:
+        add(line, kind, words)
+    for unit, name in zip(units, names):
+        began = [i for i, (kind, _) in enumerate(found.get(unit.line, [])) if kind == "unit"]
+        if began:  # the body's own words for it, with the file it went to
+            kind, words = found[unit.line][began[0]]
+            found[unit.line][began[0]] = (kind, f"{words} → book/{name}.md")
+        else:
+            add(unit.line, "unit", f"{unit.kind} “{unit.title}” → book/{name}.md")
+    for d in changed:
+        add(d.line, "changed", f"changed so that the book builds: {d.message}")
+    return tuple((line, tuple(found[line])) for line in sorted(found))
+
+
+def _fields_in(text: str, meta: Metadata) -> list[str]:
+    """The metadata fields whose values this line of the record printed."""
+    digits = re.sub(r"[^0-9Xx]", "", text)
+    values = {
+        "title": [meta.title],
+        "subtitle": [meta.subtitle],
+        "creators": [c.name for c in meta.creators],
+        "publisher": [meta.publisher],
+        "place": [meta.place],
+        "date": [meta.date[:4]],
+        "subjects": list(meta.subjects),
+        "classification": list(meta.classification),
+    }
+    fields = [name for name, found in values.items() if any(v and v in text for v in found)]
+    isbns = [meta.isbn, meta.print_isbn]
+    if any(i and re.sub(r"[^0-9Xx]", "", i) in digits for i in isbns):
+        fields.append("isbn")
+    return fields
 
 
 def _parse_record(parts, path: str, diagnostics: list[Diagnostic]) -> CipRecord:
