@@ -119,3 +119,12 @@ def test_check_reports_on_sources_and_as_github_annotations(tmp_path, capsys):
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::")]
     assert code == 1 and lines and all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
     assert any(line.startswith("::error file=metadata.yaml,") for line in lines)
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "en"])
+def test_a_new_book_passes_check_strict_with_no_finding(tmp_path, capsys, language):
+    folder = tmp_path / "mybook"
+    assert main(["new", str(folder), "--language", language]) == 0
+    capsys.readouterr()
+    assert main(["check", "--root", str(folder), "--strict"]) == 0
+    assert capsys.readouterr().out.strip().endswith("check: 0 error(s), 0 warning(s), 0 note(s)")
