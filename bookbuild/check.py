@@ -11,8 +11,11 @@ from pathlib import Path
 from lxml import etree
 
 from bookbuild.book.isbn import ISBN_IN_TEXT, isbn_digits
+from bookbuild.book.lints import lint_markdown
+from bookbuild.book.load import read_unit_file
 from bookbuild.book.model import Metadata, NavPoint
 from bookbuild.book.pages import page_order, roman_value
+from bookbuild.book.words import is_chinese
 from bookbuild.book.xml import DC, EPUB_TYPE, OPF, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError
@@ -42,10 +45,29 @@ def run_check(root: Path, vnu: Path | None = None, targets: tuple[str, ...] = ()
         html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
         found += run_vnu(html, sources, vnu, out)
         found += book_checks(modelled, epub)
+        found += typography_lints(root, modelled)
         if "kindle" in targets:
             found += run_kindle_check(epub, _documents(modelled, epub))
     suppress = modelled.resolved.book.metadata.suppress
     return sorted(suppressed(found, suppress), key=_order)
+
+
+def typography_lints(root: Path, modelled: Modelled) -> list[Diagnostic]:
+    """The punctuation a Chinese book's editor mends by hand (book.lints), on each unit's
+    Markdown as written, with its line and the fix."""
+    book = modelled.resolved.book
+    if not is_chinese(book.metadata.language):
+        return []
+    found = []
+    for unit in book.units:
+        if unit.source.generated:
+            continue
+        source, _, _ = read_unit_file(root, f"{unit.source.name}.md")
+        if source is None:
+            continue
+        for offset, lint in lint_markdown(source.body):
+            found.append(Diagnostic(lint.code, lint.message, source.path, source.body_line + offset))
+    return found
 
 
 _PARAGRAPHS = etree.XPath("//x:p[not(ancestor::x:header)]", namespaces={"x": XHTML})

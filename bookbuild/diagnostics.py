@@ -74,6 +74,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         ),
         CodeInfo("S023", _W, "a TeX formula could not be made MathML: it is shown as TeX"),
         CodeInfo("S024", _W, "the book has no cover picture and none could be drawn (no font for its script)"),
+        CodeInfo("S025", _W, "Chinese text has an ellipsis other than …… (one …, '...', '。。。')"),
+        CodeInfo("S026", _W, "Chinese text has a dash other than —— (one —, '－－', '--')"),
+        CodeInfo("S027", _W, "an interpunct between Han names is not U+00B7"),
+        CodeInfo("S028", _W, "a half-width mark (, ; : ? !) between Han characters"),
+        CodeInfo("S029", _W, "a space between Han and Latin text, where the stylesheet puts the gap"),
+        CodeInfo("S030", _W, "a vertical presentation form (U+FE10–FE4F) in the text"),
+        CodeInfo("S031", _W, "a quote or bracket is not closed in its paragraph"),
         # cross-references
         CodeInfo("X001", _E, "a link has no target"),
         CodeInfo("X002", _E, "an id is defined twice"),

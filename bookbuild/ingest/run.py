@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from bookbuild.book.lints import fix_markdown
 from bookbuild.book.metadata import dump_metadata
 from bookbuild.book.model import Metadata
 from bookbuild.book.pages import roman_value
@@ -173,7 +174,8 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
     # then made buildable, visibly and with a report of each change (see close.py)
     closer = Closer(source_path, meta.language, plain)
     closer.close(units, title)
-    diagnostics.extend(artefacts + closer.diagnostics)
+    mended = _mend_punctuation(units, source_path) if meta.language.startswith("zh") else []
+    diagnostics.extend(artefacts + closer.diagnostics + mended)
     index_report = _link_printed_index(units)
     files = [(f"book/{name}.md", unit_markdown(unit)) for name, unit in zip(names, units)]
     files.append(("metadata.yaml", dump_metadata(meta, source=source_path)))
@@ -189,6 +191,7 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
             missing,
             sorted(artefacts + closer.diagnostics, key=lambda d: d.line or 0),
             evidence.furniture,
+            mended,
         )
         + "\n".join(index_report + page_reference_report(files))
         + "\n"
@@ -205,6 +208,30 @@ def ingest(data: bytes, source_path: str, encoding: str | None = None) -> Ingest
             lines, parts, contents, body, units, names, meta, evidence.furniture, artefacts + closer.diagnostics
         ),
     )
+
+
+def _mend_punctuation(units: list[DraftUnit], path: str) -> list[Diagnostic]:
+    """The lints' safe fixes (book.lints.fix_markdown) made in the text ingest writes,
+    each reported at its source line: ellipses and dashes doubled, interpuncts made
+    U+00B7, half-width marks between Han made full-width, a space between Han and Latin
+    dropped. Code and raw HTML blocks are left as they are."""
+    mended = []
+    for unit in units:
+        for block in unit.blocks:
+            if block.text.lstrip().startswith(("```", "~~~", "<", "    ", "$$")):
+                continue
+            fixed, changes = fix_markdown(block.text)
+            if changes:
+                block.text = fixed
+                for lint in changes:
+                    words = f"{lint.found!r} → {_MENDED.get(lint.code, '')!r}".replace("''", "nothing")
+                    mended.append(
+                        Diagnostic(lint.code, f"{lint.message.split(':')[0]}: changed, {words}", path, block.line)
+                    )
+    return mended
+
+
+_MENDED = {"S025": "……", "S026": "——", "S027": "·", "S028": "full width", "S029": ""}
 
 
 def _decisions(
@@ -460,6 +487,7 @@ def _report(
     missing,
     changed=(),
     furniture: dict[int, str] | None = None,
+    mended=(),
 ) -> str:
     removed = sorted(
         body.removed + contents.removed + _structural_headings(lines, parts) + list((furniture or {}).items())
@@ -485,6 +513,9 @@ def _report(
     if changed:
         out.append(f"changed so that the book builds: {len(changed)}")
         out += [f"  line {d.line}: {d.message}" for d in changed]
+    if mended:
+        out.append(f"punctuation mended (the safe fixes of check's lints): {len(mended)}")
+        out += [f"  line {d.line}: {d.code} {d.message}" for d in mended]
     if missing:
         out.append("contents entries not in the source:")
         out += [
