@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from bookbuild.book.editions import Edition
 from bookbuild.book.isbn import ISBN_IN_TEXT, isbn_digits
 from bookbuild.book.lints import lint_markdown
 from bookbuild.book.load import read_unit_file
@@ -26,13 +27,16 @@ from bookbuild.validators import run_epubcheck, run_kindle_check, run_vnu
 _PARSER = safe_parser()
 
 
-def run_check(root: Path, vnu: Path | None = None, targets: tuple[str, ...] = ()) -> list[Diagnostic]:
+def run_check(
+    root: Path, vnu: Path | None = None, targets: tuple[str, ...] = (), edition: Edition | None = None
+) -> list[Diagnostic]:
     """`vnu`: the Nu checker's jar named on the command line (else the project's own).
-    `targets`: reading systems to check the book for as well (kindle)."""
+    `targets`: reading systems to check the book for as well (kindle). `edition`: check
+    that edition of the book (vertical, Traditional) instead of the book as written."""
     with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as tmp:
         out = Path(tmp)
         try:
-            modelled = build(root, out).modelled
+            modelled = build(root, out, edition=edition).modelled
         except InputError as exc:
             return list(exc.diagnostics) or [Diagnostic("S009", exc.message)]
         sources = {u.doc_name: u.source.path for u in modelled.resolved.book.units}

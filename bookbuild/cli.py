@@ -19,6 +19,7 @@ from bookbuild.fileio import write_bytes_atomic
 SHOWN_PER_CODE = 5
 FORMATS = ("epub", "html", "kepub")
 DEFAULT_FORMATS = ("epub", "html")  # the kepub on request: --to kepub
+EDITIONS = ("vertical", "zh-Hant", "zh-Hant-TW", "zh-Hant-HK")  # book.editions.NAMES, without importing it
 
 
 EXIT_CODES = """exit codes:
@@ -42,7 +43,8 @@ EXAMPLES = {
     "build": """examples:
   bookbuild build                        the book in this folder, into ./dist
   bookbuild build --root mybook --out /tmp/out --to epub
-  bookbuild build --to kepub             a Kobo kepub as well""",
+  bookbuild build --to kepub             a Kobo kepub as well
+  bookbuild build --edition zh-Hant --edition vertical   a Traditional vertical edition, in dist/zh-Hant-TW-vertical/""",
     "check": """examples:
   bookbuild check --root mybook --strict
   bookbuild check --format github        annotations on a pull request (GitHub Actions)
@@ -102,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="one output (repeatable): epub, html, kepub (Kobo); default: epub and html",
     )
+    build.add_argument(
+        "--edition",
+        action="append",
+        choices=EDITIONS,
+        help="an edition made from the same book (repeatable, they combine): vertical (竖排), zh-Hant "
+        "(Traditional, Taiwan: OpenCC s2twp), zh-Hant-HK (Hong Kong: s2hk); written to OUT/<edition>/",
+    )
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
     build.add_argument("--verbose", "-v", action="store_true", help="print each stage's time")
@@ -114,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
         help="text (default), json, or github: workflow annotation lines for GitHub Actions",
     )
     check.add_argument("--json", action="store_true", help="the same as --format json")
+    check.add_argument(
+        "--edition", action="append", choices=EDITIONS, help="check an edition (as build --edition; they combine)"
+    )
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument(
         "--target",
@@ -191,14 +203,18 @@ def _ingest(args) -> int:
 
 
 def _build(args) -> int:
+    from bookbuild.book.editions import edition_from
     from bookbuild.pipeline import build
     from bookbuild.progress import Reporter
 
     out = args.out if args.out is not None else args.root / "dist"
     formats = tuple(args.to) if args.to else DEFAULT_FORMATS
+    edition = edition_from(args.edition or ())
+    if edition is not None:
+        out = out / edition.name  # its own folder: its own outputs, cache and state
     reporter = Reporter(verbose=args.verbose, quiet=args.quiet)
     try:
-        result = build(args.root, out, formats, progress=reporter, workers=args.jobs)
+        result = build(args.root, out, formats, progress=reporter, workers=args.jobs, edition=edition)
     finally:
         reporter.close()
     if not args.quiet:
@@ -250,9 +266,10 @@ def _serve(args) -> int:
 
 
 def _check(args) -> int:
+    from bookbuild.book.editions import edition_from
     from bookbuild.check import run_check
 
-    diagnostics = run_check(args.root, args.vnu_jar, tuple(args.target or ()))
+    diagnostics = run_check(args.root, args.vnu_jar, tuple(args.target or ()), edition_from(args.edition or ()))
     output = "json" if args.json else args.format
     if output == "json":
         print(json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2))

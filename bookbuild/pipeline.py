@@ -27,6 +27,7 @@ the text of a few units changed incremental.quick splices them into the outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -37,13 +38,14 @@ from pathlib import Path
 
 from bookbuild.book.a11y import accessibility
 from bookbuild.book.cover import with_cover
+from bookbuild.book.editions import Edition, apply_edition, with_edition_styles
 from bookbuild.book.generated_pages import with_generated_front_matter
 from bookbuild.book.images import collect_images
 from bookbuild.book.index import with_generated_index
 from bookbuild.book.load import LoadedBook, load
 from bookbuild.book.model import Book, Modelled
 from bookbuild.book.nav import build_nav
-from bookbuild.book.parse import Outlines, parse_unit_files
+from bookbuild.book.parse import InMemory, Outlines, parse_unit_files
 from bookbuild.book.resolve import resolve
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, UsageError, write_error
@@ -83,32 +85,51 @@ def _counter(progress: Progress | None, stage: str, total: int) -> Callable[[int
 
 
 def parse(
-    loaded: LoadedBook, outlines: Outlines | None = None, workers: int = 1, progress: Progress | None = None
+    loaded: LoadedBook,
+    outlines: Outlines | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    edition: Edition | None = None,
 ) -> tuple[Book, list[Diagnostic], tuple[tuple[str, bytes], ...]]:
     """The book modelled, its diagnostics (front matter, parsing, images), and the digests
-    of the unit files read."""
+    of the unit files read. An edition changes the parsed units and the metadata before
+    the generated pages, the cover and the index are made from them."""
     parsed = parse_unit_files(
         loaded.root, loaded.unit_files, outlines, workers, _counter(progress, "parse", len(loaded.unit_files))
     )
-    units = with_generated_index(loaded.metadata, with_generated_front_matter(loaded.metadata, parsed.units))
-    units, cover, no_cover = with_cover(loaded.metadata, units)
+    meta, parsed_units = loaded.metadata, parsed.units
+    if edition is not None:
+        # the parse cache keeps fragments out of memory: the edition needs them in hand
+        keeper = outlines or InMemory()
+        whole = tuple(dataclasses.replace(u, fragment=keeper.fragment(u)) for u in parsed_units)
+        meta, parsed_units = apply_edition(meta, whole, edition)
+    units = with_generated_index(meta, with_generated_front_matter(meta, parsed_units))
+    units, cover, no_cover = with_cover(meta, units)
     images, found = collect_images(loaded.root, units, cover.name if cover and cover.design else None)
     read = {unit.source.name for unit in parsed.units}
     unread = tuple(name for name in loaded.unit_files if name.removesuffix(".md") not in read)
+    book = with_edition_styles(Book(meta, units, loaded.stylesheets, images, cover, unread), edition)
     return (
-        Book(loaded.metadata, units, loaded.stylesheets, images, cover, unread),
+        book,
         parsed.read_diagnostics + parsed.diagnostics + no_cover + found,
         parsed.digests,
     )
 
 
-def model(root: Path, outlines: Outlines | None = None, workers: int = 1, progress: Progress | None = None) -> Modelled:
-    """load -> parse -> resolve -> nav. Raises InputError (with every diagnostic) on errors."""
+def model(
+    root: Path,
+    outlines: Outlines | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    edition: Edition | None = None,
+) -> Modelled:
+    """load -> parse (-> edition) -> resolve -> nav. Raises InputError (with every
+    diagnostic) on errors."""
     if progress:
         progress("load", 0, 0)
     loaded = load(root)
     diagnostics = list(loaded.diagnostics)
-    book, found, unit_digests = parse(loaded, outlines, workers, progress)
+    book, found, unit_digests = parse(loaded, outlines, workers, progress, edition)
     diagnostics += found
     if progress:
         progress("resolve", 0, 0)
@@ -129,10 +150,11 @@ def output_slug(root: Path, modelled: Modelled) -> str:
     else the book folder's name."""
     meta = modelled.resolved.book.metadata
     digits = "".join(ch for ch in meta.isbn or meta.print_isbn if ch.isdigit() or ch in "Xx")
+    variant = f"-{meta.variant}" if meta.variant else ""  # an edition's outputs are named for it
     if digits:
-        return digits
+        return digits + variant
     name = root.resolve().name
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name) or "book"
+    return ("".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name) or "book") + variant
 
 
 @dataclass(frozen=True)
@@ -167,16 +189,22 @@ def build(
     formats: tuple[str, ...] = ("epub", "html"),
     progress: Progress | None = None,
     workers: int | None = None,
+    edition: Edition | None = None,
 ) -> BuildResult:
+    """`edition`: a vertical or Traditional edition (book.editions); its outputs are named
+    for it, and the state of the last build records it, so that a build of another
+    edition into the same folder never takes that one's outputs for its own."""
     epoch = source_date_epoch()
+    if edition is not None:
+        formats = (*formats, f"edition:{edition.name}")
     try:
         with no_gc():
             try:
-                return _build(root, out, formats, progress, worker_count(workers), epoch)
+                return _build(root, out, formats, progress, worker_count(workers), epoch, edition)
             except CacheDamaged:
                 # the cache only saves work: without it the build is the same, only slower
                 shutil.rmtree(out / CACHE_FOLDER, ignore_errors=True)
-                return _build(root, out, formats, progress, worker_count(workers), epoch)
+                return _build(root, out, formats, progress, worker_count(workers), epoch, edition)
     except OSError as exc:
         raise write_error(exc, "each output is replaced whole or not at all") from exc
     except BrokenProcessPool:
@@ -187,7 +215,13 @@ def build(
 
 
 def _build(
-    root: Path, out: Path, formats: tuple[str, ...], progress: Progress | None, workers: int, epoch: str | None
+    root: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    progress: Progress | None,
+    workers: int,
+    epoch: str | None,
+    edition: Edition | None = None,
 ) -> BuildResult:
     started = time.time_ns()
     folder, last = plan.prepare(out)
@@ -197,7 +231,7 @@ def _build(
         return BuildResult(written, last.diagnostics, None)
     with Cache(folder) as cache:  # its packs closed: a process may build many times
         parsed = ParseCache(cache)
-        modelled = model(root, parsed, workers, progress)  # load, parse, resolve, nav
+        modelled = model(root, parsed, workers, progress, edition)  # load, parse, resolve, nav
         job = render_plan(modelled, cache, parsed, epoch)
         render(job, workers, _counter(progress, "render", job.task_count))
         slug = output_slug(root, modelled)

@@ -38,6 +38,7 @@ KNOWN_KEYS = (
     "lists_of",
     "index_order",
     "cover",
+    "traditional",
 )
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -121,10 +122,23 @@ def parse_metadata(text: str, path: str = "metadata.yaml") -> tuple[Metadata, li
         lists_of=_lists_of(r.text_list(data, "lists_of"), r),
         index_order=_one_of(data, "index_order", ("pinyin", "strokes"), r),
         cover=r.text(data, "cover"),
+        traditional=_phrase_pairs(data.get("traditional"), r),
         path=path,
         lines=tuple(sorted(lines.items())),
     )
     return meta, r.diagnostics
+
+
+def _phrase_pairs(value: object, r: _Reader) -> tuple[tuple[str, str], ...]:
+    """`traditional:` a mapping of Simplified phrases to the Traditional ones wanted."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()
+    ):
+        r.bad("traditional", "`traditional` maps Simplified phrases to Traditional ones, e.g. `出席: 出席`")
+        return ()
+    return tuple(sorted((k.strip(), v.strip()) for k, v in value.items()))
 
 
 def _lists_of(names: tuple[str, ...], r: _Reader) -> tuple[str, ...]:

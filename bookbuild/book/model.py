@@ -81,6 +81,12 @@ class Metadata:
     lists_of: tuple[str, ...] = ()  # figures, tables: lists the navigation document adds
     index_order: str = "pinyin"  # pinyin | strokes: the order of a Chinese index
     cover: str = ""  # the cover picture, a path inside the book folder (book/images/cover.jpg)
+    # Simplified phrase -> the Traditional one a Traditional edition prints, where OpenCC's
+    # phrase tables choose otherwise (`traditional:` in metadata.yaml)
+    traditional: tuple[tuple[str, str], ...] = ()
+    # set by an edition (book.editions), not in metadata.yaml
+    variant: str = ""  # the edition's name (vertical, zh-Hant-TW …); part of its identifier
+    writing_mode: str = "horizontal-tb"  # vertical-rl: the spine goes right to left
     path: str = "metadata.yaml"
     lines: tuple[tuple[str, int], ...] = ()  # top-level key -> line, for diagnostics
 

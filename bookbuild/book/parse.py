@@ -500,6 +500,10 @@ class Outlines(Protocol):
 
     def workers_done(self) -> None: ...
 
+    def fragment(self, unit: ParsedUnit) -> str:
+        """The unit's fragment, wherever it is kept (an edition changes it)."""
+        ...
+
 
 class InMemory:
     """Parse every unit, keep everything in memory."""
@@ -512,6 +516,9 @@ class InMemory:
 
     def workers_done(self) -> None:
         pass
+
+    def fragment(self, unit: ParsedUnit) -> str:
+        return unit.fragment
 
 
 @dataclasses.dataclass(frozen=True)

@@ -74,12 +74,47 @@ _LABELS = {
 }
 
 
+_LABELS["zh-Hant"] = {
+    **_LABELS["zh"],
+    "contents": "目錄",
+    "pages": "頁碼",
+    "landmarks": "導覽",
+    "copyright": "版權資訊",
+    "ebook": "電子書",
+    "print": "紙本書",
+    "titlepage": "書名頁",
+    "frontmatter": "前輔文",
+    "backmatter": "後輔文",
+    "cip": "圖書在版編目(CIP)資料",
+    "page": "第 {} 頁",
+    "figures": "圖目錄",
+    "tables": "表目錄",
+    "see": "見",
+    "see_also": "另見",
+    "author": "著",
+    "editor": "編",
+    "translator": "譯",
+    "illustrator": "繪",
+    "go_to_page": "跳至頁碼",
+    "whole_book": "全書單頁",
+    "all_pages": "頁碼索引",
+}
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def is_traditional(language: str) -> bool:
+    """zh-Hant, zh-Hant-TW, zh-TW, zh-HK, zh-MO: Traditional characters."""
+    return language.lower().startswith(_TRADITIONAL)
+
+
 def is_chinese(language: str) -> bool:
     """zh, zh-Hans, zh-Hant-TW …: the book takes Chinese words and typography."""
     return language.lower().startswith("zh")
 
 
 def labels(language: str) -> dict[str, str]:
+    if is_traditional(language):
+        return _LABELS["zh-Hant"]
     return _LABELS["zh" if is_chinese(language) else "en"]
 
 

@@ -79,6 +79,8 @@ def quick_rebuild(
         return None
     if any(kind == "kepub" for kind, _ in last.targets):
         return None  # the kepub's documents are not spliced: it is rebuilt whole
+    if any(kind.startswith("edition:") for kind in last.formats):
+        return None  # a unit re-read here would miss the edition's conversion: modelled whole
     where = {record.path: index for index, record in enumerate(context.units)}
     changed = {where[path]: data for path, data in check.changed.items() if data is not None}
     rendered: dict[int, Future] = {index: Future() for index in changed}  # -> render_cache.unit_parts

@@ -50,6 +50,7 @@ def book_identifier(meta: Metadata) -> str:
     if digits:
         return f"urn:isbn:{digits}"
     seed = "|".join([meta.title, meta.subtitle] + [c.name for c in meta.creators])
+    seed += f"|{meta.variant}" if meta.variant else ""  # an edition is another book
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + seed)}"
 
 
@@ -149,7 +150,8 @@ def package_document(
         if cover and name == cover.name:
             attrs["properties"] = "cover-image"
         manifest.append(OPF.item(id=_item_id(name), href=name, **attrs))
-    spine = OPF.spine({"toc": "ncx", "page-progression-direction": "ltr"})
+    direction = "rtl" if meta.writing_mode == "vertical-rl" else "ltr"
+    spine = OPF.spine({"toc": "ncx", "page-progression-direction": direction})
     for doc in docs:
         if doc.in_spine:
             spine.append(OPF.itemref(idref=_item_id(doc.name)))
