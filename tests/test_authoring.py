@@ -14,9 +14,11 @@ import pytest
 from conftest import FIXTURES, ROOT, write_book
 
 from bookbuild.author.serve import PreviewState, rebuild, start_server, watched
+from bookbuild.check import typography_lints
 from bookbuild.cli import main
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.ingest.run import ingest
+from bookbuild.pipeline import model
 
 CHAPTER = "---\ntitle: 第一章 开始\nkind: chapter\npage: 1\n---\n\n正文。{{page 2}}续。\n\n## 小结\n\n完。\n"
 LINKING = "---\ntitle: 第二章 引用\nkind: chapter\n---\n\n见[小结](01-a.md#小结)和[第 2 页](#page-2)。\n"
@@ -49,6 +51,8 @@ def test_new_book_builds_with_no_finding(tmp_path, capsys, language):
     assert 'class="note"' in (html / "04-chapter-2.html").read_text("utf-8")
     assert "kind-part" in (html / "02-part-1.html").read_text("utf-8")
     assert (html / "css" / "book-book.css").is_file()
+    # what check adds to the build's own findings for a Chinese book: its lints
+    assert typography_lints(folder, model(folder)) == []
 
 
 def test_new_refuses_a_folder_that_is_not_empty(tmp_path, capsys):

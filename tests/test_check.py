@@ -87,7 +87,9 @@ def test_exit_codes(monkeypatch, capsys, severity, strict, exit_code):
     monkeypatch.setattr(
         check_module,
         "run_check",
-        lambda root, vnu=None, targets=(): [Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))],
+        lambda root, vnu=None, targets=(), edition=None: [
+            Diagnostic("S008", "x", "book/01-a.md", 3, Severity(severity))
+        ],
     )
     assert main(["check", *(["--strict"] if strict else [])]) == exit_code
     assert "book/01-a.md:3: S008" in capsys.readouterr().out
@@ -95,7 +97,9 @@ def test_exit_codes(monkeypatch, capsys, severity, strict, exit_code):
 
 def test_check_passes_its_targets_on(monkeypatch, capsys):
     seen = []
-    monkeypatch.setattr(check_module, "run_check", lambda root, vnu=None, targets=(): seen.append(targets) or [])
+    monkeypatch.setattr(
+        check_module, "run_check", lambda root, vnu=None, targets=(), edition=None: seen.append(targets) or []
+    )
     assert main(["check", "--target", "kindle"]) == 0 and main(["check"]) == 0
     assert seen == [("kindle",), ()]
     with pytest.raises(SystemExit) as exited:  # an unknown target is a usage error (argparse)

@@ -34,7 +34,11 @@ class _Rule:
 
     def lints(self, text: str) -> Iterator[Lint]:
         for m in self.pattern.finditer(text):
-            yield Lint(self.code, self.message.format(found=m.group()), m.group(), self.replacement is not None)
+            # the mark with a character on each side, to find it by (a space alone is not)
+            around = text[max(0, m.start() - 1) : m.end() + 1].replace(MASK, "")
+            message = self.message.format(found=m.group(), around=around)
+            safe = self.replacement is not None or self.code == "S028"  # S028: the full-width mark
+            yield Lint(self.code, message, around if self.code == "S029" else m.group(), safe)
 
 
 RULES = (
@@ -64,13 +68,13 @@ RULES = (
         "S028",
         re.compile(rf"(?<={_H})[,;:?!](?={_H})"),
         "half-width {found!r} between Han characters: use the full-width mark (，；：？！)",
-        None,  # the replacement depends on the mark: see _FULL_WIDTH
+        None,  # the replacement depends on the mark: see FULL_WIDTH
     ),
     _Rule(
         "S029",
         re.compile(rf"(?<={_H}) (?=[A-Za-z0-9])|(?<=[A-Za-z0-9]) (?={_H})"),
-        "a space between Han and Latin text: the outputs drop it, since the stylesheet puts the gap "
-        "there (text-autospace); delete it here",
+        "a space between Han and Latin text ({around!r}): the outputs drop it, since the stylesheet puts "
+        "the gap there (text-autospace); delete it here",
         "",
     ),
     _Rule(
@@ -81,7 +85,7 @@ RULES = (
         None,
     ),
 )
-_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _PAIRS = (("“", "”"), ("‘", "’"), ("（", "）"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"))
 _HAN_RE = re.compile(_H)
 _NEEDLES = ("…", "...", "。。。", "—", "－－", "--", "\u30fb", "\u2022", "\u2027", ",", ";", ":", "?", "!", " ")
@@ -125,7 +129,7 @@ def fix_text(text: str) -> tuple[str, list[Lint]]:
             continue
         changed += hits
         if rule.code == "S028":
-            text = rule.pattern.sub(lambda m: _FULL_WIDTH[m.group()], text)
+            text = rule.pattern.sub(lambda m: FULL_WIDTH[m.group()], text)
         else:
             text = rule.pattern.sub(rule.replacement or "", text)
     return text, changed
@@ -134,7 +138,7 @@ def fix_text(text: str) -> tuple[str, list[Lint]]:
 # what a lint must not look into: code, URLs and link targets, raw HTML tags, markers and
 # attribute lists; masked with a character that is neither Han nor a mark
 _PROTECTED = re.compile(
-    r"`[^`\n]*`|\]\([^)\n]*\)|<[^<>\n]*>|https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{\{[^}\n]*\}\}|\{:?[^}\n]*\}"
+    r"`[^`\n]*`|\$\$?[^$\n]+\$\$?|\]\([^)\n]*\)|<[^<>\n]*>|https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{\{[^}\n]*\}\}|\{:?[^}\n]*\}"
 )
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 MASK = "\x00"
