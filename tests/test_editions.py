@@ -127,9 +127,9 @@ def test_vertical_edition_sets_every_document_vertical(editions):
     content = [d for n, d in docs.items() if n.endswith(".xhtml") and n != "EPUB/nav.xhtml"]
     for doc in content:
         links = [link.get("href") for link in doc.iter(f"{XHTML}link")]
-        assert "css/book-vertical.css" in links
+        assert "css/edition-vertical.css" in links
     with zipfile.ZipFile(editions["vertical"]) as z:
-        css = z.read("EPUB/css/book-vertical.css").decode()
+        css = z.read("EPUB/css/edition-vertical.css").decode()
     for prefix in ("-epub-writing-mode: vertical-rl", "-webkit-writing-mode: vertical-rl", "writing-mode: vertical-rl"):
         assert prefix in css
     preface = docs["EPUB/03-preface.xhtml"]
@@ -196,3 +196,14 @@ def test_the_cli_knows_every_edition():
     from bookbuild.cli import EDITIONS
 
     assert tuple(EDITIONS) == tuple(NAMES)
+
+
+def test_a_books_own_vertical_stylesheet_does_not_clash_with_the_editions(tmp_path):
+    root = write_book(tmp_path, {"01-a.md": "---\ntitle: 第一章\nkind: chapter\n---\n\n共 12 人。\n"})
+    (root / "styles").mkdir()
+    (root / "styles" / "vertical.css").write_text("p { color: #333; }\n")
+    epub = _build(root, tmp_path / "out", "vertical")
+    links = [link.get("href") for link in _documents(epub)["EPUB/01-a.xhtml"].iter(f"{XHTML}link")]
+    assert links[-2:] == ["css/book-vertical.css", "css/edition-vertical.css"]  # the edition's last
+    chapter = _documents(epub)["EPUB/01-a.xhtml"]
+    assert [s.text for s in chapter.iter(f"{XHTML}span") if s.get("class") == "tcy"] == ["12"]

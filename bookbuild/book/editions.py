@@ -87,7 +87,7 @@ def vertical_stylesheet() -> str:
 def with_edition_styles(book: Book, edition: Edition | None) -> Book:
     if edition is None or not edition.vertical:
         return book
-    return dataclasses.replace(book, stylesheets=book.stylesheets + (("book-vertical.css", vertical_stylesheet()),))
+    return dataclasses.replace(book, stylesheets=book.stylesheets + (("edition-vertical.css", vertical_stylesheet()),))
 
 
 def _metadata(meta: Metadata, text: Callable[[str], str], edition: Edition) -> Metadata:
@@ -200,7 +200,7 @@ def _quotes(value: str, edition: Edition) -> str:
 def _upright_digits(root: etree._Element) -> None:
     """Runs of one to three digits in vertical text become <span class="tcy">, set
     upright across the line (text-combine-upright); longer numbers run sideways."""
-    skip = _LITERAL | {f"{{{XHTML}}}{tag}" for tag in ("sup", "sub", "a")}
+    skip = _LITERAL | {f"{{{XHTML}}}{tag}" for tag in ("sup", "sub")}  # a note's number stays as it is
     for element in list(root.iter()):
         if not isinstance(element.tag, str) or element.tag in skip:
             continue
