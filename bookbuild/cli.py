@@ -54,7 +54,8 @@ EXAMPLES = {
   bookbuild new mybook --language en""",
     "serve": """examples:
   bookbuild serve                        http://127.0.0.1:8000/, rebuilt on every save
-  bookbuild serve --root mybook --port 8080""",
+  bookbuild serve --root mybook --port 8080
+  bookbuild serve --edition zh-Hant --edition vertical   preview the Traditional vertical edition""",
 }
 
 
@@ -145,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = _command(sub, "serve", "preview the HTML edition on 127.0.0.1, rebuilt on every save")
     _book_folders(serve)
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    serve.add_argument(
+        "--edition", action="append", choices=EDITIONS, help="preview an edition (as build --edition; they combine)"
+    )
     new = _command(sub, "new", "start a book: a small one that builds, showing each feature by example")
     new.add_argument("folder", type=Path, help="a new (or empty) folder for the book")
     new.add_argument("--language", default="zh-Hans", choices=("zh-Hans", "en"), help="default: zh-Hans")
@@ -240,8 +244,12 @@ def _new(args) -> int:
 
 def _serve(args) -> int:
     from bookbuild.author.serve import PreviewState, rebuild, start_server, watch
+    from bookbuild.book.editions import edition_from
 
     out = args.out if args.out is not None else args.root / "dist"
+    edition = edition_from(args.edition or ())
+    if edition is not None:
+        out = out / edition.name  # as build --edition writes it
     state = PreviewState()
 
     def report(ok: bool, seconds: float, diagnostics) -> None:
@@ -249,7 +257,7 @@ def _serve(args) -> int:
         verdict = "built" if ok else "did not build (the pages stay as last built)"
         print(f"{time.strftime('%H:%M:%S')} {verdict} in {seconds:.2f} s", flush=True)
 
-    report(*rebuild(args.root, out, state))
+    report(*rebuild(args.root, out, state, edition))
     try:
         server = start_server(out / "html", state, args.port)
     except OSError as exc:
@@ -257,7 +265,7 @@ def _serve(args) -> int:
     port = server.server_address[1]
     print(f"serving http://127.0.0.1:{port}/ (watching {args.root}; Ctrl-C stops)", flush=True)
     try:
-        watch(args.root, threading.Event(), lambda changed: report(*rebuild(args.root, out, state)))
+        watch(args.root, threading.Event(), lambda changed: report(*rebuild(args.root, out, state, edition)))
     except KeyboardInterrupt:
         pass
     finally:

@@ -287,3 +287,18 @@ def test_serve_rebuilds_on_save(tmp_path):
             break
     thread.join(10)
     assert seen and all(Path(p).name == "01-a.md" for p in seen[0])
+
+
+def test_serve_previews_an_edition(tmp_path):
+    from bookbuild.book.editions import edition_from
+
+    root = write_book(tmp_path / "book", {"01-a.md": CHAPTER.replace("正文。", "“连接”正文。")})
+    state, edition = PreviewState(), edition_from(["zh-Hant", "vertical"])
+    out = tmp_path / "book" / "dist" / edition.name
+    assert rebuild(root, out, state, edition)[0]
+    server = start_server(out / "html", state, 0)
+    try:
+        status, page = _get(f"http://127.0.0.1:{server.server_address[1]}/01-a.html")
+    finally:
+        server.shutdown()
+    assert status == 200 and "「連線」正文".encode() in page and b"css/edition-vertical.css" in page

@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from bookbuild.book.editions import Edition
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.errors import BookbuildError
 from bookbuild.pipeline import build
@@ -58,11 +59,14 @@ class PreviewState:
         return json.dumps(state, ensure_ascii=False).encode("utf-8")
 
 
-def rebuild(root: Path, out: Path, state: PreviewState) -> tuple[bool, float, tuple[Diagnostic, ...]]:
-    """One build of the HTML edition; the state is updated whether it worked or not."""
+def rebuild(
+    root: Path, out: Path, state: PreviewState, edition: Edition | None = None
+) -> tuple[bool, float, tuple[Diagnostic, ...]]:
+    """One build of the HTML edition (of `edition`, when given); the state is updated
+    whether it worked or not."""
     started = time.perf_counter()
     try:
-        result = build(root, out, ("html",))
+        result = build(root, out, ("html",), edition=edition)
     except BookbuildError as exc:
         state.update(False, exc.diagnostics or (Diagnostic("S009", exc.message),))
         return False, time.perf_counter() - started, tuple(state.diagnostics)
