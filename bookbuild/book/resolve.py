@@ -206,15 +206,21 @@ def _did_you_mean(href: str, doc: str, local_ids: dict[str, set[str]]) -> str:
     path, _, fragment = href.partition("#")
     target_doc = _doc_name(path) if path else doc
     if path and target_doc not in local_ids:
+        if not path.endswith(".md"):
+            return ""  # a link to some other file: nothing of the book's to suggest
         names = {d.removesuffix(".xhtml") + ".md": d for d in local_ids}
         close = _nearest(posixpath.basename(path), list(names))
         if close is None:
             return f" (no file book/{posixpath.basename(path)})"
         target_doc = names[close]
         path = posixpath.join(posixpath.dirname(path), close) if posixpath.dirname(path) not in ("", ".") else close
-    ids = sorted(i for i in local_ids[target_doc] if not is_note_id(i))
+    # what an author names: headings and {#ids}, not notes, pages or index anchors
+    named = [i for i in local_ids[target_doc] if not is_note_id(i) and not i.startswith(("page-", "ix-"))]
     if not path:  # a bare #id may point into any file
-        ids = sorted({i for found in local_ids.values() for i in found if not is_note_id(i)})
+        named = [
+            i for found in local_ids.values() for i in found if not is_note_id(i) and not i.startswith(("page-", "ix-"))
+        ]
+    ids = sorted(set(named))
     if fragment and fragment not in ids:
         if fragment.startswith("page-"):
             return ""  # page-70 for page-7 is a guess, not a suggestion
