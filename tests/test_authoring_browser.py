@@ -100,6 +100,11 @@ def test_proof_page_reads_in_a_browser_offline(tmp_path, browser):  # noqa: F811
     assert page.evaluate("() => location.hash") == "#L286"
     assert page.locator("#L286").is_visible()
     page.screenshot(path=str(ARTIFACTS / "ingest-proof.png"))
+    rows = "() => [...document.querySelectorAll('tbody tr')].filter(r => r.offsetParent !== null).length"
+    every = page.evaluate(rows)
+    page.click("label[for='only-decisions']")
+    decided = page.evaluate(rows)
+    assert decided == page.locator("tbody tr[class]").count() and 0 < decided < every
     context.close()
 
 

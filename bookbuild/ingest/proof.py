@@ -57,6 +57,8 @@ td.what li { font-size: .9em; }
 .k-metadata, .k-contents, .k-front { color: var(--meta); } .k-missing { color: var(--missing); font-weight: 600; }
 .k-changed { color: var(--changed); }
 tr.unit td { border-top: 3px solid var(--unit); }
+#only-decisions { margin: .8em .4em .8em 1.5em; }
+#only-decisions:checked ~ .panes tbody tr:not([class]) { display: none; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; border: 1px solid var(--rule); padding: .5em; margin: 0 0 1em;
   font-family: ui-monospace, "Noto Sans Mono CJK SC", monospace; font-size: .9em; }
 """
@@ -115,6 +117,10 @@ def proof_page(result: IngestResult, source_path: str) -> bytes:
                 summary,
                 *lists,
             ),
+            # a filter with no script: the checkbox is a sibling of the panes, and CSS
+            # hides the rows where ingest decided nothing while it is checked
+            E.INPUT(type="checkbox", id="only-decisions"),
+            E.LABEL("Show only the lines where ingest decided something", {"for": "only-decisions"}),
             E.DIV(
                 E.CLASS("panes"),
                 E.SECTION(
