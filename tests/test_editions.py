@@ -207,3 +207,16 @@ def test_a_books_own_vertical_stylesheet_does_not_clash_with_the_editions(tmp_pa
     assert links[-2:] == ["css/book-vertical.css", "css/edition-vertical.css"]  # the edition's last
     chapter = _documents(epub)["EPUB/01-a.xhtml"]
     assert [s.text for s in chapter.iter(f"{XHTML}span") if s.get("class") == "tcy"] == ["12"]
+
+
+def test_private_use_characters_in_the_text_are_kept_where_they_are(tmp_path):
+    """The conversion joins a unit's texts with U+F8FF and holds override phrases with
+    plane-15 characters: text that has those characters itself loses nothing."""
+    body = "苹果\uf8ff标志。\n\n*强调*里有\uf8ff和\U000f0000。连接\n"
+    meta = "title: 书\nlanguage: zh-Hans\ntraditional:\n  连接: 連接\n"
+    root = write_book(tmp_path, {"01-a.md": f"---\ntitle: 第一章\nkind: chapter\n---\n\n{body}"}, meta)
+    chapter = _documents(_build(root, tmp_path / "out", "zh-Hant"))["EPUB/01-a.xhtml"]
+    text = "".join(chapter.itertext())
+    assert "蘋果\uf8ff標誌。" in text and "強調" in text
+    # kept, each where it was; in that one text the book's own choice gives way to OpenCC's
+    assert "\uf8ff和\U000f0000。連線" in text

@@ -164,7 +164,10 @@ def _fragment(fragment: str, convert: Converter | None, edition: Edition) -> str
             slots.append((element, "tail"))
     values = [_get(element, slot) for element, slot in slots]
     if convert and values:
-        values = convert(_SEPARATOR.join(values)).split(_SEPARATOR)
+        joined = convert(_SEPARATOR.join(values)).split(_SEPARATOR)
+        # one call for the unit, unless its text holds the separator itself (then each
+        # text on its own, never texts shifted onto the wrong nodes)
+        values = joined if len(joined) == len(values) else [convert(v) for v in values]
     for (element, slot), value in zip(slots, values):
         _set(element, slot, _quotes(value, edition))
     if edition.vertical:
@@ -255,6 +258,8 @@ def _converter(script: str, overrides: tuple[tuple[str, str], ...]) -> Converter
     def convert(value: str) -> str:
         if not value:
             return value
+        if any(holder in value for holder in holders):  # the text has these characters itself
+            return str(converter.convert(value))
         held = pattern.sub(lambda m: hold[m.group()], value)
         converted = converter.convert(held)
         return "".join(holders.get(c, c) for c in converted)
