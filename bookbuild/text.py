@@ -8,6 +8,9 @@ import unicodedata
 
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{HAN}]")
+# one ASCII space between a Han character and a Latin letter or digit: the outputs drop it
+# (render.typeset), since text-autospace gives that gap; check reports it (book.lints, S029)
+HAN_LATIN_SPACE = re.compile(rf" (?:(?<=[{HAN}] )(?=[A-Za-z0-9])|(?<=[A-Za-z0-9] )(?=[{HAN}]))")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*")
 _TAG_RE = re.compile(r"</?(?:b|strong|i|em|u|span|font)\b[^>]*>", re.I)
 _KEY_DROP_RE = re.compile(r"[^\w+]|_")

@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from bookbuild.book.model import Book, Cip, Metadata, ParsedUnit, PrintLine
-from bookbuild.book.xml import MATHML, XHTML, safe_parser
+from bookbuild.book.xml import LITERAL_TAGS, XHTML, safe_parser
 from bookbuild.errors import UsageError
 
 # edition name -> (OpenCC profile, language tag)
@@ -61,7 +61,7 @@ def edition_from(names: list[str] | tuple[str, ...]) -> Edition | None:
 Converter = Callable[[str], str]
 
 # elements whose text is not prose: never converted, quoted or set upright
-_LITERAL = {f"{{{XHTML}}}{tag}" for tag in ("code", "pre", "kbd", "samp", "script", "style")} | {f"{{{MATHML}}}math"}
+_LITERAL = LITERAL_TAGS | {f"{{{XHTML}}}{tag}" for tag in ("script", "style")}
 _SEPARATOR = "\uf8ff"  # between the texts converted in one call: a private-use character OpenCC leaves alone
 _DIGITS = re.compile(r"(?<![0-9A-Za-z.,])[0-9]{1,3}(?![0-9A-Za-z]|[.,][0-9])")
 

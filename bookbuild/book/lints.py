@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
-from bookbuild.text import HAN
+from bookbuild.text import HAN, HAN_LATIN_SPACE, has_han
 
 _H = f"[{HAN}]"
 
@@ -22,7 +23,11 @@ class Lint:
     code: str
     message: str
     found: str  # the text as written, to find its line
-    safe: bool  # fix_text mends it
+    fixed: str | None  # what fix_text makes of `found`; None: a reader must decide
+
+    @property
+    def safe(self) -> bool:
+        return self.fixed is not None
 
 
 @dataclass(frozen=True)
@@ -30,15 +35,20 @@ class _Rule:
     code: str
     pattern: re.Pattern[str]
     message: str
-    replacement: str | None  # None: a reader must decide
+    # what the mark becomes (by the mark, for several marks); None: a reader must decide
+    replacement: str | dict[str, str] | None
+
+    def replacement_for(self, mark: str) -> str | None:
+        return self.replacement[mark] if isinstance(self.replacement, dict) else self.replacement
 
     def lints(self, text: str) -> Iterator[Lint]:
         for m in self.pattern.finditer(text):
             # the mark with a character on each side, to find it by (a space alone is not)
             around = text[max(0, m.start() - 1) : m.end() + 1].replace(MASK, "")
             message = self.message.format(found=m.group(), around=around)
-            safe = self.replacement is not None or self.code == "S028"  # S028: the full-width mark
-            yield Lint(self.code, message, around if self.code == "S029" else m.group(), safe)
+            found = around if self.code == "S029" else m.group()
+            fix = self.replacement_for(m.group())
+            yield Lint(self.code, message, found, None if fix is None else found.replace(m.group(), fix, 1))
 
 
 RULES = (
@@ -68,11 +78,11 @@ RULES = (
         "S028",
         re.compile(rf"(?<={_H})[,;:?!](?={_H})"),
         "half-width {found!r} between Han characters: use the full-width mark (，；：？！)",
-        None,  # the replacement depends on the mark: see FULL_WIDTH
+        {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"},
     ),
     _Rule(
         "S029",
-        re.compile(rf"(?<={_H}) (?=[A-Za-z0-9])|(?<=[A-Za-z0-9]) (?={_H})"),
+        HAN_LATIN_SPACE,
         "a space between Han and Latin text ({around!r}): the outputs drop it, since the stylesheet puts "
         "the gap there (text-autospace); delete it here",
         "",
@@ -85,15 +95,13 @@ RULES = (
         None,
     ),
 )
-FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _PAIRS = (("“", "”"), ("‘", "’"), ("（", "）"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"))
-_HAN_RE = re.compile(_H)
 _NEEDLES = ("…", "...", "。。。", "—", "－－", "--", "\u30fb", "\u2022", "\u2027", ",", ";", ":", "?", "!", " ")
 
 
 def lint_text(paragraph: str) -> list[Lint]:
     """The findings in one paragraph's text (code and URLs already left out)."""
-    if not _HAN_RE.search(paragraph):
+    if not has_han(paragraph):
         return []
     found: list[Lint] = []
     if any(needle in paragraph for needle in _NEEDLES) or "\ufe10" <= max(paragraph):
@@ -109,29 +117,29 @@ def lint_text(paragraph: str) -> list[Lint]:
                     f"{opened} {opening} but {closed} {closing} in this paragraph: a quote or bracket is "
                     "not closed (or not opened)",
                     mark,
-                    False,
+                    None,
                 )
             )
     return found
 
 
+def _mend(rule: _Rule, m: re.Match[str]) -> str:
+    return rule.replacement_for(m.group()) or ""
+
+
 def fix_text(text: str) -> tuple[str, list[Lint]]:
     """The text with the safe fixes made (ellipses, dashes, interpuncts, half-width marks
     between Han, a space between Han and Latin), and what was changed."""
-    if not _HAN_RE.search(text) or not any(needle in text for needle in _NEEDLES):
+    if not has_han(text) or not any(needle in text for needle in _NEEDLES):
         return text, []
     changed: list[Lint] = []
     for rule in RULES:
-        if rule.code == "S030" or (rule.replacement is None and rule.code != "S028"):
+        if rule.replacement is None:
             continue
         hits = list(rule.lints(text))
-        if not hits:
-            continue
-        changed += hits
-        if rule.code == "S028":
-            text = rule.pattern.sub(lambda m: FULL_WIDTH[m.group()], text)
-        else:
-            text = rule.pattern.sub(rule.replacement or "", text)
+        if hits:
+            changed += hits
+            text = rule.pattern.sub(partial(_mend, rule), text)
     return text, changed
 
 

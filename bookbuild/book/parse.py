@@ -37,7 +37,7 @@ from bookbuild.book.model import (
 )
 from bookbuild.book.pagerefs import Found, find_references
 from bookbuild.book.pages import is_label
-from bookbuild.book.xml import EPUB, MATHML, XHTML, safe_parser
+from bookbuild.book.xml import EPUB, LITERAL_TAGS, MATHML, XHTML, safe_parser
 from bookbuild.diagnostics import Diagnostic, Severity
 from bookbuild.parallel import map_units
 from bookbuild.text import unique_name
@@ -309,7 +309,6 @@ def mark_references(
 
 
 _NOTE_REFERENCE_RE = re.compile(r"\[\^([^\]\s]+)\]")
-_LITERAL_TAGS = {f"{{{XHTML}}}{tag}" for tag in ("code", "pre", "kbd", "samp")}
 
 
 def _dangling_notes(
@@ -320,8 +319,8 @@ def _dangling_notes(
     defined = sorted(ident.removeprefix("fn-") for ident, _ in ids if ident.startswith("fn-"))
     diags = []
     for element in root.iter():
-        in_literal = any(a.tag in _LITERAL_TAGS for a in element.iterancestors())
-        texts = [] if in_literal or element.tag in _LITERAL_TAGS else [element.text]
+        in_literal = any(a.tag in LITERAL_TAGS for a in element.iterancestors())
+        texts = [] if in_literal or element.tag in LITERAL_TAGS else [element.text]
         texts += [] if in_literal or element is root else [element.tail]  # a tail is its parent's text
         for text in texts:
             if text:

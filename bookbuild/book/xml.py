@@ -14,6 +14,8 @@ NCX = "http://www.daisy.org/z3986/2005/ncx/"
 MATHML = "http://www.w3.org/1998/Math/MathML"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPUB_TYPE = f"{{{EPUB}}}type"
+# elements whose text is written as is, never prose: not linted, converted or typeset
+LITERAL_TAGS = frozenset({f"{{{XHTML}}}{tag}" for tag in ("code", "pre", "kbd", "samp")} | {f"{{{MATHML}}}math"})
 
 
 def safe_parser() -> etree.XMLParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bookbuild.book.lints import FULL_WIDTH, Lint, fix_markdown
+from bookbuild.book.lints import fix_markdown
 from bookbuild.book.metadata import dump_metadata
 from bookbuild.book.model import Metadata
 from bookbuild.book.pages import roman_value
@@ -224,20 +224,11 @@ def _mend_punctuation(units: list[DraftUnit], path: str) -> list[Diagnostic]:
             if changes:
                 block.text = fixed
                 for lint in changes:
-                    words = f"{lint.found!r} → {_mended(lint)!r}"
+                    words = f"{lint.found!r} → {lint.fixed!r}"
                     mended.append(
                         Diagnostic(lint.code, f"{lint.message.split(':')[0]}: changed, {words}", path, block.line)
                     )
     return mended
-
-
-def _mended(lint: Lint) -> str:
-    """What the mark was made: S029's `found` is the space with its neighbours."""
-    if lint.code == "S029":
-        return lint.found.replace(" ", "")
-    if lint.code == "S028":
-        return FULL_WIDTH[lint.found]
-    return {"S025": "……", "S026": "——", "S027": "·"}[lint.code]
 
 
 def _decisions(

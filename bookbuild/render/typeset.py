@@ -24,7 +24,7 @@ from lxml import etree
 
 from bookbuild.book.words import is_chinese
 from bookbuild.book.xml import XHTML
-from bookbuild.text import HAN
+from bookbuild.text import HAN, HAN_LATIN_SPACE
 
 _NS = {"x": XHTML, "m": "http://www.w3.org/1998/Math/MathML"}
 _UNTOUCHED = "ancestor::x:code or ancestor::x:pre or ancestor::x:kbd or ancestor::x:samp or ancestor::m:math"
@@ -48,7 +48,6 @@ WORD_JOINER = "\u2060"
 # each starts with the character it is about, which the regular expression engine finds
 # by a fast scan before it tries the context
 _INTERPUNCT = re.compile(rf"[\u00b7\u30fb\u2022\u2027](?<=[{HAN}].)(?=[{HAN}])")
-_HAN_LATIN_SPACE = re.compile(rf" (?:(?<=[{HAN}] )(?=[A-Za-z0-9])|(?<=[A-Za-z0-9] )(?=[{HAN}]))")
 # a URL ends before whitespace, quotes, angle brackets and full-width punctuation; a
 # sentence's own full stop or comma after it is not part of it
 _ADDRESS = re.compile(
@@ -105,7 +104,7 @@ def _typeset_text(text: Any, dots: bool, spaces: bool, links: bool) -> None:
     if dots:
         value = _INTERPUNCT.sub(f"{WORD_JOINER}\u00b7{WORD_JOINER}", value)
     if spaces:
-        value = _HAN_LATIN_SPACE.sub("", value)
+        value = HAN_LATIN_SPACE.sub("", value)
         if value.startswith(" ") or value.endswith(" "):
             value = _across_elements(owner, text.is_tail, value)
     pieces = _linked(value) if links and not _in_link(owner, text.is_tail) else []
