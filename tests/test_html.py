@@ -46,7 +46,16 @@ def test_files(site):
         "js/goto.js",
         "js/notes.js",
         "js/pages.js",
+        "js/search.js",
+        "js/search/01-cover.js",
+        "js/search/02-titlepage.js",
+        "js/search/03-preface.js",
+        "js/search/04-prologue.js",
+        "js/search/copyright.js",
+        "js/search/cover.js",
+        "js/search/index.js",
         "pages.html",
+        "search.html",
     ]
 
 

@@ -41,7 +41,14 @@ def test_a_text_edit_is_spliced_in_without_modelling_the_book(book, tmp_path, mo
     assert result.written == [epub, out / "html"]
     after = assert_same_as_clean(book, out, tmp_path)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {epub.name, "html/0005-chapter-5.html", "html/book.html"}
+    # the chapter's page, its section of book.html, its search shard and its line of the index
+    assert changed == {
+        epub.name,
+        "html/0005-chapter-5.html",
+        "html/book.html",
+        "html/js/search/0005-chapter-5.js",
+        "html/js/search/index.js",
+    }
     assert "新加的一段".encode() in after["html/0005-chapter-5.html"]
     assert not [p for p in out.rglob("*.tmp")]
 

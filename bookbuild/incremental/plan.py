@@ -16,7 +16,7 @@ from pathlib import Path
 from bookbuild.book.model import Modelled
 from bookbuild.fileio import recover, remove_leftovers
 from bookbuild.incremental.quick import quick_rebuild
-from bookbuild.incremental.render_cache import RenderPlan, quick_context
+from bookbuild.incremental.render_cache import RenderPlan, quick_context, unit_files
 from bookbuild.incremental.state import (
     JOURNAL_NAME,
     BuildState,
@@ -28,7 +28,6 @@ from bookbuild.incremental.state import (
     record_inputs,
     write_state,
 )
-from bookbuild.render.html_site import html_name
 
 CACHE_FOLDER = ".bookbuild-cache"
 
@@ -79,8 +78,8 @@ def outputs_current(out: Path, last: BuildState | None, fingerprint: str, target
 
 
 def unit_pages(job: RenderPlan) -> dict[str, str]:
-    """html/ unit page -> its render key."""
-    return {html_name(r.unit.doc_name): name for r, name in zip(job.modelled.resolved.units, job.keys)}
+    """html/ unit page or search shard -> its unit's render key."""
+    return {rel: name for rel, (name, _) in unit_files(job).items()}
 
 
 def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -> dict[str, Path]:

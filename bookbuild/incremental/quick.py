@@ -30,7 +30,16 @@ from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import outputs_key, render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.render_cache import EPUB_PART, PAGE_PART, SINGLE_PART, unit_parts
+from bookbuild.incremental.render_cache import (
+    EPUB_PART,
+    PAGE_PART,
+    SEARCH_INDEX,
+    SEARCH_LINE_PART,
+    SEARCH_SHARD_PART,
+    SINGLE_PART,
+    search_shard_name,
+    unit_parts,
+)
 from bookbuild.incremental.state import (
     JOURNAL_NAME,
     BuildState,
@@ -99,17 +108,7 @@ def quick_rebuild(
             records = _rerender(changed, context, last, cache, rendered, progress)
         if progress:
             progress("write", 0, len(last.targets))
-        pages = (
-            [
-                (
-                    out / targets["html"] / html_name(context.units[index].doc_name),
-                    rendered[index].result()[PAGE_PART],
-                )
-                for index in changed
-            ]
-            if "html" in targets
-            else []
-        )
+        pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
         written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
     except BaseException as exc:
         for future in rendered.values():
@@ -122,6 +121,7 @@ def quick_rebuild(
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
+        pages_now[search_shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
@@ -172,7 +172,7 @@ def _rerender(
     records = {}
     for index, resolved in units.items():
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
-        parts = [cache.get_part("render", name, part) for part in (EPUB_PART, PAGE_PART, SINGLE_PART)]
+        parts = [cache.get_part("render", name, part) for part in range(SEARCH_LINE_PART + 1)]
         if any(part is None for part in parts):
             parts = unit_parts(
                 resolved, context.metadata, context.css, site, context.links[index], parsed.fragment(resolved.unit)
@@ -197,6 +197,26 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
     if mine != before or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
     return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **dict(record.resolved))  # type: ignore[arg-type]
+
+
+def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:
+    """The changed units' pages and search shards, and the search index with their lines
+    replaced (its first line is the book's, then one line a unit in reading order)."""
+    files = []
+    try:
+        lines = (html / SEARCH_INDEX).read_bytes().split(b"\n")
+    except OSError:
+        raise _Declined() from None  # removed since: the full build makes it again
+    if len(lines) != len(context.units) + 2:  # the last line is empty
+        raise _Declined()  # not the index the last build wrote
+    for index, future in rendered.items():
+        parts = future.result()
+        doc = context.units[index].doc_name
+        files.append((html / html_name(doc), parts[PAGE_PART]))
+        files.append((html / search_shard_name(doc), parts[SEARCH_SHARD_PART]))
+        lines[index + 1] = parts[SEARCH_LINE_PART].rstrip(b"\n")
+    files.append((html / SEARCH_INDEX, b"\n".join(lines)))
+    return files
 
 
 def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):

@@ -27,22 +27,34 @@ from bookbuild.incremental.state import QuickContext, UnitRecord
 from bookbuild.parallel import map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
-from bookbuild.render.html_site import PrevNext, Site, html_name, make_site, prev_next, single_page_frame, site_files
+from bookbuild.render.html_site import (
+    PrevNext,
+    Site,
+    html_name,
+    make_site,
+    prev_next,
+    search_starts,
+    single_page_frame,
+    site_files,
+)
 from bookbuild.render.kepub import kobo_document
+from bookbuild.render.search_index import SEARCH_FOLDER, index_head
 from bookbuild.render.unit import epub_spine, render_unit
 from bookbuild.write.epub import write_epub
 from bookbuild.write.zipwriter import ZipEntry, deflate
 
-EPUB_PART, PAGE_PART, SINGLE_PART = 0, 1, 2  # the parts of a unit's "render" entry
+# the parts of a unit's "render" entry
+EPUB_PART, PAGE_PART, SINGLE_PART, SEARCH_SHARD_PART, SEARCH_LINE_PART = range(5)
 
 
 def unit_parts(
     resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
 ) -> list[bytes]:
     """A unit's "render" entry: its EPUB entry (deflated, pickled: the EPUB's writer only
-    copies it), its HTML page, its section of book.html."""
-    xhtml, page, single = render_unit(resolved, meta, css, site, links, fragment)
-    return [pickle.dumps(deflate(f"EPUB/{resolved.unit.doc_name}", xhtml)), page, single]
+    copies it), its HTML page, its section of book.html, its search shard and line."""
+    made = render_unit(resolved, meta, css, site, links, fragment)
+    epub_entry = pickle.dumps(deflate(f"EPUB/{resolved.unit.doc_name}", made.xhtml))
+    return [epub_entry, made.page, made.single, made.search_shard, made.search_line]
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,10 @@ def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
     return single_page_frame(job.site)
 
 
+def _search_head(job: RenderPlan) -> bytes:
+    return index_head(search_starts(job.site))
+
+
 # in this order: the package lists the spine and the site shows the cover, so a task
 # making the package makes the spine first, and one making the site draws the cover
 _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
@@ -150,6 +166,7 @@ _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
     "package": _package,
     "site": _site,
     "frame": _frame,
+    "search": _search_head,
 }
 
 
@@ -257,17 +274,42 @@ def _copy_part(cache: Cache, name: str, part: int, stream: BinaryIO) -> None:
     stream.write(cache.need_part("render", name, part))
 
 
+def search_shard_name(doc: str) -> str:
+    """A unit's search shard in html/: 03-preface.xhtml -> js/search/03-preface.js."""
+    return f"{SEARCH_FOLDER}/{doc[:-6]}.js"
+
+
+SEARCH_INDEX = f"{SEARCH_FOLDER}/index.js"
+
+
+def unit_files(job: RenderPlan) -> dict[str, tuple[str, int]]:
+    """The files in html/ each unit makes on its own: html/ name -> (render key, part)."""
+    files = {}
+    for resolved, name in zip(job.modelled.resolved.units, job.keys):
+        files[html_name(resolved.unit.doc_name)] = (name, PAGE_PART)
+        files[search_shard_name(resolved.unit.doc_name)] = (name, SEARCH_SHARD_PART)
+    return files
+
+
 def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileContent], list[str]]:
-    """Everything in html/ (the book-level files, the unit pages, book.html), and the
-    names of the unit pages copied from the cache. `reuse`: unit pages (html/ name ->
-    file) known to hold what the cache holds for them, to link rather than write."""
+    """Everything in html/ (the book-level files, the unit pages and search shards,
+    book.html, the search index), and the names of the unit files copied from the cache.
+    `reuse`: unit files (html/ name -> file) known to hold what the cache holds for them,
+    to link rather than write."""
     files: dict[str, FileContent] = dict(book_file(job, "site"))
     from_cache = []
-    for resolved, name in zip(job.modelled.resolved.units, job.keys):
-        rel = html_name(resolved.unit.doc_name)
-        files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, PAGE_PART)
+    for rel, (name, part) in unit_files(job).items():
+        files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, part)
         if rel not in reuse:
             from_cache.append(rel)
+    search_head = book_file(job, "search")
+
+    def search_index(stream: BinaryIO) -> None:
+        stream.write(search_head)
+        for name in job.keys:
+            stream.write(job.cache.need_part("render", name, SEARCH_LINE_PART))
+
+    files[SEARCH_INDEX] = search_index
     head, tail = book_file(job, "frame")
 
     def single_page(stream: BinaryIO) -> None:

@@ -65,6 +65,7 @@ class Site:
             E.a(self.words["all_pages"], href="pages.html"),
             E.a(self.words["whole_book"], href="book.html"),
             self.goto_form(),
+            self.search_form(),
         )
         self._footer = E.footer({"class": "site-footer"}, E.p(self.imprint()))
 
@@ -112,6 +113,7 @@ class Site:
         sidebar: bool = True,
         single: bool = False,
         body_class: str = "",
+        scripts: tuple[str, ...] = (),
     ) -> bytes:
         words = self.words
         head = E.head(
@@ -126,6 +128,8 @@ class Site:
         head.append(E.script(src="js/pages.js", defer="defer"))
         head.append(E.script(src="js/goto.js", defer="defer"))
         head.append(E.script(src="js/notes.js", defer="defer"))
+        for src in scripts:
+            head.append(E.script(src=src, defer="defer"))
         header = copy.deepcopy(self._header)
         main = E.main(*main_children, id="main")
         if any(prev_next):
@@ -174,6 +178,23 @@ class Site:
             E.input(id="goto-page", name="page", type="text", inputmode="numeric", size="5", autocomplete="off"),
             E.button(words["go"], type="submit"),
             E.p({"class": "goto-status", "role": "status", "aria-live": "polite"}),
+        )
+
+    def search_form(self) -> etree._Element:
+        """The box on every page: it opens search.html with the query (no script needed
+        to get there; search.html runs it)."""
+        words = self.words
+        return E.form(
+            {
+                "class": "site-search",
+                "action": "search.html",
+                "method": "get",
+                "role": "search",
+                "aria-label": words["search_book"],
+            },
+            E.label(words["search_book"], {"for": "search-box", "class": "visually-hidden"}),
+            E.input(id="search-box", name="q", type="search", size="14", autocomplete="off"),
+            E.button(words["search"], type="submit"),
         )
 
     def sidebar(self, current: str | None, single: bool) -> etree._Element:
@@ -352,6 +373,7 @@ def site_files(
     files["css/site.css"] = _asset("site.css")
     files["js/goto.js"] = _asset("goto.js")
     files["js/notes.js"] = _asset("notes.js")
+    files["js/search.js"] = _asset("search.js")
     page_map = {p.label: f"{html_name(p.doc)}#{p.id}" for p in site.pages}
     # json.dumps escapes quotes and control characters; '</' is escaped so the data can
     # never close a script element.
@@ -368,6 +390,9 @@ def site_files(
         body_class="index",
     )
     files["pages.html"] = site.page(words["all_pages"], [_page_index(site)], sidebar=True)
+    files["search.html"] = site.page(
+        words["search"], _search_page(site), sidebar=False, body_class="search", scripts=("js/search.js",)
+    )
     return files
 
 
@@ -399,6 +424,48 @@ def _cover(site: Site) -> etree._Element:
     if meta.publisher or meta.date:
         cover.append(E.p(" ".join(filter(None, (meta.publisher, meta.date))), {"class": "publisher"}))
     return cover
+
+
+_SEARCH_WORDS = ("searching", "found", "none", "more", "more_hits", "loading", "failed")
+
+
+def _search_page(site: Site) -> list[etree._Element]:
+    """search.html: its own box, a status line read out as it changes, and the list
+    js/search.js fills in, with the words it needs in the book's language."""
+    words = site.words
+    needed = {name: words[f"search_{name}"] for name in _SEARCH_WORDS} | {"page": words["hit_page"]}
+    return [
+        E.h1(words["search"]),
+        E.form(
+            {
+                "class": "search-page",
+                "action": "search.html",
+                "method": "get",
+                "role": "search",
+                "aria-label": words["search"],
+            },
+            E.label(words["search_book"], {"for": "search-query"}),
+            E.input(id="search-query", name="q", type="search", autocomplete="off"),
+            E.button(words["search"], type="submit"),
+        ),
+        E.p({"class": "search-status", "role": "status", "aria-live": "polite"}),
+        E.noscript(E.p(words["search_needs_js"])),
+        E.ol({"class": "search-results", "data-words": json.dumps(needed, ensure_ascii=False)}),
+    ]
+
+
+def search_starts(site: Site) -> dict[str, tuple[str, str]]:
+    """For each unit (by its page's stem), the print page in force where it begins when
+    that page began in an earlier unit: (label, its address)."""
+    last_of: dict[str, PageRef] = {}
+    for page in site.pages:
+        last_of[page.doc] = page
+    starts, carried = {}, None
+    for doc, _, _ in site.units:
+        if carried is not None:
+            starts[doc[:-6]] = (carried.label, f"{html_name(carried.doc)}#{carried.id}")
+        carried = last_of.get(doc, carried)
+    return starts
 
 
 def _page_index(site: Site) -> etree._Element:

@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 from bookbuild.book.kinds import leads_book
 from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
-from bookbuild.render.html_site import PrevNext, Site, plain_section, single_page_section, unit_page
+from bookbuild.render.html_site import PrevNext, Site, html_name, plain_section, single_page_section, unit_page
+from bookbuild.render.search_index import unit_line, unit_shard, unit_text
 from bookbuild.render.xhtml import render_nav, render_section, xhtml_document
+
+
+@dataclass(frozen=True)
+class RenderedUnit:
+    """A unit's outputs: its EPUB content document, its HTML page, its section of
+    book.html, its search shard (js/search/NAME.js) and its line of js/search/index.js."""
+
+    xhtml: bytes
+    page: bytes
+    single: bytes
+    search_shard: bytes
+    search_line: bytes
 
 
 def render_unit(
     resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
-) -> tuple[bytes, bytes, bytes]:
-    """A unit's outputs: its EPUB content document, its HTML page, its section of
-    book.html. `fragment`: the unit's XHTML, wherever it was kept."""
+) -> RenderedUnit:
+    """`fragment`: the unit's XHTML, wherever it was kept."""
     source = resolved.unit.source
     doc = resolved.unit.doc_name
     section = render_section(resolved, meta, fragment)
     xhtml = xhtml_document(source.title, meta.language, css, [section], f"kind-{source.kind}")
     page_section = plain_section(section, site)  # the same tree, now the EPUB's is written
+    searched = unit_text(page_section)
+    name = doc[:-6]
     single = single_page_section(site, doc, copy.deepcopy(page_section))
     prev_link, next_link = links
     page = unit_page(site, doc, source.title, source.kind, page_section, prev_link, next_link)
-    return xhtml, page, single
+    return RenderedUnit(
+        xhtml, page, single, unit_shard(name, searched), unit_line(name, html_name(doc), source.title, searched)
+    )
 
 
 def epub_spine(modelled: Modelled) -> list[Document]:

@@ -1,0 +1,268 @@
+"""The HTML edition's search index, made by bookbuild itself (issue 17; bench/README.md
+says why not Pagefind): it finds any run of Chinese characters however short, and works
+from a static host and from disk (file://), where pages cannot fetch() files.
+
+Two kinds of files, both scripts (a script element loads from file://; fetch does not):
+
+* js/search/index.js: one line per unit, in reading order, with its title and a
+  *signature*: a Bloom filter (one hash, bits_per_key bits a key) of every key its text
+  holds. The keys of a text are each CJK character, each pair of adjacent CJK characters,
+  each prefix of each Latin word (lower-cased) and each word's stem ("=" + stem). A
+  unit whose signature lacks a key cannot hold the query; one that has all of them
+  probably does. A filter has no false negatives, so no unit that holds a query is ever
+  skipped (recall 1.0); the text then tells the false positives away.
+* js/search/<unit>.js: the unit's text as a reader sees it (page numbers and note
+  numbers left out, word joiners dropped), with the offsets of its ids and print pages,
+  loaded only for the units whose signature matches. The search page finds the query in
+  it, shows a snippet and links the print page it falls on.
+
+Each unit's two pieces are made with the unit (render.unit) and cached with it, so an
+edited chapter changes its own shard and its own line of index.js and nothing else.
+The same tokenizer, stemmer and hash are in assets/search.js (tests/test_search.py runs
+both on the same words).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
+from operator import add
+
+from lxml import etree
+
+SEARCH_FOLDER = "js/search"
+BITS_PER_KEY = 10  # a false positive on about one unit in eleven for a one-key query
+
+# CJK characters: Han (with extension A and compatibility ideographs; the supplementary
+# planes too), kana and Hangul syllables. A query's run of them is found by its pairs.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff"
+CJK_RUN = re.compile(f"[{CJK}]+")
+# a Latin word: letters (Latin-1 and Latin Extended-A/B) and digits
+WORD = re.compile("[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+# dropped from the text: soft hyphen, zero-width space and joiners, word joiner, BOM
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+_BLOCKS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 li dt dd td th caption figcaption blockquote pre div section aside "
+    "header footer figure table tr ul ol dl nav hr br".split()
+)
+_LEFT_OUT_ROLES = frozenset({"doc-noteref", "doc-backlink"})
+_LEFT_OUT_TAGS = frozenset({"script", "style", "math", "svg", "img"})
+
+
+@dataclass(frozen=True)
+class UnitText:
+    """What search reads of a unit: its text, blocks separated by newlines; the offsets
+    of its ids (where a result links) and of its print pages (offset, label, id)."""
+
+    text: str
+    anchors: tuple[tuple[int, str], ...]
+    pages: tuple[tuple[int, str, str], ...]
+
+
+def unit_text(section: etree._Element) -> UnitText:
+    """The text of a unit's HTML section (render.html_site.plain_section's tree), not
+    changed."""
+    pieces: list[str] = []
+    anchors: list[tuple[int, str]] = []
+    pages: list[tuple[int, str, str]] = []
+    length = 0
+    at_line_start = True
+
+    def add_text(text: str | None) -> None:
+        nonlocal length, at_line_start
+        if not text:
+            return
+        text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+        if at_line_start:
+            text = text.lstrip(" ")
+        if text:
+            pieces.append(text)
+            length += len(text)
+            at_line_start = False
+
+    def break_line() -> None:
+        nonlocal length, at_line_start
+        if not at_line_start:
+            if pieces and pieces[-1].endswith(" "):
+                pieces[-1] = pieces[-1][:-1]
+                length -= 1
+            pieces.append("\n")
+            length += 1
+            at_line_start = True
+
+    def walk(element: etree._Element) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):  # a comment or processing instruction: no text
+            return
+        classes = element.get("class", "")
+        if tag == "a" and "pagenum" in classes.split():
+            pages.append((length, element.text or "", element.get("id", "")))
+            return
+        if (
+            tag in _LEFT_OUT_TAGS
+            or element.get("role") in _LEFT_OUT_ROLES
+            or (tag == "span" and classes == "note-number")
+        ):
+            return
+        block = tag in _BLOCKS
+        if block:
+            break_line()
+        ident = element.get("id")
+        if ident:
+            anchors.append((length, ident))
+        add_text(element.text)
+        for child in element:
+            walk(child)
+            add_text(child.tail)
+        if block:
+            break_line()
+
+    walk(section)
+    text = "".join(pieces).rstrip("\n")
+    return UnitText(text, tuple(anchors), tuple(pages))
+
+
+# --- keys, stems and the signature -------------------------------------------------------
+
+
+def keys(text: str) -> set[str]:
+    """Every key of `text` (see the module's docstring)."""
+    found: set[str] = set()
+    for run in CJK_RUN.findall(text):
+        found.update(run)
+        found.update(map(add, run, run[1:]))
+    for word in set(WORD.findall(text.lower())):
+        found.update(word[:end] for end in range(1, len(word) + 1))
+        found.add("=" + stem(word))
+    return found
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _is_consonant(word: str, i: int) -> bool:
+    letter = word[i]
+    if letter in _VOWELS:
+        return False
+    if letter == "y":
+        return i == 0 or not _is_consonant(word, i - 1)
+    return True
+
+
+def _measure(stem_: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in `stem_`."""
+    count, previous_vowel = 0, False
+    for i in range(len(stem_)):
+        consonant = _is_consonant(stem_, i)
+        if consonant and previous_vowel:
+            count += 1
+        previous_vowel = not consonant
+    return count
+
+
+def _has_vowel(stem_: str) -> bool:
+    return any(not _is_consonant(stem_, i) for i in range(len(stem_)))
+
+
+def _ends_cvc(word: str) -> bool:
+    """consonant-vowel-consonant, the last not w, x or y (hop, not hoop or bow)."""
+    return (
+        len(word) >= 3
+        and _is_consonant(word, len(word) - 3)
+        and not _is_consonant(word, len(word) - 2)
+        and _is_consonant(word, len(word) - 1)
+        and word[-1] not in "wxy"
+    )
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Step 1 of Porter's stemmer (plurals, -ed, -ing, final y): 'studies' and 'study'
+    both give 'studi', 'running' gives 'run'. Enough to find a word's other forms; its
+    later steps (-ational, -ness …) are left to the prefix match. assets/search.js has
+    the same function."""
+    if len(word) <= 2 or not word.isalpha() or not word.isascii():
+        return word
+    # step 1a
+    if word.endswith("sses") or word.endswith("ies"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    # step 1b
+    if word.endswith("eed"):
+        if _measure(word[:-3]) > 0:
+            word = word[:-1]
+    else:
+        for suffix in ("ed", "ing"):
+            if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
+                word = word[: -len(suffix)]
+                if word.endswith(("at", "bl", "iz")):
+                    word += "e"
+                elif (
+                    len(word) >= 2
+                    and word[-1] == word[-2]
+                    and word[-1] not in "lsz"
+                    and _is_consonant(word, len(word) - 1)
+                ):
+                    word = word[:-1]
+                elif _measure(word) == 1 and _ends_cvc(word):
+                    word += "e"
+                break
+    # step 1c
+    if word.endswith("y") and _has_vowel(word[:-1]):
+        word = word[:-1] + "i"
+    return word
+
+
+def signature_bits(key_count: int) -> int:
+    """The size of a unit's signature: BITS_PER_KEY a key, a whole number of base64
+    characters (24 bits to 4 of them), 24 at least."""
+    return max(24, -(-key_count * BITS_PER_KEY // 24) * 24)
+
+
+def signature(found: set[str]) -> str:
+    """The Bloom filter of `found`, one hash (CRC-32 of the key's UTF-8) per key, as
+    base64 (bit i is bit 5 - i % 6 of character i // 6)."""
+    bits = signature_bits(len(found))
+    flags = bytearray(bits)  # a byte a bit: set at C speed, then packed
+    positions = (crc % bits for crc in map(zlib.crc32, map(str.encode, found)))
+    deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
+    packed = int(flags.translate(_DIGITS), 2).to_bytes(bits // 8, "big")
+    return base64.b64encode(packed).decode("ascii")
+
+
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+# --- the files ---------------------------------------------------------------------------
+
+
+def _json(value: object) -> str:
+    # no ASCII escapes: the text is most of the index, and \uXXXX would treble it
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def unit_shard(name: str, found: UnitText) -> bytes:
+    """js/search/<name>.js."""
+    data = {"t": found.text, "a": [list(a) for a in found.anchors], "p": [list(p) for p in found.pages]}
+    return f"BOOKBUILD_SEARCH.text({_json(name)},{_json(data)});\n".encode()
+
+
+def unit_line(name: str, page: str, title: str, found: UnitText) -> bytes:
+    """The unit's line of index.js: one line, so a quick rebuild can replace it."""
+    args = _json([name, page, title, signature(keys(found.text))])[1:-1]
+    return f"BOOKBUILD_SEARCH.unit({args});\n".encode()
+
+
+def index_head(starts: dict[str, tuple[str, str]]) -> bytes:
+    """The first line of index.js: for each unit (by name), the print page it begins on
+    when that page began in an earlier unit (label, its address)."""
+    return f"BOOKBUILD_SEARCH.book({_json({'starts': starts})});\n".encode()
