@@ -98,10 +98,11 @@
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach(function (c, i) {
     BASE64[c.charCodeAt(0)] = i;
   });
-  function hasKey(signature, key) {
-    var bits = signature.length * 6;
-    var position = crc32(key) % bits;
-    var sextet = BASE64[signature.charCodeAt((position / 6) | 0)];
+  function hasKey(unit, key) {
+    // a CJK key is a number (a code unit, or a pair as first + second * 65536), a word
+    // key a string
+    var position = (typeof key === "number" ? key : crc32(key)) % unit.bits;
+    var sextet = BASE64[unit.signature.charCodeAt((position / 6) | 0)];
     return ((sextet >> (5 - (position % 6))) & 1) === 1;
   }
 
@@ -112,9 +113,9 @@
     var text = String(query).replace(INVISIBLE, "").toLowerCase();
     (text.match(TOKEN) || []).forEach(function (token) {
       if (CJK_ONLY.test(token)) {
-        var chars = Array.from(token), keys = [];
-        if (chars.length === 1) keys.push(token);
-        for (var i = 0; i + 1 < chars.length; i++) keys.push(chars[i] + chars[i + 1]);
+        var keys = [];
+        if (token.length === 1) keys.push(token.charCodeAt(0));
+        for (var i = 0; i + 1 < token.length; i++) keys.push(token.charCodeAt(i) + token.charCodeAt(i + 1) * 65536);
         parts.push({ cjk: true, text: token, keys: keys });
       } else {
         parts.push({ cjk: false, text: token, stem: stem(token), keys: [token, "=" + stem(token)] });
@@ -124,8 +125,8 @@
   }
 
   function mayHold(unit, part) {
-    if (part.cjk) return part.keys.every(function (key) { return hasKey(unit.signature, key); });
-    return part.keys.some(function (key) { return hasKey(unit.signature, key); });
+    if (part.cjk) return part.keys.every(function (key) { return hasKey(unit, key); });
+    return part.keys.some(function (key) { return hasKey(unit, key); });
   }
 
   function lowered(text) {
@@ -167,8 +168,8 @@
     this.waiting = {};
   }
   Engine.prototype.book = function (data) { this.starts = data.starts || {}; };
-  Engine.prototype.unit = function (name, page, title, signature) {
-    this.units.push({ name: name, page: page, title: title, signature: signature });
+  Engine.prototype.unit = function (name, page, title, bits, signature) {
+    this.units.push({ name: name, page: page, title: title, bits: bits, signature: signature });
   };
   Engine.prototype.text = function (name, data) {
     this.texts[name] = data;

@@ -5,9 +5,10 @@ from a static host and from disk (file://), where pages cannot fetch() files.
 Two kinds of files, both scripts (a script element loads from file://; fetch does not):
 
 * js/search/index.js: one line per unit, in reading order, with its title and a
-  *signature*: a Bloom filter (one hash, bits_per_key bits a key) of every key its text
-  holds. The keys of a text are each CJK character, each pair of adjacent CJK characters,
-  each prefix of each Latin word (lower-cased) and each word's stem ("=" + stem). A
+  *signature*: a Bloom filter (one hash, BITS_PER_KEY bits a key) of every key its text
+  holds. The keys of a text are each CJK character and each pair of adjacent ones (in
+  UTF-16 code units: see cjk_keys), each prefix of each Latin word (lower-cased) and
+  each word's stem ("=" + stem). A
   unit whose signature lacks a key cannot hold the query; one that has all of them
   probably does. A filter has no false negatives, so no unit that holds a query is ever
   skipped (recall 1.0); the text then tells the false positives away.
@@ -32,7 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from operator import add
+from operator import itemgetter
 
 from lxml import etree
 
@@ -47,7 +48,7 @@ CJK_RUN = re.compile(f"[{CJK}]+")
 WORD = re.compile("[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 # dropped from the text: soft hyphen, zero-width space and joiners, word joiner, BOM
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile("[ \t\n\r\f]+")  # HTML's white space, which a browser shows as one space
 
 _BLOCKS = frozenset(
     "p h1 h2 h3 h4 h5 h6 li dt dd td th caption figcaption blockquote pre div section aside "
@@ -80,7 +81,10 @@ def unit_text(section: etree._Element) -> UnitText:
         nonlocal length, at_line_start
         if not text:
             return
-        text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+        if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+            text = _SPACES.sub(" ", text)
         if at_line_start:
             text = text.lstrip(" ")
         if text:
@@ -133,12 +137,33 @@ def unit_text(section: etree._Element) -> UnitText:
 # --- keys, stems and the signature -------------------------------------------------------
 
 
-def keys(text: str) -> set[str]:
-    """Every key of `text` (see the module's docstring)."""
+def cjk_keys(text: str) -> set[int]:
+    """The keys of the CJK runs in `text`, as numbers: each UTF-16 code unit, and each
+    pair of adjacent ones as first + second × 65536 (a pair never equals a single unit:
+    CJK code units are all above 0x3000). Code units rather than characters: a pair of
+    them is four bytes of UTF-16, so all the pairs come out of two views of one
+    buffer at C speed (a Python string per pair cost three times the rest)."""
+    runs = CJK_RUN.findall(text)
+    if not runs:
+        return set()
+    data = "\n".join(runs).encode("utf-16-le")  # the newline keeps runs apart
+    found = set(memoryview(data).cast("H"))
+    found.update(memoryview(data[: len(data) // 4 * 4]).cast("I"))  # pairs from the 1st unit
+    found.update(memoryview(data[2 : 2 + (len(data) - 2) // 4 * 4]).cast("I"))  # from the 2nd
+    # drop the pairs that hold the newline: no pair of a text holds one
+    found.discard(_NEWLINE)
+    found.difference_update(map(_NEWLINE.__or__, map(_HIGH.__rlshift__, map(ord, map(itemgetter(0), runs)))))
+    found.difference_update(map(_NEWLINE_HIGH.__or__, map(ord, map(itemgetter(-1), runs))))
+    return found
+
+
+_NEWLINE, _HIGH = 10, 16
+_NEWLINE_HIGH = _NEWLINE << _HIGH
+
+
+def word_keys(text: str) -> set[str]:
+    """The keys of the Latin words in `text`: each prefix, and "=" + stem."""
     found: set[str] = set()
-    for run in CJK_RUN.findall(text):
-        found.update(run)
-        found.update(map(add, run, run[1:]))
     for word in set(WORD.findall(text.lower())):
         found.update(word[:end] for end in range(1, len(word) + 1))
         found.add("=" + stem(word))
@@ -223,20 +248,33 @@ def stem(word: str) -> str:
 
 
 def signature_bits(key_count: int) -> int:
-    """The size of a unit's signature: BITS_PER_KEY a key, a whole number of base64
-    characters (24 bits to 4 of them), 24 at least."""
-    return max(24, -(-key_count * BITS_PER_KEY // 24) * 24)
+    """The size of a unit's signature: the first prime from BITS_PER_KEY a key (a
+    prime, so that key mod bits spreads the pairs of code units evenly)."""
+    bits = max(23, key_count * BITS_PER_KEY)
+    while not _is_prime(bits):
+        bits += 1
+    return bits
 
 
-def signature(found: set[str]) -> str:
-    """The Bloom filter of `found`, one hash (CRC-32 of the key's UTF-8) per key, as
-    base64 (bit i is bit 5 - i % 6 of character i // 6)."""
-    bits = signature_bits(len(found))
-    flags = bytearray(bits)  # a byte a bit: set at C speed, then packed
-    positions = (crc % bits for crc in map(zlib.crc32, map(str.encode, found)))
+def _is_prime(n: int) -> bool:
+    if n % 2 == 0:
+        return n == 2
+    return all(n % d for d in range(3, int(n**0.5) + 1, 2))
+
+
+def signature(cjk: set[int], words: set[str]) -> tuple[int, str]:
+    """The Bloom filter of the keys, one hash each: (its size in bits, the bits as
+    base64, bit i being bit 5 - i % 6 of character i // 6, zeros after the last). A CJK
+    key k goes to bit k mod bits, a word key to CRC-32 of its UTF-8 mod bits. Each step is
+    a map at C speed: a Python loop over the keys cost more than the rest of the build
+    of a unit."""
+    bits = signature_bits(len(cjk) + len(words))
+    flags = bytearray(-(-bits // 24) * 24)  # a byte a bit: set at C speed, then packed
+    deque(map(flags.__setitem__, map(bits.__rmod__, cjk), repeat(1)), maxlen=0)
+    positions = map(bits.__rmod__, map(zlib.crc32, map(str.encode, words)))
     deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
-    packed = int(flags.translate(_DIGITS), 2).to_bytes(bits // 8, "big")
-    return base64.b64encode(packed).decode("ascii")
+    packed = int(flags.translate(_DIGITS), 2).to_bytes(len(flags) // 8, "big")
+    return bits, base64.b64encode(packed).decode("ascii")
 
 
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
@@ -258,7 +296,8 @@ def unit_shard(name: str, found: UnitText) -> bytes:
 
 def unit_line(name: str, page: str, title: str, found: UnitText) -> bytes:
     """The unit's line of index.js: one line, so a quick rebuild can replace it."""
-    args = _json([name, page, title, signature(keys(found.text))])[1:-1]
+    bits, packed = signature(cjk_keys(found.text), word_keys(found.text))
+    args = _json([name, page, title, bits, packed])[1:-1]
     return f"BOOKBUILD_SEARCH.unit({args});\n".encode()
 
 

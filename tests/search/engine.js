@@ -3,7 +3,7 @@
 //   {"queries": [...]}        -> {"found": [[unit names], ...]}
 //   {"stems": [...]}          -> {"stems": [...]}
 //   {"crcs": [...]}           -> {"crcs": [...]}
-//   {"signatures": [[signature, [keys]], ...]} -> {"held": [[true|false, ...], ...]}
+//   {"signatures": [[bits, signature, [keys]], ...]} -> {"held": [[true|false, ...], ...]}
 //   {"snippets": [[unit, query]]} -> {"snippets": [[[text, marked], ...] | null, ...]}
 "use strict";
 const fs = require("fs");
@@ -27,7 +27,9 @@ if (request.queries) answer.found = request.queries.map((q) => engine.find(q));
 if (request.stems) answer.stems = request.stems.map(api.stem);
 if (request.crcs) answer.crcs = request.crcs.map(api.crc32);
 if (request.signatures) {
-  answer.held = request.signatures.map(([signature, keys]) => keys.map((key) => api.hasKey(signature, key)));
+  answer.held = request.signatures.map(([bits, signature, keys]) =>
+    keys.map((key) => api.hasKey({ bits: bits, signature: signature }, key)),
+  );
 }
 if (request.snippets) {
   answer.snippets = request.snippets.map(([name, query]) => {
