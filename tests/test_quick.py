@@ -46,8 +46,8 @@ def test_a_text_edit_is_spliced_in_without_modelling_the_book(book, tmp_path, mo
         epub.name,
         "html/0005-chapter-5.html",
         "html/book.html",
-        "html/js/search/0005-chapter-5.js",
-        "html/js/search/index.js",
+        "html/js/search/text/0005-chapter-5.js",
+        "html/js/search/index-0.js",
     }
     assert "新加的一段".encode() in after["html/0005-chapter-5.html"]
     assert not [p for p in out.rglob("*.tmp")]

@@ -58,9 +58,7 @@ def page_blocks(html: Path) -> dict[str, list[str]]:
     """Unit name -> the texts of its blocks, without page numbers, note marks and links
     back from notes (a reader's text, not the apparatus)."""
     units = {}
-    for shard in (html / "js" / "search").glob("*.js"):
-        if shard.name == "index.js":
-            continue
+    for shard in (html / "js" / "search" / "text").glob("*.js"):
         tree = lxml.html.fromstring((html / f"{shard.stem}.html").read_bytes())
         for element in tree.xpath(
             "//a[contains(@class,'pagenum')] | //a[@role='doc-noteref'] | //a[@role='doc-backlink'] | //span[@class='note-number']"
@@ -87,8 +85,9 @@ def assert_recall_and_precision(html: Path, paragraphs: int) -> int:
     queries = cjk_queries(blocks, paragraphs)
     found = ask({"queries": queries}, html)["found"]
     missed, extra = [], []
+    joined = {name: "\n".join(texts) for name, texts in blocks.items()}  # a query holds no newline
     for query, units in zip(queries, found):
-        truth = {name for name, texts in blocks.items() if any(query in text for text in texts)}
+        truth = {name for name, text in joined.items() if query in text}
         missed += [(query, name) for name in truth - set(units)]
         extra += [(query, name) for name in set(units) - truth]
     assert missed == [], f"recall below 1.0: {len(missed)} misses, e.g. {missed[:5]}"
@@ -184,7 +183,7 @@ def test_recall_on_a_generated_book(tmp_path):
     html = build_html(tmp_path / "S", tmp_path / "out")
     assert assert_recall_and_precision(html, paragraphs=40) > 4000
     # the index (shards and signatures) is at most 1.7 times the text it indexes, in UTF-8
-    index = sum(p.stat().st_size for p in (html / "js" / "search").glob("*.js"))
+    index = sum(p.stat().st_size for p in (html / "js" / "search").rglob("*.js"))
     text = sum(len(t.encode()) for texts in page_blocks(html).values() for t in texts)
     assert index <= 1.7 * text, (index, text)
 
@@ -232,3 +231,23 @@ def test_a_unit_that_begins_on_an_earlier_page(tmp_path):
     assert snippets[1]["page"] == ["3", "02-b.html#page-3"]
     assert snippets[1]["address"] == "02-b.html#page-3"
     assert snippets[2]["page"] == ["1", "01-a.html#page-1"]
+
+
+def test_an_edited_chapter_is_found_by_its_new_text(tmp_path, models):
+    """A text edit goes through the quick rebuild: the chapter's shard and its line of
+    index.js change, nothing else in js/search/, and the new words are found."""
+    book = write_book(
+        tmp_path / "book",
+        {f"0{n}-c.md": unit(f"第{n}章", f"第{n}章的正文。", "page: 1\n" if n == 1 else "") for n in range(1, 4)},
+    )
+    html = build_html(book, tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in (html / "js" / "search").rglob("*.js")}
+    chapter = book / "book" / "02-c.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("的正文", "写到了麒麟"), encoding="utf-8")
+    models.clear()
+    build_html(book, tmp_path / "out")
+    assert models == []  # the quick rebuild: the book was not modelled again
+    after = {p.name: p.read_bytes() for p in (html / "js" / "search").rglob("*.js")}
+    assert {name for name in after if after[name] != before[name]} == {"02-c.js", "index-0.js"}
+    found = ask({"queries": ["麒麟", "正文", "麒"]}, html)["found"]
+    assert found == [["02-c"], ["01-c", "03-c"], ["02-c"]]

@@ -163,23 +163,35 @@
 
   function Engine() {
     this.starts = {};
-    this.units = [];
+    this.total = 0;
+    this.perPart = 1;
+    this.parts = [];  // each a list of units, as its index-N.js is run
     this.texts = {};
     this.waiting = {};
+    this.filling = null;
   }
-  Engine.prototype.book = function (data) { this.starts = data.starts || {}; };
+  Engine.prototype.book = function (data) {
+    this.starts = data.starts || {};
+    this.total = data.units;
+    this.perPart = data.per_part;
+  };
+  Engine.prototype.part = function (number) {
+    this.filling = this.parts[number] = [];
+  };
   Engine.prototype.unit = function (name, page, title, bits, signature) {
-    this.units.push({ name: name, page: page, title: title, bits: bits, signature: signature });
+    this.filling.push({ name: name, page: page, title: title, bits: bits, signature: signature });
   };
   Engine.prototype.text = function (name, data) {
     this.texts[name] = data;
     (this.waiting[name] || []).forEach(function (done) { done(data); });
     delete this.waiting[name];
   };
-  Engine.prototype.candidates = function (parts) {
-    // the units that may hold every part, in reading order
-    if (!parts.length) return [];
-    return this.units.filter(function (unit) { return parts.every(function (part) { return mayHold(unit, part); }); });
+  Engine.prototype.units = function () {
+    return [].concat.apply([], this.parts.filter(Boolean));
+  };
+  Engine.prototype.mayHold = function (unit, parts) {
+    // the unit's signature has every part's keys: it may hold the query
+    return parts.length > 0 && parts.every(function (part) { return mayHold(unit, part); });
   };
   Engine.prototype.hits = function (unit, parts, limit) {
     // where the query is in the unit: null when a part is not there (a false positive
@@ -224,9 +236,9 @@
     return best ? unit.page + "#" + encodeURIComponent(best) : unit.page;
   };
   Engine.prototype.find = function (query) {
-    // every unit that holds the query, with every text loaded (Node, the tests)
+    // every unit that holds the query, with every part and text loaded (Node, the tests)
     var parts = parseQuery(query), engine = this;
-    return this.candidates(parts).filter(function (unit) { return engine.hits(unit, parts, 1); })
+    return this.units().filter(function (unit) { return engine.mayHold(unit, parts) && engine.hits(unit, parts, 1); })
       .map(function (unit) { return unit.name; });
   };
 
@@ -259,9 +271,9 @@
 
   // --- the search page ---------------------------------------------------------------
   var engine = new Engine();
-  root.BOOKBUILD_SEARCH = engine;  // what index.js and the shards call
+  root.BOOKBUILD_SEARCH = engine;  // what the index's scripts call
   engine.api = api;
-  var SHOWN = 20, SNIPPETS = 3, AHEAD = 6;
+  var SHOWN = 20, SNIPPETS = 3, AHEAD = 8;
 
   function load(src, done, failed) {
     var script = document.createElement("script");
@@ -272,12 +284,28 @@
     document.head.appendChild(script);
   }
 
+  var partLoads = [];
+  function loadPart(number) {
+    // index-N.js, once; resolves when its units are in
+    if (!partLoads[number]) {
+      partLoads[number] = new Promise(function (resolve, reject) {
+        load("js/search/index-" + number + ".js", resolve, reject);
+      });
+    }
+    return partLoads[number];
+  }
+
   function loadText(name) {
     return new Promise(function (resolve, reject) {
       if (engine.texts[name]) return resolve(engine.texts[name]);
       (engine.waiting[name] = engine.waiting[name] || []).push(resolve);
-      load("js/search/" + encodeURIComponent(name) + ".js", function () {}, reject);
+      load("js/search/text/" + encodeURIComponent(name) + ".js", function () {}, reject);
     });
+  }
+
+  function unitAt(index) {
+    var number = Math.floor(index / engine.perPart);
+    return loadPart(number).then(function () { return engine.parts[number][index % engine.perPart]; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -292,8 +320,9 @@
 
     function say(text) { status.textContent = text; }
 
-    function entry(unit, found) {
+    function entry(unit, found, order) {
       var item = document.createElement("li");
+      item.setAttribute("data-order", String(order));
       var heading = document.createElement("h2");
       var link = document.createElement("a");
       link.href = engine.addressAt(unit, found.places[0][0]);
@@ -336,6 +365,16 @@
       return item;
     }
 
+    function place(item, order) {
+      // results arrive as their texts load; they stand in reading order
+      var after = null;
+      for (var child = results.lastElementChild; child; child = child.previousElementSibling) {
+        if (Number(child.getAttribute("data-order")) < order) break;
+        after = child;
+      }
+      results.insertBefore(item, after);
+    }
+
     function run(query) {
       var mine = ++generation;
       var started = performance.now(), firstShown = null;
@@ -344,33 +383,17 @@
       var button = document.querySelector(".search-more");
       if (button) button.remove();
       if (!parts.length) { say(""); return; }
-      var candidates = engine.candidates(parts);
-      var next = 0, shownUnits = 0, matches = 0, limit = SHOWN;
-      var loading = {};
+      var next = 0, shown = 0, matches = 0, limit = SHOWN, loading = 0, scanning = false, failed = false;
       say(words.searching);
 
-      function finish() {
-        var timing = { query: query, first: firstShown === null ? performance.now() - started : firstShown,
-          done: performance.now() - started, units: shownUnits, candidates: candidates.length };
-        engine.timing = timing;
-        document.dispatchEvent(new CustomEvent("bookbuild-search", { detail: timing }));
-      }
       function report(done) {
-        if (!shownUnits) say(done ? words.none.replace("{}", query) : words.searching);
-        else say(words.found.replace("{units}", String(shownUnits)).replace("{matches}", String(matches)) +
-          (done ? "" : " …"));
+        if (failed) return say(words.failed);
+        if (!shown) say(done ? words.none.replace("{}", query) : words.searching);
+        else say(words.found.replace("{units}", String(shown)).replace("{matches}", String(matches)) + (done ? "" : " …"));
       }
-      function prefetch() {
-        for (var i = next; i < Math.min(candidates.length, next + AHEAD); i++) {
-          var name = candidates[i].name;
-          if (!loading[name]) loading[name] = loadText(name);
-        }
-      }
-      function step() {
-        if (mine !== generation) return;
-        if (next >= candidates.length) { report(true); finish(); return; }
-        if (shownUnits >= limit) {
-          report(true);
+      function finish() {
+        report(true);
+        if (next < engine.total && !failed) {
           var more = document.createElement("button");
           more.type = "button";
           more.className = "search-more";
@@ -378,31 +401,56 @@
           more.addEventListener("click", function () {
             more.remove();
             limit += SHOWN;
-            step();
+            started = performance.now();
+            pump();
           });
           results.after(more);
-          finish();
-          return;
         }
-        prefetch();
-        var unit = candidates[next];
-        loading[unit.name].then(function () {
+        var timing = { query: query, first: firstShown === null ? performance.now() - started : firstShown,
+          done: performance.now() - started, units: shown, scanned: next };
+        engine.timing = timing;
+        document.dispatchEvent(new CustomEvent("bookbuild-search", { detail: timing }));
+      }
+      function verify(unit, order) {
+        loading++;
+        loadText(unit.name).then(function () {
+          loading--;
           if (mine !== generation) return;
           var found = engine.hits(unit, parts, SNIPPETS);
-          next++;
           if (found) {
-            results.appendChild(entry(unit, found));
-            shownUnits++;
+            place(entry(unit, found, order), order);
+            shown++;
             matches += found.count;
             if (firstShown === null) firstShown = performance.now() - started;
           }
           report(false);
-          step();
+          pump();
         }, function () {
-          if (mine === generation) say(words.failed);
+          loading--;
+          failed = true;
+          pump();
         });
       }
-      step();
+      function pump() {
+        // keep AHEAD texts loading, in reading order, until `limit` units are shown
+        if (mine !== generation || scanning) return;
+        if ((shown >= limit || next >= engine.total || failed) && !loading) return finish();
+        // no more texts loading than results still wanted: the list stops at `limit`
+        if (shown >= limit || next >= engine.total || failed || loading >= Math.min(AHEAD, limit - shown)) return;
+        scanning = true;
+        var order = next++;
+        unitAt(order).then(function (unit) {
+          scanning = false;
+          if (mine !== generation) return;
+          if (engine.mayHold(unit, parts)) verify(unit, order);
+          pump();
+        }, function () {
+          scanning = false;
+          failed = true;
+          pump();
+        });
+      }
+      pump();
     }
 
     function fromAddress() {
@@ -436,6 +484,8 @@
     say(words.loading);
     load("js/search/index.js", function () {
       ready = true;
+      engine.loadedAt = performance.now();  // since the page began to load (bench/search.py)
+      for (var number = 0; number * engine.perPart < engine.total; number++) loadPart(number);  // side by side
       say("");
       var query = fromAddress();
       if (query) run(query);

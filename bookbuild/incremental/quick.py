@@ -33,11 +33,9 @@ from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.render_cache import (
     EPUB_PART,
     PAGE_PART,
-    SEARCH_INDEX,
     SEARCH_LINE_PART,
     SEARCH_SHARD_PART,
     SINGLE_PART,
-    search_shard_name,
     unit_parts,
 )
 from bookbuild.incremental.state import (
@@ -50,6 +48,7 @@ from bookbuild.incremental.state import (
     write_state,
 )
 from bookbuild.render.html_site import html_name, make_site
+from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
 from bookbuild.write.zipwriter import replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
@@ -121,7 +120,7 @@ def quick_rebuild(
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
-        pages_now[search_shard_name(record.doc_name)] = record.render_key
+        pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
@@ -200,22 +199,27 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
 
 
 def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:
-    """The changed units' pages and search shards, and the search index with their lines
-    replaced (its first line is the book's, then one line a unit in reading order)."""
+    """The changed units' pages and search shards, and the parts of the search index that
+    hold their lines, those lines replaced (a part's first line is its own, then one
+    line a unit in reading order)."""
     files = []
-    try:
-        lines = (html / SEARCH_INDEX).read_bytes().split(b"\n")
-    except OSError:
-        raise _Declined() from None  # removed since: the full build makes it again
-    if len(lines) != len(context.units) + 2:  # the last line is empty
-        raise _Declined()  # not the index the last build wrote
-    for index, future in rendered.items():
-        parts = future.result()
+    parts: dict[int, list[bytes]] = {}
+    for index, future in sorted(rendered.items()):
+        made = future.result()
         doc = context.units[index].doc_name
-        files.append((html / html_name(doc), parts[PAGE_PART]))
-        files.append((html / search_shard_name(doc), parts[SEARCH_SHARD_PART]))
-        lines[index + 1] = parts[SEARCH_LINE_PART].rstrip(b"\n")
-    files.append((html / SEARCH_INDEX, b"\n".join(lines)))
+        files.append((html / html_name(doc), made[PAGE_PART]))
+        files.append((html / shard_name(doc), made[SEARCH_SHARD_PART]))
+        part, line = divmod(index, UNITS_PER_PART)
+        if part not in parts:
+            try:
+                parts[part] = (html / part_name(part)).read_bytes().split(b"\n")
+            except OSError:
+                raise _Declined() from None  # removed since: the full build makes it again
+            in_part = min(UNITS_PER_PART, len(context.units) - part * UNITS_PER_PART)
+            if len(parts[part]) != in_part + 2:  # its own line first, an empty one last
+                raise _Declined()  # not the part the last build wrote
+        parts[part][1 + line] = made[SEARCH_LINE_PART].rstrip(b"\n")
+    files += [(html / part_name(part), b"\n".join(lines)) for part, lines in parts.items()]
     return files
 
 

@@ -38,7 +38,7 @@ from bookbuild.render.html_site import (
     site_files,
 )
 from bookbuild.render.kepub import kobo_document
-from bookbuild.render.search_index import SEARCH_FOLDER, index_head
+from bookbuild.render.search_index import INDEX_NAME, UNITS_PER_PART, index_file, part_head, part_name, shard_name
 from bookbuild.render.unit import epub_spine, render_unit
 from bookbuild.write.epub import write_epub
 from bookbuild.write.zipwriter import ZipEntry, deflate
@@ -154,8 +154,8 @@ def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
     return single_page_frame(job.site)
 
 
-def _search_head(job: RenderPlan) -> bytes:
-    return index_head(search_starts(job.site))
+def _search_index(job: RenderPlan) -> bytes:
+    return index_file(search_starts(job.site), len(job.keys))
 
 
 # in this order: the package lists the spine and the site shows the cover, so a task
@@ -166,7 +166,7 @@ _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
     "package": _package,
     "site": _site,
     "frame": _frame,
-    "search": _search_head,
+    "search": _search_index,
 }
 
 
@@ -274,20 +274,12 @@ def _copy_part(cache: Cache, name: str, part: int, stream: BinaryIO) -> None:
     stream.write(cache.need_part("render", name, part))
 
 
-def search_shard_name(doc: str) -> str:
-    """A unit's search shard in html/: 03-preface.xhtml -> js/search/03-preface.js."""
-    return f"{SEARCH_FOLDER}/{doc[:-6]}.js"
-
-
-SEARCH_INDEX = f"{SEARCH_FOLDER}/index.js"
-
-
 def unit_files(job: RenderPlan) -> dict[str, tuple[str, int]]:
     """The files in html/ each unit makes on its own: html/ name -> (render key, part)."""
     files = {}
     for resolved, name in zip(job.modelled.resolved.units, job.keys):
         files[html_name(resolved.unit.doc_name)] = (name, PAGE_PART)
-        files[search_shard_name(resolved.unit.doc_name)] = (name, SEARCH_SHARD_PART)
+        files[shard_name(resolved.unit.doc_name)] = (name, SEARCH_SHARD_PART)
     return files
 
 
@@ -302,14 +294,9 @@ def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileC
         files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, part)
         if rel not in reuse:
             from_cache.append(rel)
-    search_head = book_file(job, "search")
-
-    def search_index(stream: BinaryIO) -> None:
-        stream.write(search_head)
-        for name in job.keys:
-            stream.write(job.cache.need_part("render", name, SEARCH_LINE_PART))
-
-    files[SEARCH_INDEX] = search_index
+    files[INDEX_NAME] = book_file(job, "search")
+    for part in range(-(-len(job.keys) // UNITS_PER_PART)):
+        files[part_name(part)] = partial(_search_part, job, part)
     head, tail = book_file(job, "frame")
 
     def single_page(stream: BinaryIO) -> None:
@@ -320,6 +307,13 @@ def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileC
 
     files["book.html"] = single_page
     return files, from_cache
+
+
+def _search_part(job: RenderPlan, part: int, stream: BinaryIO) -> None:
+    """index-PART.js: its first line, then the lines of its units."""
+    stream.write(part_head(part))
+    for name in job.keys[part * UNITS_PER_PART : (part + 1) * UNITS_PER_PART]:
+        stream.write(job.cache.need_part("render", name, SEARCH_LINE_PART))
 
 
 def quick_context(job: RenderPlan) -> QuickContext | None:

@@ -2,23 +2,26 @@
 says why not Pagefind): it finds any run of Chinese characters however short, and works
 from a static host and from disk (file://), where pages cannot fetch() files.
 
-Two kinds of files, both scripts (a script element loads from file://; fetch does not):
+Two kinds of files, all scripts (a script element loads from file://; fetch does not):
 
-* js/search/index.js: one line per unit, in reading order, with its title and a
+* js/search/index.js says how many units the book has and on which print page each
+  begins; js/search/index-0.js, index-1.js … hold one line per unit, UNITS_PER_PART
+  units a file in reading order (loaded side by side, so that a search can begin on the
+  first units while the others load), each line with the unit's title and a
   *signature*: a Bloom filter (one hash, BITS_PER_KEY bits a key) of every key its text
   holds. The keys of a text are each CJK character and each pair of adjacent ones (in
   UTF-16 code units: see cjk_keys), each prefix of each Latin word (lower-cased) and
-  each word's stem ("=" + stem). A
-  unit whose signature lacks a key cannot hold the query; one that has all of them
-  probably does. A filter has no false negatives, so no unit that holds a query is ever
-  skipped (recall 1.0); the text then tells the false positives away.
-* js/search/<unit>.js: the unit's text as a reader sees it (page numbers and note
+  each word's stem ("=" + stem). A unit whose signature lacks a key cannot hold the
+  query; one that has all of them probably does. A filter has no false negatives, so no
+  unit that holds a query is ever skipped (recall 1.0); its text then tells the false
+  positives away.
+* js/search/text/<unit>.js: the unit's text as a reader sees it (page numbers and note
   numbers left out, word joiners dropped), with the offsets of its ids and print pages,
   loaded only for the units whose signature matches. The search page finds the query in
   it, shows a snippet and links the print page it falls on.
 
 Each unit's two pieces are made with the unit (render.unit) and cached with it, so an
-edited chapter changes its own shard and its own line of index.js and nothing else.
+edited chapter changes its own shard and its own line of an index-N.js and nothing else.
 The same tokenizer, stemmer and hash are in assets/search.js (tests/test_search.py runs
 both on the same words).
 """
@@ -29,15 +32,15 @@ import base64
 import json
 import re
 import zlib
-from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 from operator import itemgetter
 
 from lxml import etree
 
 SEARCH_FOLDER = "js/search"
+INDEX_NAME = f"{SEARCH_FOLDER}/index.js"
+UNITS_PER_PART = 64
 BITS_PER_KEY = 10  # a false positive on about one unit in eleven for a one-key query
 
 # CJK characters: Han (with extension A and compatibility ideographs; the supplementary
@@ -265,14 +268,13 @@ def _is_prime(n: int) -> bool:
 def signature(cjk: set[int], words: set[str]) -> tuple[int, str]:
     """The Bloom filter of the keys, one hash each: (its size in bits, the bits as
     base64, bit i being bit 5 - i % 6 of character i // 6, zeros after the last). A CJK
-    key k goes to bit k mod bits, a word key to CRC-32 of its UTF-8 mod bits. Each step is
-    a map at C speed: a Python loop over the keys cost more than the rest of the build
-    of a unit."""
+    key k goes to bit k mod bits, a word key to CRC-32 of its UTF-8 mod bits."""
     bits = signature_bits(len(cjk) + len(words))
-    flags = bytearray(-(-bits // 24) * 24)  # a byte a bit: set at C speed, then packed
-    deque(map(flags.__setitem__, map(bits.__rmod__, cjk), repeat(1)), maxlen=0)
-    positions = map(bits.__rmod__, map(zlib.crc32, map(str.encode, words)))
-    deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
+    flags = bytearray(-(-bits // 24) * 24)  # a byte a bit, then packed
+    for position in map(bits.__rmod__, cjk):  # a plain loop: a third quicker than deque(map(…))
+        flags[position] = 1
+    for position in map(bits.__rmod__, map(zlib.crc32, map(str.encode, words))):
+        flags[position] = 1
     packed = int(flags.translate(_DIGITS), 2).to_bytes(len(flags) // 8, "big")
     return bits, base64.b64encode(packed).decode("ascii")
 
@@ -288,8 +290,24 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def shard_name(doc: str) -> str:
+    """A unit's shard in html/: 03-preface.xhtml -> js/search/text/03-preface.js (a
+    folder of their own: no unit's name can be index.js's)."""
+    return f"{SEARCH_FOLDER}/text/{doc[:-6]}.js"
+
+
+def part_name(part: int) -> str:
+    return f"{SEARCH_FOLDER}/index-{part}.js"
+
+
+def part_head(part: int) -> bytes:
+    """The first line of index-PART.js; a unit's line of it is line 1 + its index within
+    the part."""
+    return f"BOOKBUILD_SEARCH.part({part});\n".encode()
+
+
 def unit_shard(name: str, found: UnitText) -> bytes:
-    """js/search/<name>.js."""
+    """js/search/text/<name>.js."""
     data = {"t": found.text, "a": [list(a) for a in found.anchors], "p": [list(p) for p in found.pages]}
     return f"BOOKBUILD_SEARCH.text({_json(name)},{_json(data)});\n".encode()
 
@@ -301,7 +319,9 @@ def unit_line(name: str, page: str, title: str, found: UnitText) -> bytes:
     return f"BOOKBUILD_SEARCH.unit({args});\n".encode()
 
 
-def index_head(starts: dict[str, tuple[str, str]]) -> bytes:
-    """The first line of index.js: for each unit (by name), the print page it begins on
-    when that page began in an earlier unit (label, its address)."""
-    return f"BOOKBUILD_SEARCH.book({_json({'starts': starts})});\n".encode()
+def index_file(starts: dict[str, tuple[str, str]], unit_count: int) -> bytes:
+    """index.js: how many units there are and how many a part holds, and for each unit
+    (by name) the print page it begins on when that page began in an earlier unit
+    (label, its address)."""
+    data = {"units": unit_count, "per_part": UNITS_PER_PART, "starts": starts}
+    return f"BOOKBUILD_SEARCH.book({_json(data)});\n".encode()

@@ -16,10 +16,10 @@ const engine = new api.Engine();
 if (html) {
   const context = vm.createContext({ BOOKBUILD_SEARCH: engine });
   const folder = path.join(html, "js", "search");
-  vm.runInContext(fs.readFileSync(path.join(folder, "index.js"), "utf8"), context);
-  for (const name of fs.readdirSync(folder).sort()) {
-    if (name !== "index.js") vm.runInContext(fs.readFileSync(path.join(folder, name), "utf8"), context);
-  }
+  const run = (file) => vm.runInContext(fs.readFileSync(file, "utf8"), context);
+  run(path.join(folder, "index.js"));
+  for (let part = 0; part * engine.perPart < engine.total; part++) run(path.join(folder, `index-${part}.js`));
+  for (const name of fs.readdirSync(path.join(folder, "text")).sort()) run(path.join(folder, "text", name));
 }
 const request = JSON.parse(fs.readFileSync(0, "utf8"));
 const answer = {};
@@ -33,7 +33,7 @@ if (request.signatures) {
 }
 if (request.snippets) {
   answer.snippets = request.snippets.map(([name, query]) => {
-    const unit = engine.units.find((u) => u.name === name);
+    const unit = engine.units().find((u) => u.name === name);
     const parts = api.parseQuery(query);
     const found = engine.hits(unit, parts, 1);
     if (!found) return null;
