@@ -150,7 +150,14 @@ def read_unit(text: str, path: str, name: str) -> tuple[UnitSource | None, list[
     title, kind = front.get("title"), front.get("kind")
     if not isinstance(title, str) or not title.strip():
         diags.append(Diagnostic("S003", "front matter needs a `title`", path, lines.get("title", 2)))
-    if not isinstance(kind, str) or kind not in KINDS:
+    if "kind" not in front:
+        # the usual slip: say what to add, not "unknown kind None"
+        diags.append(
+            Diagnostic(
+                "S002", f"front matter needs a `kind` (e.g. `kind: chapter`; one of {', '.join(KINDS)})", path, 2
+            )
+        )
+    elif not isinstance(kind, str) or kind not in KINDS:
         diags.append(
             Diagnostic("S002", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}", path, lines.get("kind", 2))
         )
