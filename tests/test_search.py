@@ -251,3 +251,30 @@ def test_an_edited_chapter_is_found_by_its_new_text(tmp_path, models):
     assert {name for name in after if after[name] != before[name]} == {"02-c.js", "index-0.js"}
     found = ask({"queries": ["麒麟", "正文", "麒"]}, html)["found"]
     assert found == [["02-c"], ["01-c", "03-c"], ["02-c"]]
+
+
+def test_an_edit_in_the_second_part_of_the_index(tmp_path, models):
+    """70 units: the signatures are in two parts (64 units each); a text edit of unit 66
+    rewrites index-1.js only, and the outputs are those of a clean build."""
+    from build_helpers import assert_same_as_clean
+
+    units = {f"{n:02d}-c.md": unit(f"第{n}章", f"第{n}章的正文。", "page: 1\n" if n == 1 else "") for n in range(1, 71)}
+    book = write_book(tmp_path / "book", units)
+    out = tmp_path / "out"
+    assert main(["build", "--root", str(book), "--out", str(out), "--quiet"]) == 0  # the EPUB too, as a clean build
+    html = out / "html"
+    assert sorted(p.name for p in (html / "js" / "search").glob("index*.js")) == [
+        "index-0.js",
+        "index-1.js",
+        "index.js",
+    ]
+    before = {p.name: p.read_bytes() for p in (html / "js" / "search").glob("index*.js")}
+    chapter = book / "book" / "66-c.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("的正文", "写到了麒麟"), encoding="utf-8")
+    models.clear()
+    assert main(["build", "--root", str(book), "--out", str(out), "--quiet"]) == 0
+    assert models == []  # the quick rebuild
+    after = {p.name: p.read_bytes() for p in (html / "js" / "search").glob("index*.js")}
+    assert {name for name in after if after[name] != before[name]} == {"index-1.js"}
+    assert ask({"queries": ["麒麟"]}, html)["found"] == [["66-c"]]
+    assert_same_as_clean(book, out, tmp_path)
