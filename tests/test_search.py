@@ -174,15 +174,18 @@ def test_recall_on_the_sample(tmp_path):
 
 
 def test_recall_on_a_generated_book(tmp_path):
-    """The bench's S book (20 chapters, 0.3M characters, realistic markup): 40 paragraphs."""
-    subprocess.run(
-        [sys.executable, str(BENCH / "generate.py"), "S", str(tmp_path / "S"), "--realistic"],
-        check=True,
-        capture_output=True,
-    )
+    """A book made as the bench makes its books (10 chapters, 100,000 characters,
+    realistic markup): 40 paragraphs."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from generate import generate_book
+    finally:
+        sys.path.remove(str(BENCH))
+    generate_book((10, 100_000), tmp_path / "S", realistic=True)
     html = build_html(tmp_path / "S", tmp_path / "out")
-    assert assert_recall_and_precision(html, paragraphs=40) > 4000
+    assert assert_recall_and_precision(html, paragraphs=40) > 3000
     # the index (shards and signatures) is at most 1.7 times the text it indexes, in UTF-8
+    # (1.30 times on the bench's M and L books: bench/README.md)
     index = sum(p.stat().st_size for p in (html / "js" / "search").rglob("*.js"))
     text = sum(len(t.encode()) for texts in page_blocks(html).values() for t in texts)
     assert index <= 1.7 * text, (index, text)
