@@ -31,7 +31,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import zlib
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -150,9 +152,9 @@ def cjk_keys(text: str) -> set[int]:
     if not runs:
         return set()
     data = "\n".join(runs).encode("utf-16-le")  # the newline keeps runs apart
-    found = set(memoryview(data).cast("H"))
-    found.update(memoryview(data[: len(data) // 4 * 4]).cast("I"))  # pairs from the 1st unit
-    found.update(memoryview(data[2 : 2 + (len(data) - 2) // 4 * 4]).cast("I"))  # from the 2nd
+    found = set(_little_endian("H", data))
+    found.update(_little_endian("I", data[: len(data) // 4 * 4]))  # pairs from the 1st unit
+    found.update(_little_endian("I", data[2 : 2 + (len(data) - 2) // 4 * 4]))  # from the 2nd
     # drop the pairs that hold the newline: no pair of a text holds one
     found.discard(_NEWLINE)
     found.difference_update(map(_NEWLINE.__or__, map(_HIGH.__rlshift__, map(ord, map(itemgetter(0), runs)))))
@@ -162,6 +164,14 @@ def cjk_keys(text: str) -> set[int]:
 
 _NEWLINE, _HIGH = 10, 16
 _NEWLINE_HIGH = _NEWLINE << _HIGH
+
+
+def _little_endian(code: str, data: bytes) -> array[int]:
+    """`data` read as little-endian numbers of array type `code`, whatever the machine."""
+    numbers = array(code, data)
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers
 
 
 def word_keys(text: str) -> set[str]:
