@@ -124,7 +124,7 @@
     return parts;
   }
 
-  function mayHold(unit, part) {
+  function partMayBeIn(unit, part) {
     if (part.cjk) return part.keys.every(function (key) { return hasKey(unit, key); });
     return part.keys.some(function (key) { return hasKey(unit, key); });
   }
@@ -191,7 +191,7 @@
   };
   Engine.prototype.mayHold = function (unit, parts) {
     // the unit's signature has every part's keys: it may hold the query
-    return parts.length > 0 && parts.every(function (part) { return mayHold(unit, part); });
+    return parts.length > 0 && parts.every(function (part) { return partMayBeIn(unit, part); });
   };
   Engine.prototype.hits = function (unit, parts, limit) {
     // where the query is in the unit: null when a part is not there (a false positive
@@ -272,7 +272,6 @@
   // --- the search page ---------------------------------------------------------------
   var engine = new Engine();
   root.BOOKBUILD_SEARCH = engine;  // what the index's scripts call
-  engine.api = api;
   var SHOWN = 20, SNIPPETS = 3, AHEAD = 8;
 
   function load(src, done, failed) {
