@@ -10,6 +10,7 @@ does not).
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
@@ -234,3 +235,24 @@ def test_the_render_key_follows_what_resolve_gives_a_unit():
     assert render_key(
         shared, "k", ResolvedUnit(dataclasses.replace(UNIT, fragment="x"), plain.hrefs), site, (None, None)
     ) == render_key(shared, "k", plain, site, (None, None))  # the unit: its key
+
+
+def test_model_records_have_slots_and_pickle_as_their_fields():
+    """The model's many small records (render_cache, parse_cache and the workers pickle
+    them all) hold no dict each, and come back from pickle equal, with every field."""
+    from bookbuild.book import model
+
+    records = [
+        v
+        for v in vars(model).values()
+        if isinstance(v, type) and dataclasses.is_dataclass(v) and v.__module__ == model.__name__
+    ]
+    assert len(records) > 25
+    for record in records:
+        assert "__slots__" in vars(record), record
+    point = NavPoint("第一章", "01.xhtml#t", "3", (NavPoint("一节", None, None),))
+    marker = PageMarker("7", "page-7", 12, True)
+    for value in (point, marker, (point, marker)):
+        again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == value and pickle.dumps(again) == pickle.dumps(value)
+    assert not hasattr(point, "__dict__")

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any, TypeVar, dataclass_transform
 
 from bookbuild.diagnostics import Diagnostic
+
+_Record = TypeVar("_Record", bound=type)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: _Record) -> _Record:
+    """A model type: a frozen dataclass with slots, pickled as the tuple of its fields.
+
+    A long book's model holds over a hundred thousand of these (page markers, links,
+    link targets), and a build gets most of them by unpickling (the parse cache, the
+    workers' results). A plain frozen dataclass comes out of pickle with a dict of its
+    own, about 250 bytes where slots take 80 (some 20 MiB at 1,000 chapters); and
+    pickle's default for a slotted one is twice as slow both ways, where the tuple of
+    fields is as quick as the plain one."""
+    made: Any = dataclass(frozen=True, slots=True)(cls)
+    names = tuple(f.name for f in fields(made))
+    values: Callable[[object], tuple[object, ...]] = (
+        attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    )
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return made, values(self)
+
+    made.__reduce__ = __reduce__
+    return typing.cast(_Record, made)
+
 
 # --- metadata -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Creator:
     name: str
     role: str  # author | editor | translator | illustrator | contributor
@@ -17,7 +47,7 @@ class Creator:
     et_al: bool = False  # the source said 等 / "et al."
 
 
-@dataclass(frozen=True)
+@record
 class IsbnEntry:
     """An ISBN as the copyright page prints it, with its qualifier ("paperback", "eBook",
     "平装"); medium says which edition it names: "print", "ebook" or "" (not said)."""
@@ -27,7 +57,7 @@ class IsbnEntry:
     medium: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class PrintLine:
     """One line of the colophon (版权页) in print order; label None is a free note."""
 
@@ -36,7 +66,7 @@ class PrintLine:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ContentsEntry:
     """One entry of the printed contents page, as printed."""
 
@@ -48,7 +78,7 @@ class ContentsEntry:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Cip:
     raw: str = ""
     number: str = ""
@@ -56,7 +86,7 @@ class Cip:
     access_points: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ("I", ("互…",)), …
 
 
-@dataclass(frozen=True)
+@record
 class Metadata:
     title: str
     language: str
@@ -97,7 +127,7 @@ class Metadata:
 # --- units as read and parsed ---------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class UnitSource:
     """One book/NN-slug.md file: front matter fields and the Markdown body."""
 
@@ -117,7 +147,7 @@ class UnitSource:
     page_line: int = 1
 
 
-@dataclass(frozen=True)
+@record
 class Heading:
     level: int  # 1 = the unit title, 2 = ## section, 3 = ### subsection …
     text: str
@@ -127,7 +157,7 @@ class Heading:
     auto: bool = True  # id made from the text (renamed if another unit has it), not {#id}
 
 
-@dataclass(frozen=True)
+@record
 class PageMarker:
     label: str
     id: str
@@ -135,13 +165,13 @@ class PageMarker:
     known: bool  # from the printed contents or a running head, not counted
 
 
-@dataclass(frozen=True)
+@record
 class Link:
     href: str
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class PageReference:
     """A print-page reference in the text (第 37 页, pp. 12–15), marked in the fragment as
     <a class="page-ref" href="#page-FIRST">; resolve links it or reports it."""
@@ -151,7 +181,7 @@ class PageReference:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Caption:
     """A figure or a captioned table, in the order the unit holds them (book.captions)."""
 
@@ -160,7 +190,7 @@ class Caption:
     text: str = ""  # the caption as plain text, for the lists of figures and tables
 
 
-@dataclass(frozen=True)
+@record
 class CaptionReference:
     """图 2-3 / Table 4.1 in the text, marked <a class="caption-ref" href="#KIND-NUMBER">."""
 
@@ -169,7 +199,7 @@ class CaptionReference:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class IndexMark:
     """`{{index term!sub|see other}}` in the text: where the generated index points."""
 
@@ -182,14 +212,14 @@ class IndexMark:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Image:
     src: str
     alt: str
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class ParsedUnit:
     source: UnitSource
     # the unit's content as one XHTML <body> element, ids assigned; "" when the build keeps
@@ -212,7 +242,7 @@ class ParsedUnit:
         return f"{self.source.name}.xhtml"
 
 
-@dataclass(frozen=True)
+@record
 class CoverFont:
     """A font file on this system that a generated cover is drawn with: `index` picks the
     face in a collection (.ttc); `stamp` (size and modification time) tells a cached
@@ -224,7 +254,7 @@ class CoverFont:
     stamp: str
 
 
-@dataclass(frozen=True)
+@record
 class CoverDesign:
     """What a generated (typographic) cover shows: the render stage draws it."""
 
@@ -237,7 +267,7 @@ class CoverDesign:
     bold: CoverFont  # the title's face (the regular one when there is no bold)
 
 
-@dataclass(frozen=True)
+@record
 class Cover:
     """The book's cover picture: `name` is its path in the outputs (the EPUB item with
     properties="cover-image"); its bytes are in Book.images, or drawn from `design`."""
@@ -248,7 +278,7 @@ class Cover:
     design: CoverDesign | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Book:
     metadata: Metadata
     units: tuple[ParsedUnit, ...]
@@ -263,14 +293,14 @@ class Book:
 # --- resolved ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     doc: str  # content document name, e.g. 03-preface.xhtml
     id: str
     kind: str  # page | heading | unit | note | other
 
 
-@dataclass(frozen=True)
+@record
 class PageRef:
     label: str
     doc: str
@@ -280,21 +310,21 @@ class PageRef:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedUnit:
     unit: ParsedUnit
     hrefs: tuple[tuple[str, str], ...]  # link as written -> resolved "doc#id"
     captions: tuple[CaptionNumber, ...] = ()  # the number of each of unit.captions
 
 
-@dataclass(frozen=True)
+@record
 class CaptionNumber:
     kind: str  # figure | table
     number: str  # "2-3"; "" when the book numbers none (figure_numbering: none)
     label: str  # what the caption shows before its text: 图 2-3, Figure 2.3
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedBook:
     book: Book
     units: tuple[ResolvedUnit, ...]
@@ -305,7 +335,7 @@ class ResolvedBook:
 # --- navigation -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class NavPoint:
     label: str
     href: str | None  # None: a grouping label such as 前言 with entries below
@@ -313,14 +343,14 @@ class NavPoint:
     children: tuple[NavPoint, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Landmark:
     type: str  # epub:type value
     label: str
     href: str
 
 
-@dataclass(frozen=True)
+@record
 class Navigation:
     toc: tuple[NavPoint, ...]
     landmarks: tuple[Landmark, ...]
@@ -333,7 +363,7 @@ class Navigation:
 # --- rendered ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     name: str  # file name inside the output, e.g. 03-preface.xhtml
     title: str
@@ -343,7 +373,7 @@ class Document:
     in_spine: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Accessibility:
     """schema.org accessibility claims, each derived from the book (see a11y)."""
 
@@ -354,7 +384,7 @@ class Accessibility:
     summary: str
 
 
-@dataclass(frozen=True)
+@record
 class Modelled:
     """The whole book read, parsed, resolved and navigated: all a writer needs."""
 
