@@ -8,7 +8,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
@@ -124,6 +124,37 @@ def side_by_side(calls: list[Callable[[], None]], workers: int) -> None:
                 future.result()
     finally:
         _CALLS = None
+
+
+_BACKGROUND: Callable[[], None] | None = None
+
+
+def _run_background() -> None:
+    assert _BACKGROUND is not None
+    _BACKGROUND()
+
+
+@contextmanager
+def in_background(call: Callable[[], None], workers: int) -> Iterator[None]:
+    """`call` in a forked process while the block runs, waited for at its end: for work
+    best forked while this process is still small, since a forked child starts with its
+    parent's memory. A failure is not raised here: the caller, finding the work not
+    done, does it again where errors are reported. With one worker, nothing runs."""
+    global _BACKGROUND
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    _BACKGROUND = call
+    try:
+        with _forking_pool(1) as pool:
+            done = pool.submit(_run_background)  # forks now, with _BACKGROUND set
+            yield
+            try:
+                done.result()
+            except Exception:  # noqa: BLE001, S110 (done again by the caller, see above)
+                pass
+    finally:
+        _BACKGROUND = None
 
 
 @contextmanager

@@ -33,6 +33,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from bookbuild.incremental.keys import outputs_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.plan import CACHE_FOLDER
 from bookbuild.incremental.render_cache import (
+    cover_in_background,
     epub_writer,
     html_files,
     kepub_writer,
@@ -122,12 +124,14 @@ def model(
     workers: int = 1,
     progress: Progress | None = None,
     edition: Edition | None = None,
+    loaded: LoadedBook | None = None,
 ) -> Modelled:
     """load -> parse (-> edition) -> resolve -> nav. Raises InputError (with every
-    diagnostic) on errors."""
-    if progress:
-        progress("load", 0, 0)
-    loaded = load(root)
+    diagnostic) on errors. `loaded`: the load stage's result, when the caller has it."""
+    if loaded is None:
+        if progress:
+            progress("load", 0, 0)
+        loaded = load(root)
     diagnostics = list(loaded.diagnostics)
     book, found, unit_digests = parse(loaded, outlines, workers, progress, edition)
     diagnostics += found
@@ -231,7 +235,15 @@ def _build(
         return BuildResult(written, last.diagnostics, None)
     with Cache(folder) as cache:  # its packs closed: a process may build many times
         parsed = ParseCache(cache)
-        modelled = model(root, parsed, workers, progress, edition)  # load, parse, resolve, nav
+        if progress:
+            progress("load", 0, 0)
+        loaded = load(root)
+        # an edition's cover shows its own title: drawn by render
+        early: AbstractContextManager[None] = (
+            nullcontext() if edition else cover_in_background(loaded.metadata, cache, workers)
+        )
+        with early:
+            modelled = model(root, parsed, workers, progress, edition, loaded)  # parse, resolve, nav
         job = render_plan(modelled, cache, parsed, epoch)
         render(job, workers, _counter(progress, "render", job.task_count))
         slug = output_slug(root, modelled)

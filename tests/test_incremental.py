@@ -3,12 +3,19 @@ byte-identical to a clean build's; nothing changed means nothing written."""
 
 import shutil
 from pathlib import Path
+from zipfile import ZipFile
 
 import pytest
 from build_helpers import assert_same_as_clean, generate_book, snapshot
-from conftest import FIXTURES
+from conftest import FIXTURES, write_book
 
+from bookbuild.book.cover import cover_design
+from bookbuild.book.load import load
+from bookbuild.incremental.cache import Cache
+from bookbuild.incremental.keys import cover_key
+from bookbuild.incremental.render_cache import cover_in_background
 from bookbuild.pipeline import build
+from bookbuild.render.cover_art import draw_cover
 
 
 @pytest.fixture
@@ -159,3 +166,19 @@ def test_unchanged_pages_are_kept_and_touched_ones_rewritten(book, tmp_path):
     assert kept.stat().st_ino == inode  # the same file, linked into the new html/
     assert tampered.read_bytes() == good
     assert_same_as_clean(book, out, tmp_path)
+
+
+def test_the_cover_is_drawn_while_the_book_is_parsed_and_found_by_render(tmp_path):
+    """Drawn in a process forked before the model fills the build's memory (see
+    render_cache.cover_in_background), into the cache render looks in."""
+    root = write_book(tmp_path / "book", {"01-one.md": "---\ntitle: 一\nkind: chapter\n---\n\n正文。\n"})
+    meta = load(root).metadata
+    design = cover_design(meta)
+    assert design is not None  # the suite's machine has the CJK fonts (make system-deps)
+    with Cache(tmp_path / "cache") as cache:
+        with cover_in_background(meta, cache, 2):
+            pass
+        assert cache.get("cover", cover_key(design)) == draw_cover(design)
+    build(root, tmp_path / "out")  # and a build puts it where the outputs show it
+    with ZipFile(tmp_path / "out" / "9787508651781.epub") as epub:
+        assert epub.read("EPUB/images/cover.jpg") == draw_cover(design)

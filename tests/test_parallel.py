@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bookbuild.parallel import map_units, side_by_side
+from bookbuild.parallel import in_background, map_units, side_by_side
 
 
 def _square(n: int) -> int:
@@ -45,3 +45,15 @@ def test_side_by_side_calls_in_children_see_the_parents_state(tmp_path):
     marker = tmp_path / "child"
     side_by_side([lambda: marker.write_text("from a child"), lambda: None], 2)
     assert marker.read_text() == "from a child"
+
+
+def test_in_background_runs_in_a_child_while_the_block_runs_and_keeps_its_failure_quiet(tmp_path):
+    marker = tmp_path / "child"
+    with in_background(lambda: marker.write_text(str(os.getpid())), 2):
+        pass  # the block's end waits for the child
+    assert int(marker.read_text()) != os.getpid()
+    with in_background(_fail_in_child, 2):  # the caller finds the work undone and does it itself
+        pass
+    with in_background(lambda: marker.write_text("alone"), 1):  # one worker: nothing runs
+        pass
+    assert marker.read_text() != "alone"

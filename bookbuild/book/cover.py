@@ -47,7 +47,8 @@ def _cover_page(meta: Metadata, src: str, line: int, taken: set[str]) -> ParsedU
     )
 
 
-def _design(meta: Metadata) -> CoverDesign | None:
+def cover_design(meta: Metadata) -> CoverDesign | None:
+    """What a cover drawn for the book would show, or None without a font to draw it."""
     fonts = find_cover_fonts(meta.language)
     if fonts is None:
         return None
@@ -87,7 +88,7 @@ def with_cover(
         if unit.source.kind == "cover" and unit.images:
             image = unit.images[0]
             return units, Cover(image_path(image.src), image.alt or cover_alt(meta), unit.doc_name), []
-    design = _design(meta)
+    design = cover_design(meta)
     if design is None:
         message = f"no cover picture (`cover:` in metadata.yaml) and no font to draw one: {INSTALL_HINT}"
         return units, None, [Diagnostic("S024", message, meta.path, line)]

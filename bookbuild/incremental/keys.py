@@ -24,6 +24,7 @@ from pathlib import Path
 from bookbuild.book.model import (
     Caption,
     CaptionReference,
+    CoverDesign,
     Heading,
     Image,
     IndexMark,
@@ -267,6 +268,11 @@ def render_key(shared: str, unit_key: str, resolved: ResolvedUnit, site: Site, l
 # (it only reaches diagnostics), so an edit that moves one changes none of them.
 BOOK_LEVEL_OMITS: dict[type, set[str]] = {PageRef: {"file", "line"}}
 _BOOK_LEVEL = _Fields(BOOK_LEVEL_OMITS)
+
+
+def cover_key(design: CoverDesign) -> str:
+    """A drawn cover depends on its design alone (the font file's stamp included)."""
+    return key("cover", design)
 
 
 def book_level_key(modelled: Modelled, source_date_epoch: str | None) -> str:

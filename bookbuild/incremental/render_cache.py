@@ -11,20 +11,22 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from bookbuild.book.model import Document, Metadata, Modelled, ResolvedUnit
+from bookbuild.book.cover import cover_design
+from bookbuild.book.model import CoverDesign, Document, Metadata, Modelled, ResolvedUnit
 from bookbuild.book.words import labels
 from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.keys import book_level_key, render_key, shared_render_key
+from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.state import QuickContext, UnitRecord
-from bookbuild.parallel import map_units
+from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
 from bookbuild.render.html_site import (
@@ -76,7 +78,8 @@ class RenderPlan:
 
     @property
     def task_count(self) -> int:
-        return len(self.keys) + len(_BOOK_FILES)
+        cover = self.modelled.resolved.book.cover
+        return len(self.keys) + len(_BOOK_FILES) + bool(cover and cover.design)
 
 
 def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_date_epoch: str | None) -> RenderPlan:
@@ -118,15 +121,40 @@ def _spine(job: RenderPlan) -> list[Document]:
     return epub_spine(job.modelled)
 
 
+def cover_picture(cache: Cache, design: CoverDesign) -> bytes:
+    """The drawn cover (JPEG), from the cache or drawn and cached."""
+    name = cover_key(design)
+    data = cache.get("cover", name)
+    if data is None:
+        data = draw_cover(design)
+        cache.put("cover", name, data)
+    return data
+
+
+@contextmanager
+def cover_in_background(meta: Metadata, cache: Cache, workers: int) -> Iterator[None]:
+    """While the block runs (the book being parsed): the cover drawn in a process of its
+    own, when the book may need one drawn and the cache has none. Drawing takes about
+    40 MiB; forked now it starts small, forked with the render workers it would start
+    with the whole model. The block's end waits for it; render draws it if it failed."""
+    design = None if meta.cover else cover_design(meta)
+    if design is None or cache.has("cover", cover_key(design)):
+        yield
+        return
+    with in_background(partial(cover_picture, cache, design), workers):
+        yield
+    cache.refresh()  # the entry the process wrote
+
+
 def _drawn_cover(job: RenderPlan) -> tuple[tuple[str, bytes], ...]:
     """The generated cover, drawn (none when the book has a picture of its own)."""
     cover = job.modelled.resolved.book.cover
-    return ((cover.name, draw_cover(cover.design)),) if cover and cover.design else ()
+    return ((cover.name, cover_picture(job.cache, cover.design)),) if cover and cover.design else ()
 
 
 def images(job: RenderPlan) -> tuple[tuple[str, bytes], ...]:
     """Every picture in the outputs: the book's, and the cover drawn for it."""
-    return tuple(sorted(job.modelled.resolved.book.images + book_file(job, "cover")))
+    return tuple(sorted(job.modelled.resolved.book.images + _drawn_cover(job)))
 
 
 def _package(job: RenderPlan) -> dict[str, bytes]:
@@ -147,7 +175,7 @@ def _package(job: RenderPlan) -> dict[str, bytes]:
 
 def _site(job: RenderPlan) -> dict[str, bytes]:
     book = job.modelled.resolved.book
-    return site_files(job.site, book.stylesheets, images(job))
+    return site_files(job.site, book.stylesheets)
 
 
 def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
@@ -158,10 +186,9 @@ def _search_index(job: RenderPlan) -> bytes:
     return index_file(search_starts(job.site), len(job.keys))
 
 
-# in this order: the package lists the spine and the site shows the cover, so a task
-# making the package makes the spine first, and one making the site draws the cover
+# in this order: the package lists the spine, so a task making the package makes the
+# spine first
 _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
-    "cover": _drawn_cover,
     "spine": _spine,
     "package": _package,
     "site": _site,
@@ -181,12 +208,16 @@ def book_file(job: RenderPlan, kind: str):
 
 # --- render ------------------------------------------------------------------------------
 
+_COVER = "cover"  # the render task drawing the cover (when cover_in_background did not)
 _JOB: RenderPlan | None = None  # what forked workers share: only task names are sent
 
 
 def _render_task(task: int | str) -> None:
     """A unit (its index) or a file made from the whole book (its kind)."""
     job = _JOB
+    if task == _COVER:
+        _drawn_cover(job)
+        return
     if isinstance(task, str):
         book_file(job, task)
         return
@@ -212,8 +243,9 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
     todo: list[int | str] = [kind for kind in _BOOK_FILES if not job.cache.has(kind, job.book_level)]
     if "package" in todo and "spine" in todo:
         todo.remove("spine")  # made by the package's task
-    if "site" in todo and "cover" in todo:
-        todo.remove("cover")  # drawn by the site's task
+    cover = job.modelled.resolved.book.cover
+    if cover and cover.design and not job.cache.has("cover", cover_key(cover.design)):
+        todo.insert(0, _COVER)  # first: the longest of the tasks
     todo += [i for i, name in enumerate(job.keys) if not job.cache.has("render", name)]
     if progress and job.task_count > len(todo):
         progress(job.task_count - len(todo))
@@ -233,7 +265,18 @@ def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
         {("parse", job.parsed.unit_key(r.unit)) for r in units}
         | {("render", name) for name in job.keys}
         | {(kind, job.book_level) for kind in _BOOK_FILES}
+        | {("cover", cover_key(design)) for design in _cover_designs(job)}
     )
+
+
+def _cover_designs(job: RenderPlan) -> set[CoverDesign]:
+    """The drawn cover the outputs show, and the one cover_in_background draws on the
+    next build (kept even when a cover page of the book's own makes it unneeded, or it
+    would be drawn again on every build)."""
+    book = job.modelled.resolved.book
+    designs = {book.cover.design} if book.cover and book.cover.design else set()
+    early = None if book.metadata.cover else cover_design(book.metadata)
+    return designs | ({early} if early else set())
 
 
 # --- what the writers assemble the outputs from ------------------------------------------
@@ -289,6 +332,7 @@ def html_files(job: RenderPlan, reuse: dict[str, Path]) -> tuple[dict[str, FileC
     `reuse`: unit files (html/ name -> file) known to hold what the cache holds for them,
     to link rather than write."""
     files: dict[str, FileContent] = dict(book_file(job, "site"))
+    files.update(images(job))
     from_cache = []
     for rel, (name, part) in unit_files(job).items():
         files[rel] = reuse.get(rel) or partial(_copy_part, job.cache, name, part)

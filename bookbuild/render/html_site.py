@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from importlib import resources
+from itertools import groupby
+from operator import attrgetter
 
 from lxml import etree
 from lxml.builder import E
@@ -15,6 +18,7 @@ from bookbuild.book.model import Cover, Metadata, NavPoint, PageRef
 from bookbuild.book.resolve import is_external, is_note_id
 from bookbuild.book.words import creators_line, is_chinese, labels
 from bookbuild.book.xml import EPUB, XML_LANG
+from bookbuild.render.splice import placeholder, splice
 
 SIDEBAR_ALL = 60  # a contents longer than this is shown as a window around the page
 SIDEBAR_AROUND = 15
@@ -364,10 +368,8 @@ def prev_next(sections: list[tuple[str, str]], index: int, words) -> PrevNext:
     return prev_link, next_link
 
 
-def site_files(
-    site: Site, stylesheets: tuple[tuple[str, str], ...], images: tuple[tuple[str, bytes], ...]
-) -> dict[str, bytes]:
-    """Everything in html/ but the unit pages and book.html."""
+def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...]) -> dict[str, bytes]:
+    """Everything in html/ made from the whole book but the pictures and book.html."""
     words = site.words
     files: dict[str, bytes] = {f"css/{name}": text.encode("utf-8") for name, text in stylesheets}
     files["css/site.css"] = _asset("site.css")
@@ -380,7 +382,6 @@ def site_files(
     files["js/pages.js"] = (
         "window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/") + ";\n"
     ).encode("ascii")
-    files.update(dict(images))
     first = (html_name(site.units[0][0]), site.units[0][1]) if site.units else None
     files["index.html"] = site.page(
         site.meta.title,
@@ -389,7 +390,9 @@ def site_files(
         sidebar=False,
         body_class="index",
     )
-    files["pages.html"] = site.page(words["all_pages"], [_page_index(site)], sidebar=True)
+    files["pages.html"] = splice(
+        site.page(words["all_pages"], [_page_index(site)], sidebar=True), {"pages": lambda: _page_index_groups(site)}
+    )
     files["search.html"] = site.page(
         words["search"], _search_page(site), sidebar=False, body_class="search", scripts=("js/search.js",)
     )
@@ -469,19 +472,25 @@ def search_starts(site: Site) -> dict[str, tuple[str, str]]:
 
 
 def _page_index(site: Site) -> etree._Element:
+    """The frame of the page index: its entries go where the placeholder is (see
+    _page_index_groups)."""
+    return E.div({"class": "page-index"}, E.h1(site.words["all_pages"]), placeholder("pages"))
+
+
+def _page_index_groups(site: Site) -> Iterator[bytes]:
+    """The page index's entries, serialised a unit's pages at a time: a long book has
+    tens of thousands of print pages, tens of MiB as one tree."""
     words = site.words
-    main = E.div({"class": "page-index"}, E.h1(words["all_pages"]))
     titles = {doc: title for doc, title, _ in site.units}
-    current_doc, current_list = None, None
-    for page in site.pages:  # one entry per print page: SubElement, as in toc_list
-        if page.doc != current_doc:
-            current_doc = page.doc
-            main.append(E.h2(titles.get(page.doc, page.doc)))
-            current_list = SubElement(main, "ol")
-        item = SubElement(current_list, "li")
-        SubElement(
-            item, "a", {"href": f"{html_name(page.doc)}#{page.id}", "title": words["page"].format(page.label)}
-        ).text = page.label
-        if not page.known:
-            item.set("class", "inferred")
-    return main
+    for doc, pages in groupby(site.pages, attrgetter("doc")):
+        heading = E.h2(titles.get(doc, doc))
+        listed = etree.Element("ol")
+        for page in pages:  # one entry per print page: SubElement, as in toc_list
+            item = SubElement(listed, "li")
+            SubElement(
+                item, "a", {"href": f"{html_name(page.doc)}#{page.id}", "title": words["page"].format(page.label)}
+            ).text = page.label
+            if not page.known:
+                item.set("class", "inferred")
+        yield etree.tostring(heading, method="html", encoding="utf-8")
+        yield etree.tostring(listed, method="html", encoding="utf-8")
