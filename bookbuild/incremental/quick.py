@@ -195,7 +195,8 @@ def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, p
     before = [d for d in last.diagnostics if d.file == record.path]
     if mine != before or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
-    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **dict(record.resolved))  # type: ignore[arg-type]
+    fields = dict(pickle.loads(record.resolved))
+    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **fields)
 
 
 def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:

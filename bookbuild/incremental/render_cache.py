@@ -376,8 +376,11 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
                 doc_name=unit.doc_name,
                 interface=keys.interface if keys else "",
                 renamed_ids=unit.renamed_ids,
-                resolved=tuple(
-                    (f.name, getattr(resolved, f.name)) for f in dataclasses.fields(resolved) if f.name != "unit"
+                resolved=pickle.dumps(
+                    tuple(
+                        (f.name, getattr(resolved, f.name)) for f in dataclasses.fields(resolved) if f.name != "unit"
+                    ),
+                    protocol=pickle.HIGHEST_PROTOCOL,
                 ),
                 render_key=name,
                 single_size=sizes[SINGLE_PART],
