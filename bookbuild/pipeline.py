@@ -244,7 +244,7 @@ def _build(
         )
         with early:
             modelled = model(root, parsed, workers, progress, edition, loaded)  # parse, resolve, nav
-        job = render_plan(modelled, cache, parsed, epoch)
+        job = render_plan(modelled, cache, parsed, epoch, html="html" in formats)
         render(job, workers, _counter(progress, "render", job.task_count))
         slug = output_slug(root, modelled)
         names = {"epub": f"{slug}.epub", "kepub": f"{slug}.kepub.epub", "html": "html"}

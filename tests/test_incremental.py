@@ -14,7 +14,7 @@ from bookbuild.book.load import load
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import cover_key
 from bookbuild.incremental.render_cache import cover_in_background
-from bookbuild.pipeline import build
+from bookbuild.pipeline import CACHE_FOLDER, build
 from bookbuild.render.cover_art import draw_cover
 
 
@@ -182,3 +182,17 @@ def test_the_cover_is_drawn_while_the_book_is_parsed_and_found_by_render(tmp_pat
     build(root, tmp_path / "out")  # and a build puts it where the outputs show it
     with ZipFile(tmp_path / "out" / "9787508651781.epub") as epub:
         assert epub.read("EPUB/images/cover.jpg") == draw_cover(design)
+
+
+def test_an_epub_only_build_renders_no_html_and_makes_the_same_epub(book, tmp_path):
+    build(book, tmp_path / "both")
+    build(book, tmp_path / "epub", ("epub",))
+    [both] = (tmp_path / "both").glob("*.epub")
+    [alone] = (tmp_path / "epub").glob("*.epub")
+    assert alone.read_bytes() == both.read_bytes()
+    with Cache(tmp_path / "epub" / CACHE_FOLDER) as cache:
+        rendered = [name for kind, name in cache._index if kind == "render"]
+        assert len(rendered) > 12  # every unit, generated pages included
+        # the EPUB's document, and nothing for the HTML edition (pages, book.html, search)
+        assert all(cache.part_sizes("render", name)[1:] == [0, 0, 0, 0] for name in rendered)
+        assert not any(cache.has(kind, name) for kind, name in cache._index if kind in ("site", "frame", "search"))

@@ -191,7 +191,7 @@ META = Metadata(title="书", language="zh-Hans", creators=(Creator("张三", "au
 )
 def test_every_metadata_field_reaches_the_render_and_book_level_keys(name):
     changed = dataclasses.replace(META, **{name: _changed(getattr(META, name))})
-    assert shared_render_key(changed, ()) != shared_render_key(META, ())
+    assert shared_render_key(changed, (), True) != shared_render_key(META, (), True)
     assert book_level_key(_modelled(changed, NAV), None) != book_level_key(_modelled(META, NAV), None)
 
 
@@ -226,7 +226,7 @@ def test_the_render_key_follows_what_resolve_gives_a_unit():
     from bookbuild.render.html_site import make_site
 
     site = make_site(META, NAV.toc, NAV.page_list, [("01-a.xhtml", "标题", "t")], ())
-    shared = shared_render_key(META, ())
+    shared = shared_render_key(META, (), True)
     plain = ResolvedUnit(UNIT, (("#s", "01-a.xhtml#s"),))
     numbered = ResolvedUnit(UNIT, plain.hrefs, (CaptionNumber("figure", "1-1", "图 1-1"),))
     elsewhere = ResolvedUnit(UNIT, (("#s", "02-b.xhtml#s"),))

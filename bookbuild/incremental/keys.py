@@ -224,9 +224,10 @@ def interface_key(unit: ParsedUnit) -> str:
 # --- render: one unit, and the files made from the whole book ----------------------------
 
 
-def shared_render_key(meta: Metadata, css: tuple[str, ...]) -> str:
-    """What every unit's outputs depend on: digested once, not per unit."""
-    return key("render-shared", meta, css)
+def shared_render_key(meta: Metadata, css: tuple[str, ...], html: bool) -> str:
+    """What every unit's outputs depend on: digested once, not per unit. `html`: whether
+    the HTML edition is made (a build without it renders only the EPUB's documents)."""
+    return key("render-shared", meta, css, html)
 
 
 def sidebar_signature(site: Site, doc: str) -> tuple[object, ...]:

@@ -174,7 +174,13 @@ def _rerender(
         parts = [cache.get_part("render", name, part) for part in range(SEARCH_LINE_PART + 1)]
         if any(part is None for part in parts):
             parts = unit_parts(
-                resolved, context.metadata, context.css, site, context.links[index], parsed.fragment(resolved.unit)
+                resolved,
+                context.metadata,
+                context.css,
+                site,
+                context.links[index],
+                parsed.fragment(resolved.unit),
+                html=any(kind == "html" for kind, _ in last.targets),
             )
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)

@@ -50,11 +50,18 @@ EPUB_PART, PAGE_PART, SINGLE_PART, SEARCH_SHARD_PART, SEARCH_LINE_PART = range(5
 
 
 def unit_parts(
-    resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
+    resolved: ResolvedUnit,
+    meta: Metadata,
+    css: tuple[str, ...],
+    site: Site,
+    links: PrevNext,
+    fragment: str,
+    html: bool,
 ) -> list[bytes]:
     """A unit's "render" entry: its EPUB entry (deflated, pickled: the EPUB's writer only
-    copies it), its HTML page, its section of book.html, its search shard and line."""
-    made = render_unit(resolved, meta, css, site, links, fragment)
+    copies it), its HTML page, its section of book.html, its search shard and line (the
+    last four empty when the build makes no HTML edition: keys.shared_render_key)."""
+    made = render_unit(resolved, meta, css, site, links, fragment, html)
     epub_entry = pickle.dumps(deflate(f"EPUB/{resolved.unit.doc_name}", made.xhtml))
     return [epub_entry, made.page, made.single, made.search_shard, made.search_line]
 
@@ -74,15 +81,19 @@ class RenderPlan:
     keys: tuple[str, ...]
     book_level: str
     shared: str  # keys.shared_render_key
+    html: bool  # whether the HTML edition is made
     source_date_epoch: str | None
 
     @property
     def task_count(self) -> int:
         cover = self.modelled.resolved.book.cover
-        return len(self.keys) + len(_BOOK_FILES) + bool(cover and cover.design)
+        return len(self.keys) + len(book_files_needed(self)) + bool(cover and cover.design)
 
 
-def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_date_epoch: str | None) -> RenderPlan:
+def render_plan(
+    modelled: Modelled, cache: Cache, parsed: ParseCache, source_date_epoch: str | None, html: bool = True
+) -> RenderPlan:
+    """`html`: whether the HTML edition is made (else only what the EPUB needs is rendered)."""
     book = modelled.resolved.book
     units = [r.unit for r in modelled.resolved.units]
     site = make_site(
@@ -96,7 +107,7 @@ def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_dat
     pairs = [(u.doc_name, u.source.title) for u in units]
     links = tuple(prev_next(pairs, i, labels(book.metadata.language)) for i in range(len(units)))
     css = tuple(name for name, _ in book.stylesheets)
-    shared = shared_render_key(book.metadata, css)
+    shared = shared_render_key(book.metadata, css, html)
     keys = tuple(
         render_key(shared, parsed.unit_key(r.unit), r, site, links[i]) for i, r in enumerate(modelled.resolved.units)
     )
@@ -110,6 +121,7 @@ def render_plan(modelled: Modelled, cache: Cache, parsed: ParseCache, source_dat
         keys,
         book_level_key(modelled, source_date_epoch),
         shared,
+        html,
         source_date_epoch,
     )
 
@@ -197,6 +209,14 @@ _BOOK_FILES: dict[str, Callable[[RenderPlan], object]] = {
 }
 
 
+_HTML_ONLY = frozenset({"site", "frame", "search"})
+
+
+def book_files_needed(job: RenderPlan) -> list[str]:
+    """The kinds of book-level file the build's outputs are made from."""
+    return [kind for kind in _BOOK_FILES if job.html or kind not in _HTML_ONLY]
+
+
 def book_file(job: RenderPlan, kind: str):
     data = job.cache.get(kind, job.book_level)
     if data is not None:
@@ -232,6 +252,7 @@ def _render_task(task: int | str) -> None:
             job.site,
             job.links[task],
             job.parsed.fragment(resolved.unit),
+            job.html,
         ),
     )
 
@@ -240,7 +261,7 @@ def render(job: RenderPlan, workers: int, progress: Callable[[int], None] | None
     """Render every unit whose inputs changed, and the book-level files if the book's
     structure changed, in the same worker pool."""
     global _JOB
-    todo: list[int | str] = [kind for kind in _BOOK_FILES if not job.cache.has(kind, job.book_level)]
+    todo: list[int | str] = [kind for kind in book_files_needed(job) if not job.cache.has(kind, job.book_level)]
     if "package" in todo and "spine" in todo:
         todo.remove("spine")  # made by the package's task
     cover = job.modelled.resolved.book.cover
@@ -264,7 +285,7 @@ def live_entries(job: RenderPlan) -> set[tuple[str, str]]:
     return (
         {("parse", job.parsed.unit_key(r.unit)) for r in units}
         | {("render", name) for name in job.keys}
-        | {(kind, job.book_level) for kind in _BOOK_FILES}
+        | {(kind, job.book_level) for kind in book_files_needed(job)}
         | {("cover", cover_key(design)) for design in _cover_designs(job)}
     )
 
@@ -396,6 +417,6 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         links=job.links,
         shared=job.shared,
         book_level=job.book_level,
-        frame_head=len(book_file(job, "frame")[0]),
+        frame_head=len(book_file(job, "frame")[0]) if job.html else 0,
         units=tuple(units),
     )

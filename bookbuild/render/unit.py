@@ -25,13 +25,22 @@ class RenderedUnit:
 
 
 def render_unit(
-    resolved: ResolvedUnit, meta: Metadata, css: tuple[str, ...], site: Site, links: PrevNext, fragment: str
+    resolved: ResolvedUnit,
+    meta: Metadata,
+    css: tuple[str, ...],
+    site: Site,
+    links: PrevNext,
+    fragment: str,
+    html: bool = True,
 ) -> RenderedUnit:
-    """`fragment`: the unit's XHTML, wherever it was kept."""
+    """`fragment`: the unit's XHTML, wherever it was kept. `html`: whether the HTML
+    edition is made; without it the HTML parts (two thirds of the work) stay empty."""
     source = resolved.unit.source
     doc = resolved.unit.doc_name
     section = render_section(resolved, meta, fragment)
     xhtml = xhtml_document(source.title, meta.language, css, [section], f"kind-{source.kind}")
+    if not html:
+        return RenderedUnit(xhtml, b"", b"", b"", b"")
     page_section = plain_section(section, site)  # the same tree, now the EPUB's is written
     searched = unit_text(page_section)
     name = doc[:-6]
