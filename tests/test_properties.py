@@ -496,3 +496,29 @@ def test_whatever_epub_ingest_accepts_builds(pieces):
         out = Path(tmp) / "out"
         if _run(["ingest", str(source), "--out", str(out)]) == 0:
             _closes(out)
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES, 400))  # cheap: a few ms for all of them
+@given(values=st.lists(st.text(), min_size=3, max_size=3))
+def test_xml_templates_serialise_as_lxml_does_and_refuse_what_lxml_refuses(values):
+    """splice.XmlTemplate writes the NCX's and the page-list's entries as text: the same
+    bytes lxml gives for the same element, and an error wherever lxml gives one."""
+    from lxml import etree
+    from lxml.etree import SubElement
+
+    from bookbuild.render.splice import XmlTemplate
+
+    label, href, ident = values
+    try:
+        made = etree.Element("li", {"id": ident})
+        SubElement(made, "a", {"href": href}).text = label
+        SubElement(made, "content", {"src": href})
+        expected = etree.tostring(made, encoding="utf-8") + b"\n"
+    except ValueError:
+        expected = None
+    template = XmlTemplate('<li id="{ident}"><a href="{href}">{label}</a><content src="{href}"/></li>\n')
+    try:
+        ours = template.fill(label=label, href=href, ident=ident)
+    except ValueError:
+        ours = None
+    assert ours == expected

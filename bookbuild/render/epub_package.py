@@ -19,7 +19,7 @@ from lxml.etree import SubElement
 from bookbuild.book import xml as ns
 from bookbuild.book.isbn import isbn_digits
 from bookbuild.book.model import Accessibility, Cover, Document, Metadata, Navigation, NavPoint
-from bookbuild.render.splice import fragment, placeholder, splice
+from bookbuild.render.splice import XmlTemplate, fragment, placeholder, splice
 
 OPF = ElementMaker(namespace=ns.OPF, nsmap={None: ns.OPF, "dc": ns.DC})
 DC = ElementMaker(namespace=ns.DC, nsmap={"dc": ns.DC})
@@ -187,6 +187,13 @@ def _play_order(nav: Navigation) -> dict[str, int]:
     return {href: index for index, href in enumerate(ordered, 1)}
 
 
+# one entry per print page (tens of thousands in a long book): filled in as text
+_PAGE_TARGET = XmlTemplate(
+    '<pageTarget id="pt-{index}" type="{type}" value="{value}" playOrder="{order}">'
+    '<navLabel><text>{label}</text></navLabel><content src="{href}"/></pageTarget>\n'
+)
+
+
 def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
     """The NCX, for EPUB 2 reading systems: the same toc as the nav, and a pageList.
     The entries are serialised one at a time into a small shell: as a single tree, a
@@ -209,18 +216,14 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
         for index, page in enumerate(nav.page_list, 1):
             href = f"{page.doc}#{page.id}"
             arabic = page.label.isdigit()
-            target = etree.Element(
-                "pageTarget",
-                {
-                    "id": f"pt-{index}",
-                    "type": "normal" if arabic else "front",
-                    "value": page.label if arabic else str(index),
-                    "playOrder": str(order.get(href, 1)),
-                },
+            yield _PAGE_TARGET.fill(
+                index=str(index),
+                type="normal" if arabic else "front",
+                value=page.label if arabic else str(index),
+                order=str(order.get(href, 1)),
+                label=page.label,
+                href=href,
             )
-            SubElement(SubElement(target, "navLabel"), "text").text = page.label
-            SubElement(target, "content", {"src": href})
-            yield fragment(target)
 
     def depth(items, level=1):
         return max((depth(i.children, level + 1) for i in items), default=level - 1)

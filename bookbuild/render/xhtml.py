@@ -15,7 +15,7 @@ from bookbuild.book.model import CaptionNumber, Document, Metadata, Navigation, 
 from bookbuild.book.nav import NAV_DOC
 from bookbuild.book.words import is_chinese, labels
 from bookbuild.book.xml import EPUB, EPUB_TYPE, XHTML, XML_LANG, safe_parser
-from bookbuild.render.splice import fragment, placeholder, splice
+from bookbuild.render.splice import XmlTemplate, placeholder, splice
 from bookbuild.render.typeset import typeset
 
 _NSMAP = {None: XHTML, "epub": EPUB}
@@ -252,11 +252,13 @@ def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:
     return ol
 
 
+# one entry per print page (tens of thousands in a long book): filled in as text; no
+# namespace: spliced into the nav document, whose default namespace it takes
+_PAGE_ENTRY = XmlTemplate('<li><a href="{href}">{label}</a></li>\n')
+
+
 def _page_entry(page: PageRef) -> bytes:
-    """No namespace: spliced into the nav document, whose default namespace it takes."""
-    li = etree.Element("li")
-    SubElement(li, "a", {"href": f"{page.doc}#{page.id}"}).text = page.label
-    return fragment(li)
+    return _PAGE_ENTRY.fill(href=f"{page.doc}#{page.id}", label=page.label)
 
 
 def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) -> Document:
