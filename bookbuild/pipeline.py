@@ -261,6 +261,7 @@ def _build(
             html = (paths["html"], *html_files(job, reuse))
         zips = [(paths[f], writer(job)) for f, writer in (("epub", epub_writer), ("kepub", kepub_writer)) if f in paths]
         write_outputs(zips, html, workers, folder / JOURNAL_NAME)
+        del zips, html  # the site's files, among others: megabytes the state's recording can use
         plan.record_full_build(root, out, folder, job, started, formats, epoch, targets, fingerprint)
         cache.prune(live_entries(job))
         if progress:

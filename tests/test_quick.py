@@ -75,7 +75,6 @@ def test_several_edits_and_then_nothing(book, tmp_path, models):
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading text"),
         pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="new link"),
         pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
         pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
@@ -91,6 +90,62 @@ def test_an_edit_that_others_can_see_takes_the_full_build(book, tmp_path, models
     assert models == [book]
     assert_same_as_clean(book, out, tmp_path)
     assert not [p for p in out.rglob("*.tmp")]
+
+
+def _second_heading_down(text: str) -> str:
+    first = text.index("\n## ")
+    second = text.index("\n## ", first + 1)
+    return text[:second] + "\n### " + text[second + 4 :]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading text"),
+        pytest.param(lambda text: text + "\n## 新的一节\n\n正文。\n\n### 更深的一节\n\n正文。\n", id="new headings"),
+        pytest.param(_second_heading_down, id="a level down"),
+        pytest.param(lambda text: re.sub(r"\n## [^\n]*\n", "\n", text, count=1), id="heading removed"),
+    ],
+)
+def test_an_edit_of_section_headings_redoes_the_contents_and_the_unit(book, tmp_path, models, change):
+    out = tmp_path / "out"
+    build(book, out, ("epub", "html"))
+    before = snapshot(out)
+    edit(chapter(book, 6), change)  # it has two sections
+    models.clear()
+    build(book, out)
+    assert models == []
+    after = assert_same_as_clean(book, out, tmp_path)
+    changed = {name for name in after if after[name] != before[name]}
+    epub = next(out.glob("*.epub")).name
+    unit = {"html/0006-chapter-6.html", "html/js/search/text/0006-chapter-6.js", "html/js/search/index-0.js"}
+    assert {epub, "html/0006-chapter-6.html", "html/book.html"} <= changed
+    assert changed <= {epub, "html/book.html", "html/index.html"} | unit
+    edit(chapter(book, 9), lambda text: text.replace("## 1.", "## 1. 又改的", 1))  # on top of it
+    models.clear()
+    build(book, out)
+    assert models == []
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_a_heading_edit_that_reaches_other_units_takes_the_full_build(book, tmp_path, models):
+    out = tmp_path / "out"
+    edit(chapter(book, 5), lambda text: re.sub(r"(\n## [^\n]*)", r"\1 {#first}", text, count=1))
+    edit(chapter(book, 6), lambda text: text + "\n见[上一章第一节](0005-chapter-5.md#first)。\n")
+    build(book, out)
+    # the heading another chapter links to: its text changes, its id stays
+    edit(chapter(book, 5), lambda text: text.replace("## 1.", "## 1. 改过的", 1))
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+    # a new heading whose id another chapter's heading has: a full build renames it
+    seventh = re.search(r"\n## ([^\n]*)\n", chapter(book, 7).read_text("utf-8"))[1]
+    edit(chapter(book, 8), lambda text: text + f"\n## {seventh}\n\n正文。\n")
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
 
 
 def test_diagnostics_stay_true(book, tmp_path, models):
@@ -162,6 +217,7 @@ def test_epub_only_and_html_only(book, tmp_path, models):
         out = tmp_path / f"out-{formats[0]}"
         build(book, out, formats)
         edit(chapter(book, 6), lambda text, name=formats[0]: text + f"\n{name} 版的一段。\n")
+        edit(chapter(book, 7), lambda text, name=formats[0]: text.replace("## 1.", f"## 1. {name} 版", 1))
         models.clear()
         build(book, out, formats)
         assert models == []

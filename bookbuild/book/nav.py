@@ -55,7 +55,7 @@ def unit_reading_order(unit: ParsedUnit) -> list[tuple[str, str]]:
     return [(kind, ident) for *_, kind, ident in sorted(places)]
 
 
-def _unit_point(unit: ParsedUnit) -> NavPoint:
+def unit_point(unit: ParsedUnit) -> NavPoint:
     title = unit.headings[0]
     return NavPoint(
         unit.source.title,
@@ -108,7 +108,7 @@ def _toc(units: list[ParsedUnit]) -> tuple[NavPoint, ...]:
         kind = unit.source.kind
         if leads_book(kind) and not everything:
             continue
-        point = _unit_point(unit)
+        point = unit_point(unit)
         if unit.source.group:
             close_part()
             if unit.source.group != group_label:

@@ -221,6 +221,18 @@ def interface_key(unit: ParsedUnit) -> str:
     return key("interface", repr(seen).encode("utf-8"))
 
 
+def outline_key(unit: ParsedUnit) -> str:
+    """The interface less the unit's section headings (all but its title) and their ids.
+    When only those change, what other units show of it stays the same unless they link
+    to one of them (incremental.quick checks): the contents and the unit's own outputs
+    change, and the quick rebuild redoes just those."""
+    sections = {heading.id for heading in unit.headings[1:]}
+    bare = dataclasses.replace(
+        unit, headings=unit.headings[:1], ids=tuple((i, line) for i, line in unit.ids if i not in sections)
+    )
+    return interface_key(bare)
+
+
 # --- render: one unit, and the files made from the whole book ----------------------------
 
 

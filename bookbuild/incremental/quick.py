@@ -1,6 +1,7 @@
-"""A quick rebuild: when only the text of a few units changed, re-parse and re-render
-just those units and splice them into the EPUB and html/ the last build wrote, without
-modelling the rest of the book.
+"""A quick rebuild: when only the text or the section headings of a few units changed,
+re-parse and re-render just those units (and, for headings, what shows the contents)
+and splice them into the EPUB and html/ the last build wrote, without modelling the
+rest of the book.
 
 It applies when every changed input is a unit file (book/*.md) whose interface is as
 before (keys.interface_key: title, front matter, headings and their ids, page markers,
@@ -8,10 +9,20 @@ ids, images and the links as written; not its text, not the source lines of thin
 and whose diagnostics are exactly those the last build reported for it. Then no other
 unit's outputs and none of the files made from the whole book can change: the unit's
 links resolve as before, its ids are renamed as before, and its neighbours' sidebars and
-pages are the same. The outputs are byte-identical to a full build's
-(tests/test_quick.py). When any condition fails it declines, and the full build runs.
-The conditions are all in two places: why_not_quick (before parsing) and _reparse (each
-changed unit as parsed).
+pages are the same.
+
+It applies too when the interface changed only in the unit's section headings (their
+text, level, ids; keys.outline_key) and nothing else can see them: no link in the book
+leads to a heading whose entry changed, no new id is one the book already has, no
+link lacked a target and no id was renamed across units. Then the contents changes
+(the navigation document, the NCX, index.html, the head of book.html) and so does the
+unit's own sidebar, and nothing else; those are made again from the last build's
+navigation with the unit's entry replaced (_new_contents).
+
+The outputs are byte-identical to a full build's (tests/test_quick.py). When any
+condition fails it declines, and the full build runs. The conditions are all in three
+places: why_not_quick (before parsing), _reparse (each changed unit as parsed) and
+_new_contents (section headings).
 """
 
 from __future__ import annotations
@@ -23,8 +34,10 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from bookbuild.book.load import read_unit_bytes
-from bookbuild.book.model import ResolvedUnit
+from bookbuild.book.model import Navigation, NavPoint, ResolvedUnit
+from bookbuild.book.nav import unit_point, unit_reading_order
 from bookbuild.book.parse import with_renamed_ids
+from bookbuild.book.words import labels
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
@@ -47,9 +60,11 @@ from bookbuild.incremental.state import (
     output_record,
     write_state,
 )
-from bookbuild.render.html_site import html_name, make_site
+from bookbuild.render.epub_package import ncx_document
+from bookbuild.render.html_site import Site, html_name, index_page, make_site, single_page_frame
 from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
-from bookbuild.write.zipwriter import replace_entries
+from bookbuild.render.xhtml import render_nav
+from bookbuild.write.zipwriter import deflate, replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
 QUICK_LIMIT = 8
@@ -91,37 +106,70 @@ def quick_rebuild(
         return None  # a unit re-read here would miss the edition's conversion: modelled whole
     where = {record.path: index for index, record in enumerate(context.units)}
     changed = {where[path]: data for path, data in check.changed.items() if data is not None}
-    rendered: dict[int, Future] = {index: Future() for index in changed}  # -> render_cache.unit_parts
-    # the EPUB and book.html are copied up to the first changed unit while it is parsed
     targets = dict(last.targets)
-    big = []
-    if "epub" in targets:
-        big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered)))
-    if "html" in targets:
-        book = out / targets["html"] / "book.html"
-        big.append((book, _single_page_splice(book, context, rendered)))
-    staged = StagedFiles(big)
-    try:
-        # the changed units are new text: looking them up in the cache would only miss
-        with Cache(cache_folder, read_existing=False) as cache:
-            records = _rerender(changed, context, last, cache, rendered, progress)
+    # the changed units are new text: looking them up in the cache would only miss
+    with Cache(cache_folder, read_existing=False) as cache:
+        parsed = ParseCache(cache)
         if progress:
-            progress("write", 0, len(last.targets))
-        pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
-        written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
-    except BaseException as exc:
-        for future in rendered.values():
-            if not future.done():
-                future.set_exception(_Declined())
-        staged.abort()
-        if isinstance(exc, _Declined):
+            progress("parse", 0, len(changed))
+        try:
+            reparsed = {index: _reparse(index, data, context, last, parsed) for index, data in sorted(changed.items())}
+            nav = _new_contents(context, last, reparsed)
+        except _Declined:
             return None
-        raise
+        rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
+        contents: Future | None = Future() if nav else None  # -> _contents_files
+        # the EPUB and book.html are copied up to the first changed unit while it is rendered
+        big = []
+        if "epub" in targets:
+            big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered, contents)))
+        if "html" in targets:
+            book = out / targets["html"] / "book.html"
+            big.append((book, _single_page_splice(book, context, rendered, contents)))
+        staged = StagedFiles(big)
+        try:
+            site = make_site(
+                context.metadata,
+                (nav or pickle.loads(context.nav)).toc,
+                (),
+                list(context.site_units),
+                tuple((name, "") for name in context.css),
+                context.cover,
+            )
+            if progress:
+                progress("render", 0, len(reparsed))
+            records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
+            made = _contents_files(context, nav, site, targets) if nav else {}
+            if contents:
+                contents.set_result(made)
+            if progress:
+                progress("write", 0, len(last.targets))
+            pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
+            if "html" in targets and nav:
+                pages.append((out / targets["html"] / "index.html", made["index.html"]))
+            written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
+        except BaseException as exc:
+            for future in [*rendered.values(), *([contents] if contents else [])]:
+                if not future.done():
+                    future.set_exception(_Declined())
+            staged.abort()
+            if isinstance(exc, _Declined):
+                return None
+            raise
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
+    if nav:
+        context = dataclasses.replace(
+            context,
+            nav=pickle.dumps(nav, protocol=pickle.HIGHEST_PROTOCOL),
+            frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
+            # not a full build's key: the next full build's fingerprint never matches
+            # this one's, so it writes its outputs rather than trusting these
+            book_level=f"quick {context.book_level}",
+        )
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
     outputs = {record.path: record for record in last.outputs}
@@ -146,30 +194,18 @@ def quick_rebuild(
 
 
 def _rerender(
-    changed: dict[int, bytes],
+    reparsed: dict[int, tuple[ResolvedUnit, str]],
     context: QuickContext,
     last: BuildState,
     cache: Cache,
+    parsed: ParseCache,
+    site: Site,
     rendered: dict[int, Future],
-    progress,
 ) -> dict[int, UnitRecord]:
-    """Parse the changed units (raising _Declined if the quick rebuild does not apply),
-    then render them into `rendered`; their new records."""
-    if progress:
-        progress("parse", 0, len(changed))
-    parsed = ParseCache(cache)
-    units = {index: _reparse(index, data, context, last, parsed) for index, data in sorted(changed.items())}
-    if progress:
-        progress("render", 0, len(units))
-    site = make_site(
-        context.metadata,
-        pickle.loads(context.toc),
-        (),
-        list(context.site_units),
-        tuple((name, "") for name in context.css),
-    )
+    """Render the changed units into `rendered`; their new records."""
+    html = any(kind == "html" for kind, _ in last.targets)
     records = {}
-    for index, resolved in units.items():
+    for index, (resolved, interface) in reparsed.items():
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in range(SEARCH_LINE_PART + 1)]
         if any(part is None for part in parts):
@@ -180,29 +216,134 @@ def _rerender(
                 site,
                 context.links[index],
                 parsed.fragment(resolved.unit),
-                html=any(kind == "html" for kind, _ in last.targets),
+                html,
             )
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)
-        records[index] = dataclasses.replace(context.units[index], render_key=name, single_size=len(parts[SINGLE_PART]))
+        records[index] = dataclasses.replace(
+            context.units[index], interface=interface, render_key=name, single_size=len(parts[SINGLE_PART])
+        )
     return records
 
 
-def _reparse(index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache) -> ResolvedUnit:
-    """The changed unit, resolved as the last build resolved it, if that still holds."""
+def _reparse(
+    index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache
+) -> tuple[ResolvedUnit, str]:
+    """The changed unit, resolved as the last build resolved it, if that still holds, and
+    its interface key: the last build's, or a new one when only its section headings
+    changed (keys.outline_key; _new_contents then checks what that reaches)."""
     record = context.units[index]
     source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
     if source is None:
         raise _Declined()
     unit, found_parsing = parsed.parse_one(source)
-    if unit is None or parsed.keys[unit.source.name].interface != record.interface:
+    if unit is None:
+        raise _Declined()
+    keys = parsed.keys[unit.source.name]
+    if keys.interface != record.interface and (keys.outline != record.outline or not record.outline):
         raise _Declined()
     mine = list(suppressed(found + found_parsing, context.metadata.suppress))
     before = [d for d in last.diagnostics if d.file == record.path]
     if mine != before or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
     fields = dict(pickle.loads(record.resolved))
-    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **fields)
+    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **fields), keys.interface
+
+
+def _new_contents(
+    context: QuickContext, last: BuildState, reparsed: dict[int, tuple[ResolvedUnit, str]]
+) -> Navigation | None:
+    """The book's navigation with the changed units' section headings as they are now;
+    None when none of them changed. Raises _Declined when the change could reach other
+    units: a link to a heading that changed, a new id some other part of the book has
+    (it would be renamed, or clash), a book with ids renamed across units or with links
+    that found no target (a new id might be one)."""
+    moved = {
+        index: resolved.unit
+        for index, (resolved, interface) in reparsed.items()
+        if interface != context.units[index].interface
+    }
+    if not moved:
+        return None
+    if len(context.units) < 2 or any(record.renamed_ids for record in context.units):
+        raise _Declined()
+    if any(d.code in ("X001", "X002") for d in last.diagnostics):
+        raise _Declined()
+    nav: Navigation = pickle.loads(context.nav)
+    book_ids: frozenset[str] = pickle.loads(context.ids)
+    swap: dict[int, NavPoint] = {}
+    touched: set[str] = set()  # "doc#id" of the headings whose entry is not as it was
+    order = list(nav.reading_order)
+    for unit in moved.values():
+        doc = unit.doc_name
+        headings = [heading.id for heading in unit.headings]
+        if len(set(headings)) != len(headings):
+            raise _Declined()  # a clash resolve reports
+        old = _unit_entry(nav.toc, f"{doc}#{unit.headings[0].id}")
+        new = unit_point(unit)
+        if old is None or any(not href.startswith(f"{doc}#") for href in _entries(old)):
+            raise _Declined()  # not in the contents, or a part with its chapters below it
+        before, after = _entries(old), _entries(new)
+        touched |= {href for href in before.keys() | after.keys() if before.get(href) != after.get(href)}
+        added = {href.partition("#")[2] for href in after.keys() - before.keys()}
+        if added & book_ids:
+            raise _Declined()
+        swap[id(old)] = new
+        here = [i for i, href in enumerate(order) if href.startswith(f"{doc}#")]
+        if not here or here[-1] - here[0] + 1 != len(here):
+            raise _Declined()
+        order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
+    for record in context.units:
+        hrefs = dict(pickle.loads(record.resolved)).get("hrefs", ())
+        if any(href in touched for _, href in hrefs):
+            raise _Declined()  # a link's target moved or its text changed
+    return dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order))
+
+
+def _unit_entry(points: tuple[NavPoint, ...], href: str) -> NavPoint | None:
+    """The deepest entry with `href`: a unit's own (a group of units has its first
+    unit's href too)."""
+    for point in points:
+        if point.href == href or href in _entries(point):
+            return _unit_entry(point.children, href) or (point if point.href == href else None)
+    return None
+
+
+def _entries(point: NavPoint) -> dict[str, tuple[str, str | None, tuple[str | None, ...]]]:
+    """The entries below `point`: href -> (label, page, the hrefs of its children)."""
+    found = {}
+    for child in point.children:
+        if child.href:
+            found[child.href] = (child.label, child.page, tuple(c.href for c in child.children))
+        found.update(_entries(child))
+    return found
+
+
+def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[NavPoint, ...]:
+    result = []
+    for point in points:
+        if id(point) in swap:
+            result.append(swap[id(point)])
+        elif point.children:
+            children = _swapped(point.children, swap)
+            same = all(a is b for a, b in zip(children, point.children))
+            result.append(point if same else dataclasses.replace(point, children=children))
+        else:
+            result.append(point)
+    return tuple(result)
+
+
+def _contents_files(context: QuickContext, nav: Navigation, site: Site, targets: dict[str, str]) -> dict[str, bytes]:
+    """What shows the contents, made again as a full build makes it: the EPUB's nav
+    document and NCX, index.html and the head of book.html ("frame")."""
+    files = {}
+    if "epub" in targets:
+        files["EPUB/nav.xhtml"] = render_nav(nav, context.metadata, context.css).body
+        files["EPUB/toc.ncx"] = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
+    if "html" in targets:
+        files["index.html"] = index_page(site)
+        files["frame"] = single_page_frame(site)[0]
+    return files
 
 
 def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:
@@ -230,12 +371,16 @@ def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) 
     return files
 
 
-def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):
-    """The EPUB with the re-rendered units' entries in place of the old ones."""
+def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future], contents: Future | None):
+    """The EPUB with the re-rendered units' entries in place of the old ones, and the
+    contents' (nav document, NCX) when it changed."""
     entries = {
         f"EPUB/{context.units[index].doc_name}": (lambda future=future: pickle.loads(future.result()[EPUB_PART]))
         for index, future in rendered.items()
     }
+    if contents is not None:
+        for name in ("EPUB/nav.xhtml", "EPUB/toc.ncx"):
+            entries[name] = lambda name=name: deflate(name, contents.result()[name])
 
     def write(stream) -> None:
         with path.open("rb") as source:
@@ -244,8 +389,9 @@ def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future])
     return write
 
 
-def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, Future]):
-    """book.html with the re-rendered units' sections in place of the old ones."""
+def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, Future], contents: Future | None):
+    """book.html with the re-rendered units' sections in place of the old ones, and its
+    head (which holds the contents) made again when the contents changed."""
     starts, offset = [], context.frame_head
     for record in context.units:
         starts.append(offset)
@@ -254,6 +400,9 @@ def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, F
     def write(stream) -> None:
         with path.open("rb") as source:
             size, position = os.fstat(source.fileno()).st_size, 0
+            if contents is not None:
+                stream.write(contents.result()["frame"])
+                position = context.frame_head
             for index in sorted(rendered):
                 copy_range(source, stream, position, starts[index] - position)
                 stream.write(rendered[index].result()[SINGLE_PART])

@@ -396,6 +396,7 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
                 path=unit.source.path,
                 doc_name=unit.doc_name,
                 interface=keys.interface if keys else "",
+                outline=keys.outline if keys else "",
                 renamed_ids=unit.renamed_ids,
                 resolved=pickle.dumps(
                     tuple(
@@ -408,11 +409,14 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
             )
         )
     book = job.modelled.resolved.book
-    toc = pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL)
     return QuickContext(
         metadata=book.metadata,
         css=job.css,
-        toc=toc,
+        nav=pickle.dumps(job.modelled.nav, protocol=pickle.HIGHEST_PROTOCOL),
+        cover=book.cover,
+        ids=pickle.dumps(
+            frozenset(ident for ident, _ in job.modelled.resolved.targets), protocol=pickle.HIGHEST_PROTOCOL
+        ),
         site_units=tuple(job.site.units),
         links=job.links,
         shared=job.shared,

@@ -19,12 +19,12 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Metadata
+from bookbuild.book.model import Cover, Metadata
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
 from bookbuild.incremental.keys import code_version
@@ -75,6 +75,7 @@ class UnitRecord:
     path: str
     doc_name: str
     interface: str  # keys.interface_key, as parse_cache recorded it
+    outline: str  # keys.outline_key, likewise
     renamed_ids: tuple[tuple[str, str], ...]
     # every field resolve gave the unit, by name (hrefs, captions …): all that a quick
     # rebuild needs to resolve it as the last build did, a new field included. Pickled:
@@ -91,7 +92,9 @@ class QuickContext:
 
     metadata: Metadata
     css: tuple[str, ...]  # stylesheet names
-    toc: bytes  # the pickled contents: loaded only when a unit is rendered
+    nav: bytes  # the pickled Navigation: loaded only when a unit is rendered
+    cover: Cover | None
+    ids: bytes  # the pickled frozenset of the ids links can reach across the book
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
     links: tuple[PrevNext, ...]  # of each unit
     shared: str  # keys.shared_render_key
@@ -136,7 +139,13 @@ def read_state(folder: Path) -> BuildState | None:
 
 def write_state(folder: Path, state: BuildState) -> None:
     body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    write_bytes_atomic(folder / STATE_NAME, _header(body) + body)
+    head = _header(body)
+
+    def write(stream: BinaryIO) -> None:  # not head + body: a copy of megabytes at the peak
+        stream.write(head)
+        stream.write(body)
+
+    write_bytes_atomic(folder / STATE_NAME, write)
 
 
 def listings(root: Path) -> tuple[tuple[str, ...], ...]:

@@ -382,14 +382,7 @@ def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...]) -> dict[str
     files["js/pages.js"] = (
         "window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/") + ";\n"
     ).encode("ascii")
-    first = (html_name(site.units[0][0]), site.units[0][1]) if site.units else None
-    files["index.html"] = site.page(
-        site.meta.title,
-        [_cover(site), site.contents(False)],
-        prev_next=(None, first),
-        sidebar=False,
-        body_class="index",
-    )
+    files["index.html"] = index_page(site)
     files["pages.html"] = splice(
         site.page(words["all_pages"], [_page_index(site)], sidebar=True), {"pages": lambda: _page_index_groups(site)}
     )
@@ -397,6 +390,18 @@ def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...]) -> dict[str
         words["search"], _search_page(site), sidebar=False, body_class="search", scripts=("js/search.js",)
     )
     return files
+
+
+def index_page(site: Site) -> bytes:
+    """index.html: the cover and the whole contents, with the print pages."""
+    first = (html_name(site.units[0][0]), site.units[0][1]) if site.units else None
+    return site.page(
+        site.meta.title,
+        [_cover(site), site.contents(False)],
+        prev_next=(None, first),
+        sidebar=False,
+        body_class="index",
+    )
 
 
 def make_site(
