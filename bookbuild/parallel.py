@@ -157,6 +157,31 @@ def in_background(call: Callable[[], None], workers: int) -> Iterator[None]:
         _BACKGROUND = None
 
 
+_FORKED: Callable[[], object] | None = None
+
+
+def _run_forked() -> object:
+    assert _FORKED is not None
+    return _FORKED()
+
+
+@contextmanager
+def forked(call: Callable[[], R], workers: int) -> Iterator[Callable[[], R]]:
+    """`call` started in a forked process as the block begins, the block given a function
+    that waits for its result (an error in the child is raised there). With one worker
+    that function calls it in this process instead."""
+    global _FORKED
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield call
+        return
+    _FORKED = call
+    try:
+        with _forking_pool(1) as pool:
+            yield pool.submit(_run_forked).result  # forks now, with _FORKED set
+    finally:
+        _FORKED = None
+
+
 @contextmanager
 def no_gc():
     """The cyclic garbage collector paused for the block. A build's parent holds the

@@ -229,7 +229,7 @@ def _build(
 ) -> BuildResult:
     started = time.time_ns()
     folder, last = plan.prepare(out)
-    written = plan.without_modelling(root, out, folder, last, formats, epoch, started, progress)
+    written = plan.without_modelling(root, out, folder, last, formats, epoch, started, progress, workers)
     if written is not None:
         assert last is not None  # there is nothing to reuse without a last build
         return BuildResult(written, last.diagnostics, None)

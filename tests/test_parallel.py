@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bookbuild.parallel import in_background, map_units, side_by_side
+from bookbuild.parallel import forked, in_background, map_units, side_by_side
 
 
 def _square(n: int) -> int:
@@ -57,3 +57,14 @@ def test_in_background_runs_in_a_child_while_the_block_runs_and_keeps_its_failur
     with in_background(lambda: marker.write_text("alone"), 1):  # one worker: nothing runs
         pass
     assert marker.read_text() != "alone"
+
+
+def test_forked_gives_the_childs_result_or_raises_its_error():
+    with forked(lambda: (os.getpid(), "made"), 2) as result:
+        pid, made = result()
+    assert made == "made" and pid != os.getpid()
+    with forked(lambda: os.getpid(), 1) as result:  # one worker: made here
+        assert result() == os.getpid()
+    with pytest.raises(OSError, match="disk full"):
+        with forked(_fail_in_child, 2) as result:
+            result()

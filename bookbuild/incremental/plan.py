@@ -54,6 +54,7 @@ def without_modelling(
     source_date_epoch: str | None,
     started: int,
     progress: Callable[[str, int, int], None] | None,
+    workers: int = 1,
 ) -> list[Path] | None:
     """[] when nothing changed since the last build; the outputs rewritten when a quick
     rebuild applied; None when the book must be modelled."""
@@ -64,7 +65,7 @@ def without_modelling(
         return None
     if not check.changed:
         return []
-    return quick_rebuild(out, folder, last, check, started, progress)
+    return quick_rebuild(out, folder, last, check, started, progress, workers)
 
 
 def outputs_current(out: Path, last: BuildState | None, fingerprint: str, targets: tuple[tuple[str, str], ...]) -> bool:

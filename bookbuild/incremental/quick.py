@@ -31,6 +31,7 @@ import dataclasses
 import os
 import pickle
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 
 from bookbuild.book.load import read_unit_bytes
@@ -60,6 +61,7 @@ from bookbuild.incremental.state import (
     output_record,
     write_state,
 )
+from bookbuild.parallel import forked
 from bookbuild.render.epub_package import ncx_document
 from bookbuild.render.html_site import Site, html_name, index_page, make_site, single_page_frame
 from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
@@ -93,7 +95,7 @@ def why_not_quick(context: QuickContext, check: InputCheck) -> str | None:
 
 
 def quick_rebuild(
-    out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int, progress=None
+    out: Path, cache_folder: Path, last: BuildState, check: InputCheck, started: int, progress=None, workers: int = 1
 ) -> list[Path] | None:
     """Do a quick rebuild and return the outputs written; None when one does not apply
     (nothing has been written then)."""
@@ -117,45 +119,50 @@ def quick_rebuild(
             nav = _new_contents(context, last, reparsed)
         except _Declined:
             return None
-        rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
-        contents: Future | None = Future() if nav else None  # -> _contents_files
-        # the EPUB and book.html are copied up to the first changed unit while it is rendered
-        big = []
-        if "epub" in targets:
-            big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered, contents)))
-        if "html" in targets:
-            book = out / targets["html"] / "book.html"
-            big.append((book, _single_page_splice(book, context, rendered, contents)))
-        staged = StagedFiles(big)
-        try:
-            site = make_site(
-                context.metadata,
-                (nav or pickle.loads(context.nav)).toc,
-                (),
-                list(context.site_units),
-                tuple((name, "") for name in context.css),
-                context.cover,
-            )
-            if progress:
-                progress("render", 0, len(reparsed))
-            records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
-            made = _contents_files(context, nav, site, targets) if nav else {}
-            if contents:
-                contents.set_result(made)
-            if progress:
-                progress("write", 0, len(last.targets))
-            pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
-            if "html" in targets and nav:
-                pages.append((out / targets["html"] / "index.html", made["index.html"]))
-            written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
-        except BaseException as exc:
-            for future in [*rendered.values(), *([contents] if contents else [])]:
-                if not future.done():
-                    future.set_exception(_Declined())
-            staged.abort()
-            if isinstance(exc, _Declined):
-                return None
-            raise
+        # the EPUB's contents (nav document, NCX) are made in a process of its own meanwhile,
+        # forked before the threads that copy the outputs start
+        epub_side = partial(_epub_contents, context, nav) if nav and "epub" in targets else None
+        with forked(epub_side or dict, workers if epub_side else 1) as epub_contents:
+            rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
+            contents: Future | None = Future() if nav else None  # -> _epub_contents, _html_contents
+            # the EPUB and book.html are copied up to the first changed unit while it is rendered
+            big = []
+            if "epub" in targets:
+                big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered, contents)))
+            if "html" in targets:
+                book = out / targets["html"] / "book.html"
+                big.append((book, _single_page_splice(book, context, rendered, contents)))
+            staged = StagedFiles(big)
+            try:
+                site = make_site(
+                    context.metadata,
+                    (nav or pickle.loads(context.nav)).toc,
+                    (),
+                    list(context.site_units),
+                    tuple((name, "") for name in context.css),
+                    context.cover,
+                )
+                if progress:
+                    progress("render", 0, len(reparsed))
+                records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
+                made = _html_contents(site) if nav and "html" in targets else {}
+                made.update(epub_contents())
+                if contents:
+                    contents.set_result(made)
+                if progress:
+                    progress("write", 0, len(last.targets))
+                pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
+                if "html" in targets and nav:
+                    pages.append((out / targets["html"] / "index.html", made["index.html"]))
+                written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
+            except BaseException as exc:
+                for future in [*rendered.values(), *([contents] if contents else [])]:
+                    if not future.done():
+                        future.set_exception(_Declined())
+                staged.abort()
+                if isinstance(exc, _Declined):
+                    return None
+                raise
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
@@ -333,17 +340,17 @@ def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[N
     return tuple(result)
 
 
-def _contents_files(context: QuickContext, nav: Navigation, site: Site, targets: dict[str, str]) -> dict[str, bytes]:
-    """What shows the contents, made again as a full build makes it: the EPUB's nav
-    document and NCX, index.html and the head of book.html ("frame")."""
-    files = {}
-    if "epub" in targets:
-        files["EPUB/nav.xhtml"] = render_nav(nav, context.metadata, context.css).body
-        files["EPUB/toc.ncx"] = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
-    if "html" in targets:
-        files["index.html"] = index_page(site)
-        files["frame"] = single_page_frame(site)[0]
-    return files
+def _epub_contents(context: QuickContext, nav: Navigation) -> dict[str, bytes]:
+    """The EPUB's nav document and NCX, as a full build makes them."""
+    return {
+        "EPUB/nav.xhtml": render_nav(nav, context.metadata, context.css).body,
+        "EPUB/toc.ncx": ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"]),
+    }
+
+
+def _html_contents(site: Site) -> dict[str, bytes]:
+    """index.html and the head of book.html ("frame"), as a full build makes them."""
+    return {"index.html": index_page(site), "frame": single_page_frame(site)[0]}
 
 
 def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:
