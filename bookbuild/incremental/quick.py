@@ -136,7 +136,7 @@ def quick_rebuild(
             try:
                 site = make_site(
                     context.metadata,
-                    (nav or pickle.loads(context.nav)).toc,
+                    nav.toc if nav else pickle.loads(context.toc),
                     (),
                     list(context.site_units),
                     tuple((name, "") for name in context.css),
@@ -171,7 +171,8 @@ def quick_rebuild(
     if nav:
         context = dataclasses.replace(
             context,
-            nav=pickle.dumps(nav, protocol=pickle.HIGHEST_PROTOCOL),
+            toc=pickle.dumps(nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
+            nav=pickle.dumps(dataclasses.replace(nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
             # this one's, so it writes its outputs rather than trusting these
@@ -276,7 +277,7 @@ def _new_contents(
         raise _Declined()
     if any(d.code in ("X001", "X002") for d in last.diagnostics):
         raise _Declined()
-    nav: Navigation = pickle.loads(context.nav)
+    nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
     book_ids: frozenset[str] = pickle.loads(context.ids)
     swap: dict[int, NavPoint] = {}
     touched: set[str] = set()  # "doc#id" of the headings whose entry is not as it was

@@ -412,7 +412,8 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
     return QuickContext(
         metadata=book.metadata,
         css=job.css,
-        nav=pickle.dumps(job.modelled.nav, protocol=pickle.HIGHEST_PROTOCOL),
+        toc=pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
+        nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,
         ids=pickle.dumps(
             frozenset(ident for ident, _ in job.modelled.resolved.targets), protocol=pickle.HIGHEST_PROTOCOL

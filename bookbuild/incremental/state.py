@@ -92,7 +92,8 @@ class QuickContext:
 
     metadata: Metadata
     css: tuple[str, ...]  # stylesheet names
-    nav: bytes  # the pickled Navigation: loaded only when a unit is rendered
+    toc: bytes  # the pickled contents: loaded only when a unit is rendered
+    nav: bytes  # the rest of the pickled Navigation (toc empty): loaded for a heading edit
     cover: Cover | None
     ids: bytes  # the pickled frozenset of the ids links can reach across the book
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
