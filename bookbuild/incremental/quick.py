@@ -285,7 +285,8 @@ def _new_contents(
     for unit in moved.values():
         doc = unit.doc_name
         headings = [heading.id for heading in unit.headings]
-        if len(set(headings)) != len(headings):
+        ids = [ident for ident, _ in unit.ids]
+        if len(set(headings)) != len(headings) or len(set(ids)) != len(ids):
             raise _Declined()  # a clash resolve reports
         old = _unit_entry(nav.toc, f"{doc}#{unit.headings[0].id}")
         new = unit_point(unit)
