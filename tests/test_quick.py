@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from build_helpers import assert_same_as_clean, generate_book, snapshot
 
+from bookbuild.errors import InputError
 from bookbuild.incremental.state import STATE_NAME
 from bookbuild.pipeline import CACHE_FOLDER, build
 
@@ -128,16 +129,17 @@ def test_an_edit_of_section_headings_redoes_the_contents_and_the_unit(book, tmp_
     assert_same_as_clean(book, out, tmp_path)
 
 
-def test_a_heading_edit_that_reaches_other_units_takes_the_full_build(book, tmp_path, models):
+def test_heading_edits_and_links_to_them(book, tmp_path, models):
     out = tmp_path / "out"
     edit(chapter(book, 5), lambda text: re.sub(r"(\n## [^\n]*)", r"\1 {#first}", text, count=1))
     edit(chapter(book, 6), lambda text: text + "\n见[上一章第一节](0005-chapter-5.md#first)。\n")
     build(book, out)
-    # the heading another chapter links to: its text changes, its id stays
+    # the heading another chapter links to: its text changes, its id stays, the link
+    # shows its own text: quick
     edit(chapter(book, 5), lambda text: text.replace("## 1.", "## 1. 改过的", 1))
     models.clear()
     build(book, out)
-    assert models == [book]
+    assert models == []
     assert_same_as_clean(book, out, tmp_path)
     # a new heading whose id another chapter's heading has: a full build renames it
     seventh = re.search(r"\n## ([^\n]*)\n", chapter(book, 7).read_text("utf-8"))[1]
@@ -146,6 +148,11 @@ def test_a_heading_edit_that_reaches_other_units_takes_the_full_build(book, tmp_
     build(book, out)
     assert models == [book]
     assert_same_as_clean(book, out, tmp_path)
+    # the linked heading removed: the link has no target, which the full build reports
+    edit(chapter(book, 5), lambda text: re.sub(r"\n## [^\n]*\{#first\}\n", "\n", text))
+    with pytest.raises(InputError) as raised:
+        build(book, out)
+    assert [d.code for d in raised.value.diagnostics if d.code.startswith("X")] == ["X001"]
 
 
 def test_diagnostics_stay_true(book, tmp_path, models):

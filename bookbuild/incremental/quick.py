@@ -13,7 +13,7 @@ pages are the same.
 
 It applies too when the interface changed only in the unit's section headings (their
 text, level, ids; keys.outline_key) and nothing else can see them: no link in the book
-leads to a heading whose entry changed, no new id is one the book already has, no
+leads to a heading that is gone, no new id is one the book already has, no
 link lacked a target and no id was renamed across units. Then the contents changes
 (the navigation document, the NCX, index.html, the head of book.html) and so does the
 unit's own sidebar, and nothing else; those are made again from the last build's
@@ -263,9 +263,10 @@ def _new_contents(
 ) -> Navigation | None:
     """The book's navigation with the changed units' section headings as they are now;
     None when none of them changed. Raises _Declined when the change could reach other
-    units: a link to a heading that changed, a new id some other part of the book has
+    units: a link to a heading that is gone, a new id some other part of the book has
     (it would be renamed, or clash), a book with ids renamed across units or with links
-    that found no target (a new id might be one)."""
+    that found no target (a new id might be one). A heading whose text changes under
+    the same id changes no link to it: a link shows its own text."""
     moved = {
         index: resolved.unit
         for index, (resolved, interface) in reparsed.items()
@@ -280,7 +281,7 @@ def _new_contents(
     nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
     book_ids: frozenset[str] = pickle.loads(context.ids)
     swap: dict[int, NavPoint] = {}
-    touched: set[str] = set()  # "doc#id" of the headings whose entry is not as it was
+    removed: set[str] = set()  # "doc#id" of the headings that are gone
     order = list(nav.reading_order)
     for unit in moved.values():
         doc = unit.doc_name
@@ -293,7 +294,7 @@ def _new_contents(
         if old is None or any(not href.startswith(f"{doc}#") for href in _entries(old)):
             raise _Declined()  # not in the contents, or a part with its chapters below it
         before, after = _entries(old), _entries(new)
-        touched |= {href for href in before.keys() | after.keys() if before.get(href) != after.get(href)}
+        removed |= before.keys() - after.keys()
         added = {href.partition("#")[2] for href in after.keys() - before.keys()}
         if added & book_ids:
             raise _Declined()
@@ -304,8 +305,8 @@ def _new_contents(
         order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
     for record in context.units:
         hrefs = dict(pickle.loads(record.resolved)).get("hrefs", ())
-        if any(href in touched for _, href in hrefs):
-            raise _Declined()  # a link's target moved or its text changed
+        if any(href in removed for _, href in hrefs):
+            raise _Declined()  # a link lost its target (a link shows only its own text)
     return dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order))
 
 
