@@ -510,13 +510,13 @@ def test_xml_templates_serialise_as_lxml_does_and_refuse_what_lxml_refuses(value
 
     label, href, ident = values
     try:
-        made = etree.Element("li", {"id": ident})
+        made = etree.Element("li", {"id": f"n-{ident}"})
         SubElement(made, "a", {"href": href}).text = label
         SubElement(made, "content", {"src": href})
         expected = etree.tostring(made, encoding="utf-8") + b"\n"
     except ValueError:
         expected = None
-    template = XmlTemplate('<li id="{ident}"><a href="{href}">{label}</a><content src="{href}"/></li>\n')
+    template = XmlTemplate('<li id="n-{ident}"><a href="{href}">{label}</a><content src="{href}"/></li>\n')
     try:
         ours = template.fill(label=label, href=href, ident=ident)
     except ValueError:

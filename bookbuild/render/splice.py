@@ -44,7 +44,11 @@ class XmlTemplate:
     def __init__(self, text: str):
         self.text = text
         names = set(re.findall(r"\{(\w+)\}", text))
-        self.in_attribute = frozenset(re.findall(r'="\{(\w+)\}"', text))
+        values = re.findall(r'="([^"]*)"', text)
+        self.in_attribute = frozenset(name for value in values for name in re.findall(r"\{(\w+)\}", value))
+        in_text = set(re.findall(r"\{(\w+)\}", re.sub(r'="[^"]*"', "", text)))
+        if in_text & self.in_attribute:  # escaped one way or the other, not both
+            raise ValueError(f"a hole both in an attribute and in text: {sorted(in_text & self.in_attribute)}")
         etree.fromstring(text.format_map({name: "x" for name in names}).encode("utf-8"))
 
     def fill(self, **values: str) -> bytes:
