@@ -1,5 +1,6 @@
 """Stage `render`: each resolved unit -> an XHTML content document; the nav document.
-Markup is built with lxml from the model; writers only package what this returns."""
+Markup is built with lxml from the model (the page-list's entries, one per print page, are
+filled into a splice.XmlTemplate); writers only package what this returns."""
 
 from __future__ import annotations
 
