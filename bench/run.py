@@ -94,7 +94,13 @@ def _edit_heading(text: str, run: int) -> str:
     return re.sub(r"^(## .*)$", lambda m: f"{m.group(1)}改{run + 1}", text, count=1, flags=re.M)
 
 
-EDITS = {"text": _edit_text, "heading": _edit_heading}
+def _edit_link(text: str, run: int) -> str:
+    """A link to a print page in another part of the book: where the chapter's links
+    lead changes, and nothing that other chapters or the contents show."""
+    return text + f"\n参见[第 {run + 2} 页](#page-{run + 2})。\n"
+
+
+EDITS = {"text": _edit_text, "heading": _edit_heading, "link": _edit_link}
 
 
 def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
@@ -208,6 +214,7 @@ def main() -> None:
         f"measured just before it): interpreter start-up with bookbuild's imports {base:.2f} s; "
         f"after editing the text of one chapter {inc['text_edit']:.2f} s ({inc['text_edit_work']:.2f} s of work); "
         f"after editing a heading {inc['heading_edit']:.2f} s ({inc['heading_edit_work']:.2f} s of work); "
+        f"after adding a link {inc['link_edit']:.2f} s ({inc['link_edit_work']:.2f} s of work); "
         f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged_work']:.2f} s of work), "
         f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.",
         "",

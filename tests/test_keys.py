@@ -26,6 +26,7 @@ from bookbuild.book.model import (
     IndexMark,
     Landmark,
     Link,
+    LinkTargets,
     Metadata,
     Modelled,
     Navigation,
@@ -206,7 +207,7 @@ NAV = Navigation(
 def _modelled(meta: Metadata, nav: Navigation) -> Modelled:
     book = Book(meta, (UNIT,), (), ())
     a11y = Accessibility((), (), (), (), "")
-    return Modelled(ResolvedBook(book, (), (), ()), nav, a11y, ())
+    return Modelled(ResolvedBook(book, (), (), LinkTargets({}, {}, set(), set())), nav, a11y, ())
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,14 @@ def chapter(root: Path, n: int) -> Path:
     return root / "book" / f"{n:04d}-chapter-{n}.md"
 
 
+def rebuilt_quickly(book: Path, out: Path, models: list, n: int, change) -> None:
+    """Chapter n edited and the book built again, without modelling it."""
+    edit(chapter(book, n), change)
+    models.clear()
+    build(book, out)
+    assert models == []
+
+
 def test_a_text_edit_is_spliced_in_without_modelling_the_book(book, tmp_path, models):
     out = tmp_path / "out"
     build(book, out)
@@ -66,17 +74,13 @@ def test_several_edits_and_then_nothing(book, tmp_path, models):
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     assert build(book, out).written == []
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
-    edit(chapter(book, 7), lambda text: text + "\n再一段。\n")  # a second quick one on top
-    models.clear()
-    build(book, out)
-    assert models == []
+    rebuilt_quickly(book, out, models, 7, lambda text: text + "\n再一段。\n")  # a second quick one on top
     assert_same_as_clean(book, out, tmp_path)
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="new link"),
         pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
         pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
         pytest.param(lambda text: text.replace("{{page", "{{ page", 1), id="marker removed"),
@@ -91,6 +95,55 @@ def test_an_edit_that_others_can_see_takes_the_full_build(book, tmp_path, models
     assert models == [book]
     assert_same_as_clean(book, out, tmp_path)
     assert not [p for p in out.rglob("*.tmp")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda text: text + "\n见[第 3 页](#page-3)。\n", id="a link to a page"),
+        pytest.param(lambda text: text + "\n见[第二章](0002-chapter-2.md)。\n", id="a link to a chapter"),
+        pytest.param(lambda text: text + "\n见第 3 页。\n", id="a print-page reference"),
+        pytest.param(lambda text: text.replace("](#one)", "](#page-3)"), id="a link retargeted"),
+        pytest.param(lambda text: re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", text, count=1), id="a link removed"),
+    ],
+)
+def test_an_edit_of_links_resolves_them_again_and_redoes_the_unit(book, tmp_path, models, change):
+    out = tmp_path / "out"
+    edit(chapter(book, 1), lambda text: text + "\n## 第一章的一节 {#one}\n\n正文。\n")
+    edit(chapter(book, 6), lambda text: text + "\n见[那一节](#one)。\n")
+    build(book, out)
+    before = snapshot(out)
+    rebuilt_quickly(book, out, models, 6, change)
+    after = assert_same_as_clean(book, out, tmp_path)
+    changed = {name for name in after if after[name] != before[name]}
+    epub = next(out.glob("*.epub")).name
+    unit = {"html/0006-chapter-6.html", "html/js/search/text/0006-chapter-6.js", "html/js/search/index-0.js"}
+    assert {epub, "html/0006-chapter-6.html", "html/book.html"} <= changed <= {epub, "html/book.html"} | unit
+    # and a second edit of links on top of it: the targets are still the book's
+    rebuilt_quickly(book, out, models, 9, lambda text: text + "\n见[那一节](0001-chapter-1.md#one)。\n")
+    assert_same_as_clean(book, out, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        pytest.param(lambda text: text + "\n见[别处](#nowhere)。\n", "X001", id="a link with no target"),
+        pytest.param(lambda text: text + "\n见第 900 页。\n", "P007", id="a page the book does not have"),
+    ],
+)
+def test_an_edit_of_links_that_a_diagnostic_follows_takes_the_full_build(book, tmp_path, models, change, code):
+    out = tmp_path / "out"
+    build(book, out)
+    edit(chapter(book, 6), change)
+    models.clear()
+    try:
+        found = build(book, out).diagnostics
+    except InputError as error:
+        found = error.diagnostics
+    assert models == [book]
+    assert [d.code for d in found] == [code]
+    if code == "P007":  # a warning: the full build wrote the outputs
+        assert_same_as_clean(book, out, tmp_path)
 
 
 def _second_heading_down(text: str) -> str:
@@ -169,6 +222,18 @@ def test_diagnostics_stay_true(book, tmp_path, models):
     result = build(book, out)
     assert models == [book] and result.diagnostics[0].line == line + 2
     assert result.diagnostics == build(book, tmp_path / "clean").diagnostics
+
+
+def test_a_unit_with_a_warning_on_a_link_stays_quick(book, tmp_path, models):
+    out = tmp_path / "out"
+    edit(chapter(book, 4), lambda text: text + "\n见第 900 页。\n")  # P007: the book has no page 900
+    first = build(book, out)
+    assert [d.code for d in first.diagnostics] == ["P007"]
+    for change in (lambda text: text + "\n后加的一段。\n", lambda text: text + "\n见[第 3 页](#page-3)。\n"):
+        edit(chapter(book, 4), change)
+        models.clear()
+        assert build(book, out).diagnostics == first.diagnostics and models == []
+    assert_same_as_clean(book, out, tmp_path)
 
 
 def test_outputs_changed_by_hand_take_the_full_build(book, tmp_path, models):
@@ -283,4 +348,16 @@ def test_an_edit_to_a_unit_another_units_warning_points_into_takes_the_full_buil
     result = build(book, out)
     assert models == [book]  # not spliced: the warning in chapter 4 changed
     assert result.diagnostics == build(book, tmp_path / "clean").diagnostics
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_a_heading_a_quick_rebuild_added_is_seen_by_the_next(book, tmp_path, models):
+    out = tmp_path / "out"
+    build(book, out)
+    rebuilt_quickly(book, out, models, 5, lambda text: text + "\n## 同名的一节\n\n正文。\n")
+    # the same automatic id in another chapter: a full build renames it (-2)
+    edit(chapter(book, 8), lambda text: text + "\n## 同名的一节\n\n正文。\n")
+    models.clear()
+    build(book, out)
+    assert models == [book]
     assert_same_as_clean(book, out, tmp_path)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
@@ -294,13 +295,6 @@ class Book:
 
 
 @record
-class Target:
-    doc: str  # content document name, e.g. 03-preface.xhtml
-    id: str
-    kind: str  # page | heading | unit | note | other
-
-
-@record
 class PageRef:
     label: str
     doc: str
@@ -325,11 +319,25 @@ class CaptionNumber:
 
 
 @record
+class LinkTargets:
+    """Where a link can lead, as resolve indexed the whole book: all that resolving one
+    unit's links takes from the others (a quick rebuild keeps it, see incremental.quick).
+    Read-only once resolve has made it (the build keeps it, so it is not copied)."""
+
+    # id -> (the document that holds it, its kind: unit, heading, page, figure, table,
+    # other): every id but notes', book-wide
+    targets: Mapping[str, tuple[str, str]]
+    local_ids: Mapping[str, AbstractSet[str]]  # document (in reading order) -> its ids, notes' too
+    numbered_kinds: AbstractSet[str]  # the kinds of caption the book numbers
+    unread: AbstractSet[str]  # the documents of book/*.md files that could not be read
+
+
+@record
 class ResolvedBook:
     book: Book
     units: tuple[ResolvedUnit, ...]
     pages: tuple[PageRef, ...]
-    targets: tuple[tuple[str, Target], ...]  # id -> target, whole book
+    link_targets: LinkTargets
 
 
 # --- navigation -------------------------------------------------------------------

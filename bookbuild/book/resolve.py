@@ -3,12 +3,24 @@ that holds its target, and list the print pages in reading order."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import posixpath
 import re
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from bookbuild.book.captions import caption_id, number_captions
-from bookbuild.book.model import Book, PageRef, ParsedUnit, ResolvedBook, ResolvedUnit, Target
+from bookbuild.book.model import (
+    Book,
+    Heading,
+    LinkTargets,
+    Metadata,
+    PageRef,
+    ParsedUnit,
+    ResolvedBook,
+    ResolvedUnit,
+)
 from bookbuild.book.pages import page_order
 from bookbuild.book.words import is_chinese
 from bookbuild.diagnostics import Diagnostic
@@ -34,17 +46,91 @@ def image_path(src: str) -> str:
 
 
 def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
+    ids, local_ids, pages, diags = _index(book)
+    diags += _page_sequence(pages)
+    numbers = number_captions(book.units, book.metadata.figure_numbering, is_chinese(book.metadata.language))
+    for unit, mine in zip(book.units, numbers):
+        for number in mine:
+            ident = caption_id(number.kind, number.number)
+            if number.number and ident not in local_ids[unit.doc_name] and ident not in ids:
+                local_ids[unit.doc_name].add(ident)
+                ids[ident] = (unit.doc_name, number.kind)
+    targets = LinkTargets(
+        ids,
+        local_ids,
+        {number.kind for mine in numbers for number in mine if number.number},
+        {name.removesuffix(".md") + ".xhtml" for name in book.unread},
+    )
+    resolved = []
+    for unit, mine in zip(book.units, numbers):
+        hrefs, found = resolve_unit_links(unit, targets, book.metadata)
+        diags += found
+        resolved.append(ResolvedUnit(unit, hrefs, mine))
+    return ResolvedBook(book, tuple(resolved), tuple(pages), targets), diags
+
+
+def resolve_unit_links(
+    unit: ParsedUnit, targets: LinkTargets, meta: Metadata
+) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
+    """Where each of the unit's links, page references, caption references and images
+    leads (ResolvedUnit.hrefs), and the links that found no target. A quick rebuild
+    calls it with the targets of the last build (incremental.quick): for a unit whose
+    own ids, pages and captions are as they were then."""
+    diags = []
+    hrefs: dict[str, str] = {}
+    for link in unit.links:
+        href = _resolve_href(link.href, unit.doc_name, targets)
+        if href is not None:
+            hrefs[link.href] = href
+        elif not _may_be_in(link.href, targets.unread):
+            message = f"link to {link.href} has no target{_did_you_mean(link.href, unit.doc_name, targets.local_ids)}"
+            diags.append(Diagnostic("X001", message, unit.source.path, link.line))
+    # with a file unread, a page or a number may well be in it (and chapters are
+    # counted without it): what is missing is not reported until it is read
+    found = _link_page_references(unit, targets, hrefs) if meta.page_references else []
+    found += _link_caption_references(unit, targets, meta.figure_numbering == "book", hrefs)
+    diags += [] if targets.unread else found
+    for image in unit.images:
+        hrefs[image.src] = image_path(image.src)
+    return tuple(sorted(hrefs.items())), diags
+
+
+def with_sections(targets: LinkTargets, unit: ParsedUnit) -> LinkTargets:
+    """`targets` with `unit`'s section headings (all but its title) as they are now: after
+    an edit of those alone, whose new ids no other unit has (incremental.quick makes sure)."""
+    doc, title = unit.doc_name, unit.headings[0].id
+    old = {ident for ident, (where, kind) in targets.targets.items() if where == doc and kind in _HEADING_KINDS}
+    old.discard(title)
+    new = {heading.id: (doc, _heading_kind(heading)) for heading in unit.headings[1:]}
+    kept = {ident: target for ident, target in targets.targets.items() if ident not in old}
+    local_ids = dict(targets.local_ids)
+    local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
+    return dataclasses.replace(targets, targets=kept | new, local_ids=local_ids)
+
+
+_HEADING_KINDS = ("unit", "heading")
+
+
+def _heading_kind(heading: Heading) -> str:
+    return "unit" if heading.level == 1 else "heading"
+
+
+def _index(
+    book: Book,
+) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]], list[PageRef], list[Diagnostic]]:
+    """Every id and page marker of the book (LinkTargets.targets and .local_ids), and
+    the clashes between them."""
     diags: list[Diagnostic] = []
-    targets: dict[str, Target] = {}
-    where: dict[str, tuple[str, int]] = {}
+    targets: dict[str, tuple[str, str]] = {}
     local_ids: dict[str, set[str]] = {}
+    where: dict[str, tuple[str, int]] = {}
     pages: list[PageRef] = []
     seen_pages: dict[str, PageRef] = {}
     for unit in book.units:
         doc = unit.doc_name
         local_ids[doc] = set()
         path = unit.source.path
-        entries = [(h.id, h.line, "unit" if h.level == 1 else "heading") for h in unit.headings]
+        entries = [(h.id, h.line, _heading_kind(h)) for h in unit.headings]
         heading_ids = {h.id for h in unit.headings}
         entries += [(i, line, "note" if is_note_id(i) else "other") for i, line in unit.ids if i not in heading_ids]
         for ident, line, kind in entries:
@@ -62,7 +148,7 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                 continue
             local_ids[doc].add(ident)
             if kind != "note":
-                targets[ident] = Target(doc, ident, kind)
+                targets[ident] = (doc, kind)
                 where[ident] = (path, line)
         for marker in unit.markers:
             ref = PageRef(marker.label, doc, marker.id, marker.known, path, marker.line)
@@ -80,50 +166,20 @@ def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
                 continue
             seen_pages[marker.label] = ref
             local_ids[doc].add(marker.id)
-            targets[marker.id] = Target(doc, marker.id, "page")
+            targets[marker.id] = (doc, "page")
             pages.append(ref)
-    diags += _page_sequence(pages)
-    numbers = number_captions(book.units, book.metadata.figure_numbering, is_chinese(book.metadata.language))
-    for unit, mine in zip(book.units, numbers):
-        for number in mine:
-            ident = caption_id(number.kind, number.number)
-            if number.number and ident not in local_ids[unit.doc_name] and ident not in targets:
-                local_ids[unit.doc_name].add(ident)
-                targets[ident] = Target(unit.doc_name, ident, number.kind)
-    numbered_kinds = {number.kind for mine in numbers for number in mine if number.number}
-    docs = {unit.doc_name for unit in book.units}
-    unread = {name.removesuffix(".md") + ".xhtml" for name in book.unread}
-    resolved = []
-    for unit, mine in zip(book.units, numbers):
-        hrefs: dict[str, str] = {}
-        for link in unit.links:
-            href = _resolve_href(link.href, unit.doc_name, targets, local_ids, docs)
-            if href is not None:
-                hrefs[link.href] = href
-            elif not _may_be_in(link.href, unread):
-                message = f"link to {link.href} has no target{_did_you_mean(link.href, unit.doc_name, local_ids)}"
-                diags.append(Diagnostic("X001", message, unit.source.path, link.line))
-        # with a file unread, a page or a number may well be in it (and chapters are
-        # counted without it): what is missing is not reported until it is read
-        found = _link_page_references(unit, targets, hrefs) if book.metadata.page_references else []
-        found += _link_caption_references(
-            unit, targets, numbered_kinds, book.metadata.figure_numbering == "book", hrefs
-        )
-        diags += [] if book.unread else found
-        for image in unit.images:
-            hrefs[image.src] = image_path(image.src)
-        resolved.append(ResolvedUnit(unit, tuple(sorted(hrefs.items())), mine))
-    return ResolvedBook(book, tuple(resolved), tuple(pages), tuple(sorted(targets.items()))), diags
+    return targets, local_ids, pages, diags
 
 
-def _link_page_references(unit: ParsedUnit, targets: dict[str, Target], hrefs: dict[str, str]) -> list[Diagnostic]:
+def _link_page_references(unit: ParsedUnit, targets: LinkTargets, hrefs: dict[str, str]) -> list[Diagnostic]:
     """Each print-page reference linked to its page's marker (in `hrefs`), or reported:
     left unlinked, its text stays as written."""
     diags = []
     for ref in unit.page_refs:
-        target = targets.get(f"page-{ref.first}")
-        if target is not None and target.kind == "page":
-            hrefs[f"#page-{ref.first}"] = f"{target.doc}#{target.id}"
+        ident = f"page-{ref.first}"
+        doc, kind = targets.targets.get(ident, ("", ""))
+        if kind == "page":
+            hrefs[f"#{ident}"] = f"{doc}#{ident}"
             continue
         diags.append(
             Diagnostic(
@@ -139,7 +195,7 @@ def _link_page_references(unit: ParsedUnit, targets: dict[str, Target], hrefs: d
 
 
 def _link_caption_references(
-    unit: ParsedUnit, targets: dict[str, Target], numbered_kinds: set[str], shaped: bool, hrefs: dict[str, str]
+    unit: ParsedUnit, targets: LinkTargets, shaped: bool, hrefs: dict[str, str]
 ) -> list[Diagnostic]:
     """Each 图 2-3 / Table 4.1 linked to its figure or table. One the book does not have
     stays text, and is reported only when it looks like the book's own numbering: the
@@ -149,10 +205,10 @@ def _link_caption_references(
     diags = []
     for ref in unit.caption_refs:
         ident = caption_id(ref.kind, ref.number)
-        target = targets.get(ident)
-        if target is not None and target.kind == ref.kind:
-            hrefs[f"#{ident}"] = f"{target.doc}#{target.id}"
-        elif ref.kind in numbered_kinds and (shaped or "-" in ref.number):
+        doc, kind = targets.targets.get(ident, ("", ""))
+        if kind == ref.kind:
+            hrefs[f"#{ident}"] = f"{doc}#{ident}"
+        elif ref.kind in targets.numbered_kinds and (shaped or "-" in ref.number):
             diags.append(
                 Diagnostic(
                     "X004",
@@ -165,27 +221,25 @@ def _link_caption_references(
     return diags
 
 
-def _resolve_href(
-    href: str, doc: str, targets: dict[str, Target], local_ids: dict[str, set[str]], docs: set[str]
-) -> str | None:
+def _resolve_href(href: str, doc: str, targets: LinkTargets) -> str | None:
     if is_external(href):
         return href
     path, _, fragment = href.partition("#")
     if path:
         name = posixpath.basename(path)
         target_doc = name[:-3] + ".xhtml" if name.endswith(".md") else name
-        if target_doc not in docs or posixpath.dirname(path) not in ("", "."):
+        if target_doc not in targets.local_ids or posixpath.dirname(path) not in ("", "."):
             return None
-        if fragment and fragment not in local_ids[target_doc]:
+        if fragment and fragment not in targets.local_ids[target_doc]:
             return None
         return f"{target_doc}#{fragment}" if fragment else target_doc
-    if fragment in local_ids[doc]:
+    if fragment in targets.local_ids[doc]:
         return f"{doc}#{fragment}"
-    target = targets.get(fragment)
-    return f"{target.doc}#{target.id}" if target else None
+    target = targets.targets.get(fragment)
+    return f"{target[0]}#{fragment}" if target else None
 
 
-def _may_be_in(href: str, unread: set[str]) -> bool:
+def _may_be_in(href: str, unread: AbstractSet[str]) -> bool:
     """Whether the link's target may be in a file that could not be read: one mistake
     is reported once, not again as every link into the file it broke."""
     if not unread:
@@ -199,7 +253,7 @@ def _doc_name(path: str) -> str:
     return name[:-3] + ".xhtml" if name.endswith(".md") else name
 
 
-def _did_you_mean(href: str, doc: str, local_ids: dict[str, set[str]]) -> str:
+def _did_you_mean(href: str, doc: str, local_ids: Mapping[str, AbstractSet[str]]) -> str:
     """'; did you mean …?' with the nearest file and id the book has, or nothing."""
     if is_external(href):
         return ""

@@ -233,6 +233,29 @@ def outline_key(unit: ParsedUnit) -> str:
     return interface_key(bare)
 
 
+def anchors_key(unit: ParsedUnit) -> str:
+    """The interface less where the unit's own links lead: its links, print-page references
+    and caption references as written. What is left is what it offers the others (its
+    ids, pages, figures, titles). When only those change, no other unit's outputs change
+    and nor do the files made from the whole book: the quick rebuild resolves the unit's
+    links again against the targets the last build indexed (model.LinkTargets)."""
+    return interface_key(dataclasses.replace(unit, links=(), page_refs=(), caption_refs=()))
+
+
+@dataclasses.dataclass(frozen=True)
+class InterfaceKeys:
+    """A unit's interface key, and the keys of two parts of it that tell a quick rebuild
+    which kind of change an edit made."""
+
+    whole: str  # interface_key
+    outline: str  # outline_key: all but the section headings
+    anchors: str  # anchors_key: all but the links
+
+    @classmethod
+    def of(cls, unit: ParsedUnit) -> InterfaceKeys:
+        return cls(interface_key(unit), outline_key(unit), anchors_key(unit))
+
+
 # --- render: one unit, and the files made from the whole book ----------------------------
 
 

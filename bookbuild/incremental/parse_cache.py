@@ -4,7 +4,7 @@ rendered (a large book would otherwise be held whole in the parent process).
 
 ParseCache is the book.parse.Outlines the pipeline hands to the parse stage. It also
 records, beside the model, each unit's keys: its parse key (where its fragment is, and
-what its render key starts from), its interface and outline keys (what a quick rebuild
+what its render key starts from) and its interface keys (what a quick rebuild
 compares).
 """
 
@@ -17,7 +17,7 @@ from bookbuild.book.model import ParsedUnit, UnitSource
 from bookbuild.book.parse import parse_unit
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.keys import generated_key, interface_key, outline_key, parse_key
+from bookbuild.incremental.keys import InterfaceKeys, generated_key, parse_key
 
 OUTLINE_PART, FRAGMENT_PART = 0, 1  # the parts of a unit's "parse" entry
 
@@ -25,18 +25,17 @@ OUTLINE_PART, FRAGMENT_PART = 0, 1  # the parts of a unit's "parse" entry
 @dataclasses.dataclass(frozen=True)
 class UnitKeys:
     parse: str  # keys.parse_key of its source
-    interface: str  # keys.interface_key, as parsed
-    outline: str  # keys.outline_key, as parsed
+    interface: InterfaceKeys  # as parsed
 
 
 @dataclasses.dataclass(frozen=True)
 class Outline:
     """What a worker sends back for one unit: the cached bytes of (unit without its
-    fragment, interface key, outline key, diagnostics), or those four parsed now."""
+    fragment, interface keys, diagnostics), or those three parsed now."""
 
     parse_key: str
     cached: bytes | None
-    parsed: tuple[ParsedUnit | None, str, str, list[Diagnostic]] | None = None
+    parsed: tuple[ParsedUnit | None, InterfaceKeys | None, list[Diagnostic]] | None = None
 
 
 class ParseCache:
@@ -54,11 +53,10 @@ class ParseCache:
         if data is not None:
             return Outline(name, data)
         unit, found = parse_unit(source)
-        interface = interface_key(unit) if unit else ""
-        sections = outline_key(unit) if unit else ""
+        interface = InterfaceKeys.of(unit) if unit else None
         if any(d.code == "S020" for d in found):  # a time limit depends on the machine: not cached
-            return Outline(name, None, (unit, interface, sections, found))
-        outline = (dataclasses.replace(unit, fragment="") if unit else None, interface, sections, found)
+            return Outline(name, None, (unit, interface, found))
+        outline = (dataclasses.replace(unit, fragment="") if unit else None, interface, found)
         fragment = unit.fragment.encode("utf-8") if unit else b""
         self.cache.put_parts("parse", name, [pickle.dumps(outline, protocol=pickle.HIGHEST_PROTOCOL), fragment])
         return Outline(name, None, outline)
@@ -66,12 +64,12 @@ class ParseCache:
     def unpack(self, outline: object) -> tuple[ParsedUnit | None, list[Diagnostic]]:
         assert isinstance(outline, Outline)
         if outline.cached is not None:
-            unit, interface, sections, found = pickle.loads(outline.cached)
+            unit, interface, found = pickle.loads(outline.cached)
         else:
             assert outline.parsed is not None  # an Outline holds one or the other
-            unit, interface, sections, found = outline.parsed
+            unit, interface, found = outline.parsed
         if unit:
-            self.keys[unit.source.name] = UnitKeys(outline.parse_key, interface, sections)
+            self.keys[unit.source.name] = UnitKeys(outline.parse_key, interface)
         return unit, found
 
     def workers_done(self) -> None:

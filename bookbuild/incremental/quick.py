@@ -19,6 +19,11 @@ link lacked a target and no id was renamed across units. Then the contents chang
 unit's own sidebar, and nothing else; those are made again from the last build's
 navigation with the unit's entry replaced (_new_contents).
 
+And it applies when the interface changed only in where the unit's links lead (its
+links, print-page and caption references as written; keys.anchors_key): they are
+resolved again against the targets the last build indexed (model.LinkTargets, kept in
+the state), and only the unit's own outputs change.
+
 The outputs are byte-identical to a full build's (tests/test_quick.py). When any
 condition fails it declines, and the full build runs. The conditions are all in three
 places: why_not_quick (before parsing), _reparse (each changed unit as parsed) and
@@ -30,19 +35,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+from collections.abc import Callable
 from concurrent.futures import Future
+from functools import cache as cache_once
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from bookbuild.book.load import read_unit_bytes
-from bookbuild.book.model import Navigation, NavPoint, ResolvedUnit
+from bookbuild.book.model import LinkTargets, Navigation, NavPoint, ResolvedUnit
 from bookbuild.book.nav import unit_point, unit_reading_order
 from bookbuild.book.parse import with_renamed_ids
+from bookbuild.book.resolve import resolve_unit_links, with_sections
 from bookbuild.book.words import labels
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.keys import outputs_key, render_key
+from bookbuild.incremental.keys import InterfaceKeys, outputs_key, render_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.render_cache import (
     EPUB_PART,
@@ -59,6 +68,7 @@ from bookbuild.incremental.state import (
     QuickContext,
     UnitRecord,
     output_record,
+    resolution,
     write_state,
 )
 from bookbuild.parallel import forked
@@ -114,9 +124,12 @@ def quick_rebuild(
         parsed = ParseCache(cache)
         if progress:
             progress("parse", 0, len(changed))
+        kept = cache_once(lambda: pickle.loads(context.link_targets))
         try:
-            reparsed = {index: _reparse(index, data, context, last, parsed) for index, data in sorted(changed.items())}
-            nav = _new_contents(context, last, reparsed)
+            reparsed = {
+                index: _reparse(index, data, context, last, parsed, kept) for index, data in sorted(changed.items())
+            }
+            nav, link_targets = _new_contents(context, reparsed, kept, last) or (None, None)
         except _Declined:
             return None
         # the EPUB's contents (nav document, NCX) are made in a process of its own meanwhile,
@@ -173,6 +186,7 @@ def quick_rebuild(
             context,
             toc=pickle.dumps(nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
             nav=pickle.dumps(dataclasses.replace(nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
+            link_targets=pickle.dumps(link_targets, protocol=pickle.HIGHEST_PROTOCOL),
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
             # this one's, so it writes its outputs rather than trusting these
@@ -202,7 +216,7 @@ def quick_rebuild(
 
 
 def _rerender(
-    reparsed: dict[int, tuple[ResolvedUnit, str]],
+    reparsed: dict[int, _Reparsed],
     context: QuickContext,
     last: BuildState,
     cache: Cache,
@@ -213,7 +227,7 @@ def _rerender(
     """Render the changed units into `rendered`; their new records."""
     html = any(kind == "html" for kind, _ in last.targets)
     records = {}
-    for index, (resolved, interface) in reparsed.items():
+    for index, (resolved, interface, _, links) in reparsed.items():
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in range(SEARCH_LINE_PART + 1)]
         if any(part is None for part in parts):
@@ -229,49 +243,70 @@ def _rerender(
             cache.put_parts("render", name, parts)
         rendered[index].set_result(parts)
         records[index] = dataclasses.replace(
-            context.units[index], interface=interface, render_key=name, single_size=len(parts[SINGLE_PART])
+            context.units[index],
+            interface=interface,
+            resolved=resolution(resolved) if links else context.units[index].resolved,
+            render_key=name,
+            single_size=len(parts[SINGLE_PART]),
         )
     return records
 
 
+class _Reparsed(NamedTuple):
+    resolved: ResolvedUnit
+    interface: InterfaceKeys
+    sections: bool  # its section headings changed: the contents changes with them
+    links: bool  # where its links lead changed: its resolved fields are new
+
+
 def _reparse(
-    index: int, data: bytes, context: QuickContext, last: BuildState, parsed: ParseCache
-) -> tuple[ResolvedUnit, str]:
-    """The changed unit, resolved as the last build resolved it, if that still holds, and
-    its interface key: the last build's, or a new one when only its section headings
-    changed (keys.outline_key; _new_contents then checks what that reaches)."""
+    index: int,
+    data: bytes,
+    context: QuickContext,
+    last: BuildState,
+    parsed: ParseCache,
+    kept: Callable[[], LinkTargets],
+) -> _Reparsed:
+    """The changed unit, resolved as the last build resolved it, if that still holds.
+    Its interface may differ from the last build's in its section headings alone
+    (keys.outline_key; _new_contents then checks what that reaches), or in its links
+    alone (keys.anchors_key: they are resolved again, against the targets the last
+    build indexed, `kept`)."""
     record = context.units[index]
     source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
-    if source is None:
+    if source is None or record.interface is None:
         raise _Declined()
     unit, found_parsing = parsed.parse_one(source)
     if unit is None:
         raise _Declined()
-    keys = parsed.keys[unit.source.name]
-    if keys.interface != record.interface and (keys.outline != record.outline or not record.outline):
+    now, before = parsed.keys[unit.source.name].interface, record.interface
+    sections = now.whole != before.whole and now.outline == before.outline
+    links = now.whole != before.whole and now.anchors == before.anchors
+    if now.whole != before.whole and not (sections or links):
         raise _Declined()
-    mine = list(suppressed(found + found_parsing, context.metadata.suppress))
-    before = [d for d in last.diagnostics if d.file == record.path]
-    if mine != before or any(record.path in d.related for d in last.diagnostics):
-        raise _Declined()  # its diagnostics would change, or another's names one of its lines
+    unit = with_renamed_ids(unit, record.renamed_ids)
     fields = dict(pickle.loads(record.resolved))
-    return ResolvedUnit(unit=with_renamed_ids(unit, record.renamed_ids), **fields), keys.interface
+    mine = list(suppressed(found + found_parsing, context.metadata.suppress))
+    said = [d for d in last.diagnostics if d.file == record.path]
+    if links or mine != said:  # what resolve said of its links is part of it
+        fields["hrefs"], found_resolving = resolve_unit_links(unit, kept(), context.metadata)
+        mine += suppressed(found_resolving, context.metadata.suppress)
+    if mine != said or any(record.path in d.related for d in last.diagnostics):
+        raise _Declined()  # its diagnostics would change, or another's names one of its lines
+    return _Reparsed(ResolvedUnit(unit=unit, **fields), now, sections, links)
 
 
 def _new_contents(
-    context: QuickContext, last: BuildState, reparsed: dict[int, tuple[ResolvedUnit, str]]
-) -> Navigation | None:
-    """The book's navigation with the changed units' section headings as they are now;
-    None when none of them changed. Raises _Declined when the change could reach other
-    units: a link to a heading that is gone, a new id some other part of the book has
-    (it would be renamed, or clash), a book with ids renamed across units or with links
-    that found no target (a new id might be one). A heading whose text changes under
-    the same id changes no link to it: a link shows its own text."""
-    moved = {
-        index: resolved.unit
-        for index, (resolved, interface) in reparsed.items()
-        if interface != context.units[index].interface
-    }
+    context: QuickContext, reparsed: dict[int, _Reparsed], kept: Callable[[], LinkTargets], last: BuildState
+) -> tuple[Navigation, LinkTargets] | None:
+    """The book's navigation with the changed units' section headings as they are now,
+    and the book's link targets with their new ids; None when none of them changed.
+    Raises _Declined when the change could reach other units: a link to a heading that
+    is gone, a new id some other part of the book has (it would be renamed, or clash), a
+    book with ids renamed across units or with links that found no target (a new id
+    might be one). A heading whose text changes under the same id changes no link to
+    it: a link shows its own text."""
+    moved = {index: r.resolved.unit for index, r in reparsed.items() if r.sections}
     if not moved:
         return None
     if len(context.units) < 2 or any(record.renamed_ids for record in context.units):
@@ -279,7 +314,7 @@ def _new_contents(
     if any(d.code in ("X001", "X002") for d in last.diagnostics):
         raise _Declined()
     nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
-    book_ids: frozenset[str] = pickle.loads(context.ids)
+    targets = kept()
     swap: dict[int, NavPoint] = {}
     removed: set[str] = set()  # "doc#id" of the headings that are gone
     order = list(nav.reading_order)
@@ -296,18 +331,19 @@ def _new_contents(
         before, after = _entries(old), _entries(new)
         removed |= before.keys() - after.keys()
         added = {href.partition("#")[2] for href in after.keys() - before.keys()}
-        if added & book_ids:
+        if not added.isdisjoint(targets.targets):
             raise _Declined()
+        targets = with_sections(targets, unit)
         swap[id(old)] = new
         here = [i for i, href in enumerate(order) if href.startswith(f"{doc}#")]
         if not here or here[-1] - here[0] + 1 != len(here):
             raise _Declined()
         order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
-    for record in context.units:
-        hrefs = dict(pickle.loads(record.resolved)).get("hrefs", ())
+    for index, record in enumerate(context.units):
+        hrefs = reparsed[index].resolved.hrefs if index in reparsed else dict(pickle.loads(record.resolved))["hrefs"]
         if any(href in removed for _, href in hrefs):
             raise _Declined()  # a link lost its target (a link shows only its own text)
-    return dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order))
+    return dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)), targets
 
 
 def _unit_entry(points: tuple[NavPoint, ...], href: str) -> NavPoint | None:

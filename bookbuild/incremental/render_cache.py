@@ -25,7 +25,7 @@ from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.state import QuickContext, UnitRecord
+from bookbuild.incremental.state import QuickContext, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
@@ -395,15 +395,9 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
             UnitRecord(
                 path=unit.source.path,
                 doc_name=unit.doc_name,
-                interface=keys.interface if keys else "",
-                outline=keys.outline if keys else "",
+                interface=keys.interface if keys else None,
                 renamed_ids=unit.renamed_ids,
-                resolved=pickle.dumps(
-                    tuple(
-                        (f.name, getattr(resolved, f.name)) for f in dataclasses.fields(resolved) if f.name != "unit"
-                    ),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                ),
+                resolved=resolution(resolved),
                 render_key=name,
                 single_size=sizes[SINGLE_PART],
             )
@@ -415,9 +409,7 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         toc=pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
         nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,
-        ids=pickle.dumps(
-            frozenset(ident for ident, _ in job.modelled.resolved.targets), protocol=pickle.HIGHEST_PROTOCOL
-        ),
+        link_targets=pickle.dumps(job.modelled.resolved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
         site_units=tuple(job.site.units),
         links=job.links,
         shared=job.shared,

@@ -15,6 +15,7 @@ edit.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from typing import BinaryIO, NamedTuple
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Cover, Metadata
+from bookbuild.book.model import Cover, Metadata, ResolvedUnit
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
-from bookbuild.incremental.keys import code_version
+from bookbuild.incremental.keys import InterfaceKeys, code_version
 from bookbuild.render.html_site import PrevNext
 
 STATE_NAME = "state.pickle"
@@ -74,8 +75,7 @@ class UnitRecord:
 
     path: str
     doc_name: str
-    interface: str  # keys.interface_key, as parse_cache recorded it
-    outline: str  # keys.outline_key, likewise
+    interface: InterfaceKeys | None  # as parse_cache recorded them; None for a generated page
     renamed_ids: tuple[tuple[str, str], ...]
     # every field resolve gave the unit, by name (hrefs, captions …): all that a quick
     # rebuild needs to resolve it as the last build did, a new field included. Pickled:
@@ -95,13 +95,19 @@ class QuickContext:
     toc: bytes  # the pickled contents: loaded only when a unit is rendered
     nav: bytes  # the rest of the pickled Navigation (toc empty): loaded for a heading edit
     cover: Cover | None
-    ids: bytes  # the pickled frozenset of the ids links can reach across the book
+    link_targets: bytes  # the pickled model.LinkTargets: loaded for an edit of links or headings
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
     links: tuple[PrevNext, ...]  # of each unit
     shared: str  # keys.shared_render_key
     book_level: str
     frame_head: int  # bytes of book.html before the first unit's section
     units: tuple[UnitRecord, ...]
+
+
+def resolution(resolved: ResolvedUnit) -> bytes:
+    """UnitRecord.resolved: every field resolve gave the unit, by name, pickled."""
+    fields = tuple((f.name, getattr(resolved, f.name)) for f in dataclasses.fields(resolved) if f.name != "unit")
+    return pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @dataclass(frozen=True)
