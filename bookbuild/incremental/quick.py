@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import cache as cache_once
@@ -73,9 +74,9 @@ from bookbuild.incremental.state import (
 )
 from bookbuild.parallel import forked
 from bookbuild.render.epub_package import ncx_document
-from bookbuild.render.html_site import Site, html_name, index_page, make_site, single_page_frame
+from bookbuild.render.html_site import Site, html_name, make_site
 from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
-from bookbuild.render.xhtml import render_nav
+from bookbuild.render.xhtml import nav_entry
 from bookbuild.write.zipwriter import deflate, replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
@@ -129,12 +130,15 @@ def quick_rebuild(
             reparsed = {
                 index: _reparse(index, data, context, last, parsed, kept) for index, data in sorted(changed.items())
             }
-            nav, link_targets = _new_contents(context, reparsed, kept, last) or (None, None)
+            moved = _new_contents(context, reparsed, kept, last)
         except _Declined:
             return None
+        nav = moved.nav if moved else None
         # the EPUB's contents (nav document, NCX) are made in a process of its own meanwhile,
         # forked before the threads that copy the outputs start
-        epub_side = partial(_epub_contents, context, nav) if nav and "epub" in targets else None
+        epub_side = (
+            partial(_epub_contents, out / targets["epub"], context, moved) if moved and "epub" in targets else None
+        )
         with forked(epub_side or dict, workers if epub_side else 1) as epub_contents:
             rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
             contents: Future | None = Future() if nav else None  # -> _epub_contents, _html_contents
@@ -158,7 +162,9 @@ def quick_rebuild(
                 if progress:
                     progress("render", 0, len(reparsed))
                 records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
-                made = _html_contents(site) if nav and "html" in targets else {}
+                made = (
+                    _html_contents(out / targets["html"], site, context, moved) if moved and "html" in targets else {}
+                )
                 made.update(epub_contents())
                 if contents:
                     contents.set_result(made)
@@ -181,12 +187,12 @@ def quick_rebuild(
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
-    if nav:
+    if moved and nav:
         context = dataclasses.replace(
             context,
             toc=pickle.dumps(nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
             nav=pickle.dumps(dataclasses.replace(nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
-            link_targets=pickle.dumps(link_targets, protocol=pickle.HIGHEST_PROTOCOL),
+            link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
             # this one's, so it writes its outputs rather than trusting these
@@ -296,11 +302,18 @@ def _reparse(
     return _Reparsed(ResolvedUnit(unit=unit, **fields), now, sections, links)
 
 
+class _Contents(NamedTuple):
+    nav: Navigation
+    link_targets: LinkTargets
+    entries: tuple[tuple[NavPoint, NavPoint], ...]  # each changed unit's entry: (before, after)
+
+
 def _new_contents(
     context: QuickContext, reparsed: dict[int, _Reparsed], kept: Callable[[], LinkTargets], last: BuildState
-) -> tuple[Navigation, LinkTargets] | None:
+) -> _Contents | None:
     """The book's navigation with the changed units' section headings as they are now,
-    and the book's link targets with their new ids; None when none of them changed.
+    the book's link targets with their new ids, and the units' entries in the contents
+    before and after; None when none of them changed.
     Raises _Declined when the change could reach other units: a link to a heading that
     is gone, a new id some other part of the book has (it would be renamed, or clash), a
     book with ids renamed across units or with links that found no target (a new id
@@ -316,6 +329,7 @@ def _new_contents(
     nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
     targets = kept()
     swap: dict[int, NavPoint] = {}
+    entries: dict[int, tuple[NavPoint, NavPoint]] = {}
     removed: set[str] = set()  # "doc#id" of the headings that are gone
     order = list(nav.reading_order)
     for unit in moved.values():
@@ -335,15 +349,20 @@ def _new_contents(
             raise _Declined()
         targets = with_sections(targets, unit)
         swap[id(old)] = new
+        entries[id(old)] = (old, new)
         here = [i for i, href in enumerate(order) if href.startswith(f"{doc}#")]
         if not here or here[-1] - here[0] + 1 != len(here):
             raise _Declined()
         order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
-    for index, record in enumerate(context.units):
+    for index, record in enumerate(context.units if removed else ()):
         hrefs = reparsed[index].resolved.hrefs if index in reparsed else dict(pickle.loads(record.resolved))["hrefs"]
         if any(href in removed for _, href in hrefs):
             raise _Declined()  # a link lost its target (a link shows only its own text)
-    return dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)), targets
+    return _Contents(
+        dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)),
+        targets,
+        tuple(entries.values()),
+    )
 
 
 def _unit_entry(points: tuple[NavPoint, ...], href: str) -> NavPoint | None:
@@ -379,17 +398,43 @@ def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[N
     return tuple(result)
 
 
-def _epub_contents(context: QuickContext, nav: Navigation) -> dict[str, bytes]:
-    """The EPUB's nav document and NCX, as a full build makes them."""
+def _epub_contents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, bytes]:
+    """The EPUB's nav document, with the units' entries swapped in the last build's, and
+    its NCX (whose entries are numbered through the book) made again."""
+    try:
+        with zipfile.ZipFile(epub) as old:
+            document = old.read("EPUB/nav.xhtml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        raise _Declined() from None
+    for before, after in moved.entries:
+        document = _swap_entry(document, nav_entry(before), nav_entry(after))
     return {
-        "EPUB/nav.xhtml": render_nav(nav, context.metadata, context.css).body,
-        "EPUB/toc.ncx": ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"]),
+        "EPUB/nav.xhtml": document,
+        "EPUB/toc.ncx": ncx_document(context.metadata, moved.nav, labels(context.metadata.language)["pages"]),
     }
 
 
-def _html_contents(site: Site) -> dict[str, bytes]:
-    """index.html and the head of book.html ("frame"), as a full build makes them."""
-    return {"index.html": index_page(site), "frame": single_page_frame(site)[0]}
+def _html_contents(html: Path, site: Site, context: QuickContext, moved: _Contents) -> dict[str, bytes]:
+    """index.html and the head of book.html ("frame"), with the units' entries in their
+    contents swapped in the last build's."""
+    try:
+        index = (html / "index.html").read_bytes()
+        with (html / "book.html").open("rb") as book:
+            frame = book.read(context.frame_head)
+    except OSError:
+        raise _Declined() from None
+    for before, after in moved.entries:
+        index = _swap_entry(index, site.contents_entry(before, False), site.contents_entry(after, False))
+        frame = _swap_entry(frame, site.contents_entry(before, True), site.contents_entry(after, True))
+    return {"index.html": index, "frame": frame}
+
+
+def _swap_entry(document: bytes, before: bytes, after: bytes) -> bytes:
+    """`document` with the one place that holds `before` holding `after`."""
+    at = document.find(before)
+    if at < 0 or document.find(before, at + 1) >= 0:
+        raise _Declined()  # not the document the last build wrote
+    return document[:at] + after + document[at + len(before) :]
 
 
 def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) -> list[tuple[Path, bytes]]:

@@ -251,6 +251,13 @@ class Site:
                 li.append(self.toc_list(point.children, current, single, with_pages, fold))
         return ol
 
+    def contents_entry(self, point: NavPoint, single: bool) -> bytes:
+        """One entry of the contents (`contents`), with the entries below it, as it is
+        serialised inside the page: a quick rebuild swaps a chapter's entry in place
+        (incremental.quick)."""
+        entry = self.toc_list((point,), None, single, with_pages=True)[0]
+        return etree.tostring(entry, method="html", encoding="utf-8")
+
     def _closed_entry(self, point: NavPoint, single: bool) -> etree._Element:
         """A folded sidebar entry off the current page's branch: the same on every page,
         so it is built once and copied."""

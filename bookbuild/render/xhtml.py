@@ -237,20 +237,27 @@ def xhtml_document(
     return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def _nav_list(points: tuple[NavPoint, ...]) -> etree._Element:
+def _nav_list(points: tuple[NavPoint, ...], namespace: str = f"{{{XHTML}}}") -> etree._Element:
     # tens of thousands of entries in a long book: SubElement costs half the E-factory
-    ol = etree.Element(f"{{{XHTML}}}ol", nsmap=_NSMAP)
+    ol = etree.Element(f"{namespace}ol", nsmap=_NSMAP if namespace else None)
     for point in points:
-        li = SubElement(ol, f"{{{XHTML}}}li")
+        li = SubElement(ol, f"{namespace}li")
         if point.href:
             attrs = {"href": point.href, "data-page": point.page} if point.page else {"href": point.href}
-            link = SubElement(li, f"{{{XHTML}}}a", attrs)
+            link = SubElement(li, f"{namespace}a", attrs)
         else:
-            link = SubElement(li, f"{{{XHTML}}}span")
+            link = SubElement(li, f"{namespace}span")
         link.text = point.label
         if point.children:
-            li.append(_nav_list(point.children))
+            li.append(_nav_list(point.children, namespace))
     return ol
+
+
+def nav_entry(point: NavPoint) -> bytes:
+    """One entry of the nav document's contents, with the entries below it, as it is
+    serialised inside the document (without a namespace, it takes the document's): a
+    quick rebuild swaps a chapter's entry in place (incremental.quick)."""
+    return etree.tostring(_nav_list((point,), namespace="")[0], encoding="utf-8")
 
 
 # one entry per print page (tens of thousands in a long book): filled in as text; no
