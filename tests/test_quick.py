@@ -10,6 +10,7 @@ import pytest
 from build_helpers import assert_same_as_clean, generate_book, snapshot
 
 from bookbuild.errors import InputError
+from bookbuild.incremental import quick
 from bookbuild.incremental.state import STATE_NAME
 from bookbuild.pipeline import CACHE_FOLDER, build
 
@@ -182,6 +183,22 @@ def test_an_edit_of_section_headings_redoes_the_contents_and_the_unit(book, tmp_
     assert_same_as_clean(book, out, tmp_path)
 
 
+@pytest.mark.parametrize("change", [lambda text: text.replace("## 1.", "## 1. 改过的", 1), _second_heading_down])
+def test_a_heading_edit_that_moves_no_entry_swaps_the_ncx_entry_in_place(book, tmp_path, models, change, monkeypatch):
+    """The NCX numbers its entries through the book; when the edit leaves every number
+    as it was, the chapter's entry is swapped in and the rest is not made again."""
+    out = tmp_path / "out"
+    build(book, out)
+
+    def made_whole(*args):
+        raise AssertionError("the NCX was made again")
+
+    monkeypatch.setattr(quick, "ncx_document", made_whole)
+    rebuilt_quickly(book, out, models, 6, change)
+    monkeypatch.undo()
+    assert_same_as_clean(book, out, tmp_path)
+
+
 def test_heading_edits_and_links_to_them(book, tmp_path, models):
     out = tmp_path / "out"
     edit(chapter(book, 5), lambda text: re.sub(r"(\n## [^\n]*)", r"\1 {#first}", text, count=1))
@@ -206,6 +223,24 @@ def test_heading_edits_and_links_to_them(book, tmp_path, models):
     with pytest.raises(InputError) as raised:
         build(book, out)
     assert [d.code for d in raised.value.diagnostics if d.code.startswith("X")] == ["X001"]
+
+
+def test_a_link_a_quick_rebuild_added_keeps_its_heading(book, tmp_path, models):
+    out = tmp_path / "out"
+    edit(chapter(book, 5), lambda text: re.sub(r"(\n## [^\n]*)", r"\1 {#first}", text, count=1))
+    build(book, out)
+    rebuilt_quickly(book, out, models, 6, lambda text: text + "\n见[上一章第一节](0005-chapter-5.md#first)。\n")
+    # the heading it leads to removed: the full build finds the link without a target
+    edit(chapter(book, 5), lambda text: re.sub(r"\n## [^\n]*\{#first\}\n", "\n", text))
+    with pytest.raises(InputError) as raised:
+        build(book, out)
+    assert [d.code for d in raised.value.diagnostics] == ["X001"]
+    # the link taken out again (quick: no link leads there now), then the heading
+    edit(chapter(book, 5), lambda text: text + "\n## 回来的一节 {#first}\n\n正文。\n")
+    build(book, out)
+    rebuilt_quickly(book, out, models, 6, lambda text: text.replace("见[上一章第一节](0005-chapter-5.md#first)。", ""))
+    rebuilt_quickly(book, out, models, 5, lambda text: text.replace("\n## 回来的一节 {#first}\n", "\n"))
+    assert_same_as_clean(book, out, tmp_path)
 
 
 def test_diagnostics_stay_true(book, tmp_path, models):

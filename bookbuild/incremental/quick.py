@@ -36,6 +36,7 @@ import dataclasses
 import os
 import pickle
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import cache as cache_once
@@ -73,11 +74,11 @@ from bookbuild.incremental.state import (
     write_state,
 )
 from bookbuild.parallel import forked
-from bookbuild.render.epub_package import ncx_document
+from bookbuild.render.epub_package import ncx_depth, ncx_document, ncx_entry, play_order
 from bookbuild.render.html_site import Site, html_name, make_site
 from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
 from bookbuild.render.xhtml import nav_entry
-from bookbuild.write.zipwriter import deflate, replace_entries
+from bookbuild.write.zipwriter import ZipEntry, deflate, replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
 QUICK_LIMIT = 8
@@ -141,7 +142,7 @@ def quick_rebuild(
         )
         with forked(epub_side or dict, workers if epub_side else 1) as epub_contents:
             rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
-            contents: Future | None = Future() if nav else None  # -> _epub_contents, _html_contents
+            contents: Future | None = Future() if nav else None  # -> _NewContents
             # the EPUB and book.html are copied up to the first changed unit while it is rendered
             big = []
             if "epub" in targets:
@@ -165,9 +166,8 @@ def quick_rebuild(
                 made = (
                     _html_contents(out / targets["html"], site, context, moved) if moved and "html" in targets else {}
                 )
-                made.update(epub_contents())
                 if contents:
-                    contents.set_result(made)
+                    contents.set_result(_NewContents(made, epub_contents()))
                 if progress:
                     progress("write", 0, len(last.targets))
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
@@ -187,6 +187,10 @@ def quick_rebuild(
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(context.units))
+    if any(unit.links for unit in reparsed.values()):
+        context = dataclasses.replace(
+            context, linked=pickle.dumps(_linked(context, reparsed), protocol=pickle.HIGHEST_PROTOCOL)
+        )
     if moved and nav:
         context = dataclasses.replace(
             context,
@@ -303,6 +307,7 @@ def _reparse(
 
 
 class _Contents(NamedTuple):
+    before: Navigation  # as the last build made it (without the page list, as nav)
     nav: Navigation
     link_targets: LinkTargets
     entries: tuple[tuple[NavPoint, NavPoint], ...]  # each changed unit's entry: (before, after)
@@ -354,15 +359,25 @@ def _new_contents(
         if not here or here[-1] - here[0] + 1 != len(here):
             raise _Declined()
         order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
-    for index, record in enumerate(context.units if removed else ()):
-        hrefs = reparsed[index].resolved.hrefs if index in reparsed else dict(pickle.loads(record.resolved))["hrefs"]
-        if any(href in removed for _, href in hrefs):
-            raise _Declined()  # a link lost its target (a link shows only its own text)
+    if removed and any(_linked(context, reparsed).get(href) for href in removed):
+        raise _Declined()  # a link lost its target (a link shows only its own text)
     return _Contents(
+        nav,
         dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)),
         targets,
         tuple(entries.values()),
     )
+
+
+def _linked(context: QuickContext, reparsed: dict[int, _Reparsed]) -> Counter[str]:
+    """Where the book's links lead, each with the number of units that link there, the
+    changed units' links as they are now."""
+    linked: Counter[str] = pickle.loads(context.linked)
+    for index, unit in reparsed.items():
+        if unit.links:
+            linked.subtract({href for _, href in dict(pickle.loads(context.units[index].resolved))["hrefs"]})
+            linked.update({href for _, href in unit.resolved.hrefs})
+    return +linked  # without the counts that fell to nothing
 
 
 def _unit_entry(points: tuple[NavPoint, ...], href: str) -> NavPoint | None:
@@ -398,20 +413,72 @@ def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[N
     return tuple(result)
 
 
-def _epub_contents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, bytes]:
-    """The EPUB's nav document, with the units' entries swapped in the last build's, and
-    its NCX (whose entries are numbered through the book) made again."""
+class _NewContents(NamedTuple):
+    html: dict[str, bytes]  # _html_contents
+    epub: dict[str, ZipEntry]  # _epub_contents
+
+
+def _epub_contents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
+    """The EPUB's nav document and NCX with the units' entries swapped in the last
+    build's; the NCX made again when more than that changes in it (its entries are
+    numbered through the book). Compressed here: this runs in a process of its own."""
     try:
         with zipfile.ZipFile(epub) as old:
-            document = old.read("EPUB/nav.xhtml")
+            document, ncx = old.read("EPUB/nav.xhtml"), old.read("EPUB/toc.ncx")
     except (OSError, KeyError, zipfile.BadZipFile):
         raise _Declined() from None
     for before, after in moved.entries:
         document = _swap_entry(document, nav_entry(before), nav_entry(after))
-    return {
-        "EPUB/nav.xhtml": document,
-        "EPUB/toc.ncx": ncx_document(context.metadata, moved.nav, labels(context.metadata.language)["pages"]),
-    }
+    ncx = _ncx_swapped(ncx, moved, pickle.loads(context.page_hrefs))
+    if ncx is None:
+        nav = dataclasses.replace(moved.nav, page_list=pickle.loads(context.pages))
+        ncx = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
+    return {"EPUB/nav.xhtml": deflate("EPUB/nav.xhtml", document), "EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
+
+
+def _ncx_swapped(ncx: bytes, moved: _Contents, pages: list[str]) -> bytes | None:
+    """The NCX with the units' entries swapped in, when nothing else in it changes: the
+    same play order outside them and for every page (`pages`: page_hrefs), as many
+    entries in each, the same depth. None when it must be made again."""
+    before, after = moved.before, moved.nav
+    old = play_order(before.toc, before.reading_order, pages)
+    new = play_order(after.toc, after.reading_order, pages)
+    if len(old) != len(new):
+        return None
+    docs = tuple((old_entry.href or "").partition("#")[0] + "#" for old_entry, _ in moved.entries)
+    if any(new.get(href) != old[href] for href in pages) or any(
+        new.get(href) != number for href, number in old.items() if not href.startswith(docs)
+    ):
+        return None
+    numbered = []  # (the number of its first navPoint, before, after)
+    for old_entry, new_entry in moved.entries:
+        first = _preorder_number(before.toc, old_entry)
+        if first is None or first != _preorder_number(after.toc, new_entry) or _size(old_entry) != _size(new_entry):
+            return None  # the numbers of the entries after it change
+        numbered.append((first, old_entry, new_entry))
+    deeper = any(ncx_depth((old_entry,)) != ncx_depth((new_entry,)) for _, old_entry, new_entry in numbered)
+    if deeper and ncx_depth(before.toc) != ncx_depth(after.toc):
+        return None  # so does the NCX's depth (the whole contents walked only then)
+    for first, old_entry, new_entry in numbered:
+        ncx = _swap_entry(ncx, ncx_entry(old_entry, first, old), ncx_entry(new_entry, first, new))
+    return ncx
+
+
+def _preorder_number(points: tuple[NavPoint, ...], wanted: NavPoint) -> int | None:
+    """`wanted`'s place among the entries, counted from 1 as the NCX numbers them."""
+    number = 0
+    stack = list(reversed(points))
+    while stack:
+        point = stack.pop()
+        number += 1
+        if point is wanted:
+            return number
+        stack.extend(reversed(point.children))
+    return None
+
+
+def _size(point: NavPoint) -> int:
+    return 1 + sum(_size(child) for child in point.children)
 
 
 def _html_contents(html: Path, site: Site, context: QuickContext, moved: _Contents) -> dict[str, bytes]:
@@ -471,7 +538,7 @@ def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future],
     }
     if contents is not None:
         for name in ("EPUB/nav.xhtml", "EPUB/toc.ncx"):
-            entries[name] = lambda name=name: deflate(name, contents.result()[name])
+            entries[name] = lambda name=name: contents.result().epub[name]
 
     def write(stream) -> None:
         with path.open("rb") as source:
@@ -492,7 +559,7 @@ def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, F
         with path.open("rb") as source:
             size, position = os.fstat(source.fileno()).st_size, 0
             if contents is not None:
-                stream.write(contents.result()["frame"])
+                stream.write(contents.result().html["frame"])
                 position = context.frame_head
             for index in sorted(rendered):
                 copy_range(source, stream, position, starts[index] - position)

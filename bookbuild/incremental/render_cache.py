@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.state import QuickContext, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
-from bookbuild.render.epub_package import package_files
+from bookbuild.render.epub_package import package_files, page_hrefs
 from bookbuild.render.html_site import (
     PrevNext,
     Site,
@@ -407,9 +408,15 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         metadata=book.metadata,
         css=job.css,
         toc=pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
-        nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
+        nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=()), protocol=pickle.HIGHEST_PROTOCOL),
+        pages=pickle.dumps(job.modelled.nav.page_list, protocol=pickle.HIGHEST_PROTOCOL),
+        page_hrefs=pickle.dumps(page_hrefs(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,
         link_targets=pickle.dumps(job.modelled.resolved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
+        linked=pickle.dumps(
+            Counter(href for resolved in job.modelled.resolved.units for href in {h for _, h in resolved.hrefs}),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        ),
         site_units=tuple(job.site.units),
         links=job.links,
         shared=job.shared,

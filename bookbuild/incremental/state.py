@@ -93,9 +93,12 @@ class QuickContext:
     metadata: Metadata
     css: tuple[str, ...]  # stylesheet names
     toc: bytes  # the pickled contents: loaded only when a unit is rendered
-    nav: bytes  # the rest of the pickled Navigation (toc empty): loaded for a heading edit
+    nav: bytes  # the rest of the pickled Navigation (toc, page list empty): loaded for a heading edit
+    pages: bytes  # its pickled page list: loaded when a heading edit makes the NCX again
+    page_hrefs: bytes  # the pickled list of where each page is (epub_package.page_hrefs)
     cover: Cover | None
     link_targets: bytes  # the pickled model.LinkTargets: loaded for an edit of links or headings
+    linked: bytes  # pickled {href: how many units link there}: loaded when a heading is removed
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
     links: tuple[PrevNext, ...]  # of each unit
     shared: str  # keys.shared_render_key
