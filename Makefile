@@ -42,7 +42,7 @@ test: test-deps lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # the inner loop: no Java, no browser, no killed builds (tests marked slow are left out;
-# one that runs Java unmarked fails), under a minute
+# one that runs Java unmarked fails), about two minutes
 test-fast: $(STAMP)
 	BOOKBUILD_TEST_FAST=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
