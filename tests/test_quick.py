@@ -199,6 +199,29 @@ def test_a_heading_edit_that_moves_no_entry_swaps_the_ncx_entry_in_place(book, t
     assert_same_as_clean(book, out, tmp_path)
 
 
+def _marker_moved_before_the_second_heading(text: str) -> str:
+    marker = re.search(r"\{\{page \d+\}\}", text)[0]
+    second = text.index("\n## ", text.index("\n## ") + 1)
+    text = text.replace(marker, "", 1)
+    return text[:second] + f"\n\n{marker}" + text[second:]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_marker_moved_before_the_second_heading, id="across a heading"),
+        pytest.param(lambda text: re.sub(r"(\{\{page \d+\}\})(..)", r"\2\1", text, count=1), id="within a line"),
+    ],
+)
+def test_a_page_marker_moved_within_its_chapter_is_quick(book, tmp_path, models, change):
+    """The page break fixed where it falls: the page-list, the links to it and the other
+    chapters are as they were; a heading it passes is on another page in the contents."""
+    out = tmp_path / "out"
+    build(book, out)
+    rebuilt_quickly(book, out, models, 6, change)
+    assert_same_as_clean(book, out, tmp_path)
+
+
 def test_heading_edits_and_links_to_them(book, tmp_path, models):
     out = tmp_path / "out"
     edit(chapter(book, 5), lambda text: re.sub(r"(\n## [^\n]*)", r"\1 {#first}", text, count=1))
