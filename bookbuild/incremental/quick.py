@@ -135,12 +135,10 @@ def quick_rebuild(
         except _Declined:
             return None
         nav = moved.nav if moved else None
-        # the EPUB's contents (nav document, NCX) are made in a process of its own meanwhile,
-        # forked before the threads that copy the outputs start
-        epub_side = (
-            partial(_epub_contents, out / targets["epub"], context, moved) if moved and "epub" in targets else None
-        )
-        with forked(epub_side or dict, workers if epub_side else 1) as epub_contents:
+        # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
+        # that copy the outputs start
+        epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
+        with forked(epub_side or dict, workers if epub_side else 1) as ncx:
             rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
             contents: Future | None = Future() if nav else None  # -> _NewContents
             # the EPUB and book.html are copied up to the first changed unit while it is rendered
@@ -167,7 +165,8 @@ def quick_rebuild(
                     _html_contents(out / targets["html"], site, context, moved) if moved and "html" in targets else {}
                 )
                 if contents:
-                    contents.set_result(_NewContents(made, epub_contents()))
+                    zipped = {"EPUB/nav.xhtml": _nav_document(out / targets["epub"], moved)} if epub_side else {}
+                    contents.set_result(_NewContents(made, zipped | ncx()))
                 if progress:
                     progress("write", 0, len(last.targets))
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
@@ -415,25 +414,34 @@ def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[N
 
 class _NewContents(NamedTuple):
     html: dict[str, bytes]  # _html_contents
-    epub: dict[str, ZipEntry]  # _epub_contents
+    epub: dict[str, ZipEntry]  # _nav_document, _ncx
 
 
-def _epub_contents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
-    """The EPUB's nav document and NCX with the units' entries swapped in the last
-    build's; the NCX made again when more than that changes in it (its entries are
-    numbered through the book). Compressed here: this runs in a process of its own."""
-    try:
-        with zipfile.ZipFile(epub) as old:
-            document, ncx = old.read("EPUB/nav.xhtml"), old.read("EPUB/toc.ncx")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        raise _Declined() from None
+def _nav_document(epub: Path, moved: _Contents) -> ZipEntry:
+    """The EPUB's nav document with the units' entries swapped in the last build's."""
+    document = _old_entry(epub, "EPUB/nav.xhtml")
     for before, after in moved.entries:
         document = _swap_entry(document, nav_entry(before), nav_entry(after))
-    ncx = _ncx_swapped(ncx, moved, pickle.loads(context.page_hrefs))
+    return deflate("EPUB/nav.xhtml", document)
+
+
+def _ncx(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
+    """The EPUB's NCX with the units' entries swapped in the last build's, or made again
+    when more than that changes in it (its entries are numbered through the book).
+    Compressed here: this runs in a process of its own."""
+    ncx = _ncx_swapped(_old_entry(epub, "EPUB/toc.ncx"), moved, pickle.loads(context.page_hrefs))
     if ncx is None:
         nav = dataclasses.replace(moved.nav, page_list=pickle.loads(context.pages))
         ncx = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
-    return {"EPUB/nav.xhtml": deflate("EPUB/nav.xhtml", document), "EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
+    return {"EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
+
+
+def _old_entry(epub: Path, name: str) -> bytes:
+    try:
+        with zipfile.ZipFile(epub) as old:
+            return old.read(name)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        raise _Declined() from None
 
 
 def _ncx_swapped(ncx: bytes, moved: _Contents, pages: list[str]) -> bytes | None:
