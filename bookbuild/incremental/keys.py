@@ -37,6 +37,7 @@ from bookbuild.book.model import (
     ParsedUnit,
     ResolvedUnit,
     UnitSource,
+    record,
 )
 from bookbuild.book.nav import unit_reading_order
 from bookbuild.render.html_site import PrevNext, Site
@@ -242,7 +243,7 @@ def anchors_key(unit: ParsedUnit) -> str:
     return interface_key(dataclasses.replace(unit, links=(), page_refs=(), caption_refs=()))
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class InterfaceKeys:
     """A unit's interface key, and the keys of two parts of it that tell a quick rebuild
     which kind of change an edit made."""

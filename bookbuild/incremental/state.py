@@ -25,7 +25,7 @@ from typing import BinaryIO, NamedTuple
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Cover, Metadata, ResolvedUnit
+from bookbuild.book.model import Cover, Metadata, ResolvedUnit, record
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
 from bookbuild.incremental.keys import InterfaceKeys, code_version
@@ -62,14 +62,14 @@ def signature(path: Path) -> Signature | None:
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
-@dataclass(frozen=True)
+@record
 class InputFile:
     path: str  # under the book's root, e.g. book/0005-chapter-5.md
     digest: bytes  # fileio.file_digest of its bytes; b"" when it did not exist
     signature: Signature | None
 
 
-@dataclass(frozen=True)
+@record
 class UnitRecord:
     """One unit of the last build, as a quick rebuild needs it."""
 
@@ -86,7 +86,7 @@ class UnitRecord:
     single_size: int  # bytes of its section in book.html
 
 
-@dataclass(frozen=True)
+@record
 class QuickContext:
     """What rendering one unit takes from the rest of the book."""
 
@@ -113,7 +113,7 @@ def resolution(resolved: ResolvedUnit) -> bytes:
     return pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-@dataclass(frozen=True)
+@record
 class BuildState:
     started_ns: int  # when the build began: what "racy" is measured against
     formats: tuple[str, ...]
@@ -128,7 +128,7 @@ class BuildState:
     quick: QuickContext | None = None
 
 
-def _header(body: bytes) -> bytes:
+def _header(body: bytes | memoryview) -> bytes:
     return f"bookbuild-state {code_version()} {crc32(body):08x}\n".encode("ascii")
 
 
@@ -137,8 +137,9 @@ def read_state(folder: Path) -> BuildState | None:
         data = (folder / STATE_NAME).read_bytes()
     except OSError:
         return None
-    head, _, body = data.partition(b"\n")
-    if head + b"\n" != _header(body):  # another version's, or damaged: a full build
+    end = data.find(b"\n") + 1
+    body = memoryview(data)[end:]  # not a copy of megabytes
+    if data[:end] != _header(body):  # another version's, or damaged: a full build
         return None
     try:
         state = pickle.loads(body)
@@ -207,19 +208,19 @@ def compare_inputs(root: Path, state: BuildState) -> InputCheck | None:
         return None
     changed: dict[str, bytes | None] = {}
     now = []
-    for record in state.inputs:
-        sig = signature(root / record.path)
-        if sig is not None and sig == record.signature and sig[2] < state.started_ns - RACY_NS:
-            now.append(record)
+    for recorded in state.inputs:
+        sig = signature(root / recorded.path)
+        if sig is not None and sig == recorded.signature and sig[2] < state.started_ns - RACY_NS:
+            now.append(recorded)
             continue
-        if sig is not None and not (root / record.path).resolve().is_relative_to(root.resolve()):
+        if sig is not None and not (root / recorded.path).resolve().is_relative_to(root.resolve()):
             sig = None  # now leads out of the book: the full build refuses it (load.outside_root)
         try:
-            data = (root / record.path).read_bytes() if sig else None
+            data = (root / recorded.path).read_bytes() if sig else None
         except OSError:  # gone since the stat
             data, sig = None, None
         digest = file_digest(data) if data is not None else b""
-        if digest != record.digest:
-            changed[record.path] = data
-        now.append(InputFile(record.path, digest, sig))
+        if digest != recorded.digest:
+            changed[recorded.path] = data
+        now.append(InputFile(recorded.path, digest, sig))
     return InputCheck(changed, tuple(now))
