@@ -527,7 +527,7 @@ def test_xml_templates_serialise_as_lxml_does_and_refuse_what_lxml_refuses(value
 
 # --- rebuilds: whatever the edits, the outputs are a clean build's ------------------------
 
-_WORDS = ["互联网", "加", "连接", "一切", "Internet", "plus"]
+_WORDS = ["互联网", "加", "连接", "一切", "Internet", "plus", " & ", "“引号”", "*强调*", "`code`", "<b>"]
 
 
 def _append(line: str):
