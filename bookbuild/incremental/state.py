@@ -128,8 +128,10 @@ class BuildState:
     quick: QuickContext | None = None
 
 
-def _header(body: bytes | memoryview) -> bytes:
-    return f"bookbuild-state {code_version()} {crc32(body):08x}\n".encode("ascii")
+def _header(crc: int) -> bytes:
+    """The state file's first line: bookbuild's version and the body's CRC-32 (a fixed
+    length: it is written last, over a placeholder)."""
+    return f"bookbuild-state {code_version()} {crc:08x}\n".encode("ascii")
 
 
 def read_state(folder: Path) -> BuildState | None:
@@ -139,7 +141,7 @@ def read_state(folder: Path) -> BuildState | None:
         return None
     end = data.find(b"\n") + 1
     body = memoryview(data)[end:]  # not a copy of megabytes
-    if data[:end] != _header(body):  # another version's, or damaged: a full build
+    if data[:end] != _header(crc32(body)):  # another version's, or damaged: a full build
         return None
     try:
         state = pickle.loads(body)
@@ -149,14 +151,28 @@ def read_state(folder: Path) -> BuildState | None:
 
 
 def write_state(folder: Path, state: BuildState) -> None:
-    body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    head = _header(body)
-
-    def write(stream: BinaryIO) -> None:  # not head + body: a copy of megabytes at the peak
-        stream.write(head)
-        stream.write(body)
+    def write(stream: BinaryIO) -> None:
+        # pickled straight into the file, its checksum taken on the way, and the header
+        # (of a fixed length) written last: the body is never in memory whole (6.5 MB at
+        # L, when the build's parent is at its largest)
+        stream.write(_header(0))
+        body = _Checksummed(stream)
+        pickle.dump(state, body, protocol=pickle.HIGHEST_PROTOCOL)
+        stream.seek(0)
+        stream.write(_header(body.crc))
 
     write_bytes_atomic(folder / STATE_NAME, write)
+
+
+class _Checksummed:
+    """A stream to write to that passes the bytes on and keeps their CRC-32."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream, self.crc = stream, 0
+
+    def write(self, data: bytes) -> int:
+        self.crc = crc32(data, self.crc)
+        return self.stream.write(data)
 
 
 def listings(root: Path) -> tuple[tuple[str, ...], ...]:
