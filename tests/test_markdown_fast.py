@@ -31,6 +31,7 @@ SNIPPETS = {
     "definition list and table": "术语\n:   定义，纯文本\n\n| 甲 | 乙 |\n|---|---|\n| 一 | *二* |\n",
     "page markers": "前{{page 12}}后\n\n{{page 13}}\n\n尾",
     "page markers back to back": "{{page 1}}{{page 2}}中{{page 3}}",
+    "page markers written out": "模板 \\{{page 8}} 与 \\{{index 词}}，又{{page 9}}\n\n\\{{page 10}}\n",
     "page marker after emphasis": "有*强调*后{{page 4}}再接 {{page v}} 结尾\n",
     "page marker in headings and lists": "## 标题{{page 5}}\n\n- 项{{page 6}}\n- {{page 7}}项\n",
     "page marker beside a brace": "{ 括号 {{page 8}} }\n\n{{page  9 }}和{{page}}",

@@ -46,6 +46,16 @@ def test_markers_headings_and_links_carry_source_lines():
     assert [(link.href, link.line) for link in unit.links] == [("#page-7", 12)]
 
 
+def test_a_marker_after_a_backslash_is_its_text():
+    """\\{{page 5}} and \\{{index 词}} write the text itself: no page, no index entry, and
+    not a print-page reference either."""
+    unit, diags = _parse("模板写作 \\{{page 5}}，索引写作 \\{{index 词}}。\n\n后一段{{page 2}}。\n")
+    assert [m.label for m in unit.markers] == ["2"]
+    assert unit.index_marks == () and unit.page_refs == ()
+    assert "模板写作 {{page 5}}，索引写作 {{index" in unit.fragment
+    assert diags == []
+
+
 def test_automatic_ids_are_unique_across_the_book():
     first, _ = read_unit("---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n", "book/01-a.md", "01-a")
     second, _ = read_unit("---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n", "book/02-b.md", "02-b")

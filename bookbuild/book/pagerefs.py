@@ -61,6 +61,8 @@ def find_references(text: str, before: str | Callable[[], str] = "") -> list[Fou
         groups = [g for g in match.groups() if g is not None]
         if not groups:
             continue
+        if text.endswith("{{", 0, match.start()):
+            continue  # a page marker written out as text (\{{page 5}}), not a reference
         if callable(before):
             before = before()
         if _is_citation(before + text[: match.start()], match.group(0)):

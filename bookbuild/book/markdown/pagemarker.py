@@ -9,7 +9,9 @@ import xml.etree.ElementTree as ET
 
 import markdown
 
-PAGE_MARKER_RE = r"\{\{page\s+([^}\s]+)\s*\}\}"
+# not after a backslash: \{{page 5}} writes the text itself (the escape pattern, which
+# runs later, takes the backslash off)
+PAGE_MARKER_RE = r"(?<!\\)\{\{page\s+([^}\s]+)\s*\}\}"
 PAGE_MARKER = re.compile(PAGE_MARKER_RE)
 
 
@@ -21,7 +23,7 @@ class PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
 
 
 # {{index 术语}}, {{index 术语!子条目}}, {{index 术语|see 另一术语}}, {{index Term|see also Other}}
-INDEX_MARK_RE = r"\{\{index\s+([^}]+?)\s*\}\}"
+INDEX_MARK_RE = r"(?<!\\)\{\{index\s+([^}]+?)\s*\}\}"
 
 
 class IndexMarkPattern(markdown.inlinepatterns.InlineProcessor):
