@@ -348,6 +348,7 @@ def test_epub_only_and_html_only(book, tmp_path, models):
         build(book, out, formats)
         edit(chapter(book, 6), lambda text, name=formats[0]: text + f"\n{name} 版的一段。\n")
         edit(chapter(book, 7), lambda text, name=formats[0]: text.replace("## 1.", f"## 1. {name} 版", 1))
+        edit(chapter(book, 8), lambda text: text + "\n见[第 3 页](#page-3)。\n")
         models.clear()
         build(book, out, formats)
         assert models == []
