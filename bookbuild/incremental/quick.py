@@ -134,13 +134,12 @@ def quick_rebuild(
             moved = _new_contents(context, reparsed, kept, last)
         except _Declined:
             return None
-        nav = moved.nav if moved else None
         # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
         # that copy the outputs start
         epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
         with forked(epub_side or dict, workers if epub_side else 1) as ncx:
             rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
-            contents: Future | None = Future() if nav else None  # -> _NewContents
+            contents: Future | None = Future() if moved else None  # -> _NewContents
             # the EPUB and book.html are copied up to the first changed unit while it is rendered
             big = []
             if "epub" in targets:
@@ -152,7 +151,7 @@ def quick_rebuild(
             try:
                 site = make_site(
                     context.metadata,
-                    nav.toc if nav else pickle.loads(context.toc),
+                    moved.nav.toc if moved else pickle.loads(context.toc),
                     (),
                     list(context.site_units),
                     tuple((name, "") for name in context.css),
@@ -170,7 +169,7 @@ def quick_rebuild(
                 if progress:
                     progress("write", 0, len(last.targets))
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
-                if "html" in targets and nav:
+                if "html" in targets and moved:
                     pages.append((out / targets["html"] / "index.html", made["index.html"]))
                 written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
             except BaseException as exc:
@@ -190,11 +189,11 @@ def quick_rebuild(
         context = dataclasses.replace(
             context, linked=pickle.dumps(_linked(context, reparsed), protocol=pickle.HIGHEST_PROTOCOL)
         )
-    if moved and nav:
+    if moved:
         context = dataclasses.replace(
             context,
-            toc=pickle.dumps(nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
-            nav=pickle.dumps(dataclasses.replace(nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
+            toc=pickle.dumps(moved.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
+            nav=pickle.dumps(dataclasses.replace(moved.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
             link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
