@@ -2,8 +2,11 @@
 (the quick rebuild relies on it)."""
 
 import io
+import zipfile
 
-from bookbuild.write.zipwriter import deflate, replace_entries, stored, write_zip
+import pytest
+
+from bookbuild.write.zipwriter import deflate, read_entries, replace_entries, stored, write_zip
 
 
 def test_replace_entries_gives_what_write_zip_gives():
@@ -24,3 +27,20 @@ def test_replace_entries_gives_what_write_zip_gives():
 
         replace_entries(old, got, {new_entries[i].name: (lambda e=new_entries[i]: e) for i in replaced}, copy)
         assert got.getvalue() == expected.getvalue()
+
+
+def test_read_entries_reads_what_zipfile_reads():
+    entries = [stored("mimetype", b"application/epub+zip")] + [
+        deflate(f"EPUB/{n}-章.xhtml", f"<p>{n}</p>".encode() * 50) for n in range(4)
+    ]
+    written = io.BytesIO()
+    write_zip(written, entries, (0, 33))
+    names = ["mimetype", "EPUB/2-章.xhtml", "EPUB/missing.xhtml"]
+    found = read_entries(written, names)
+    with zipfile.ZipFile(written) as archive:
+        assert found == {name: archive.read(name) for name in names[:2]}
+    damaged = bytearray(written.getvalue())
+    at = damaged.index(b"EPUB/2-") + len("EPUB/2-章.xhtml".encode())
+    damaged[at + 3] ^= 0xFF  # in its deflated data
+    with pytest.raises(ValueError):
+        read_entries(io.BytesIO(bytes(damaged)), names)
