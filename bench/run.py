@@ -100,7 +100,15 @@ def _edit_link(text: str, run: int) -> str:
     return text + f"\n参见[第 {run + 2} 页](#page-{run + 2})。\n"
 
 
-EDITS = {"text": _edit_text, "heading": _edit_heading, "link": _edit_link}
+def _edit_page(text: str, run: int) -> str:
+    """The chapter's last page marker taken out (the page break was not there): the
+    page list, the NCX's numbers after it, the page index and the pages its headings
+    stand on change, and the package's count of pages."""
+    markers = list(re.finditer(r"\{\{page \d+\}\}", text))
+    return text[: markers[-1].start()] + text[markers[-1].end() :] if markers else text
+
+
+EDITS = {"text": _edit_text, "heading": _edit_heading, "link": _edit_link, "page": _edit_page}
 
 
 def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
@@ -215,6 +223,7 @@ def main() -> None:
         f"after editing the text of one chapter {inc['text_edit']:.2f} s ({inc['text_edit_work']:.2f} s of work); "
         f"after editing a heading {inc['heading_edit']:.2f} s ({inc['heading_edit_work']:.2f} s of work); "
         f"after adding a link {inc['link_edit']:.2f} s ({inc['link_edit_work']:.2f} s of work); "
+        f"after removing a page marker {inc['page_edit']:.2f} s ({inc['page_edit_work']:.2f} s of work); "
         f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged_work']:.2f} s of work), "
         f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.",
         "",

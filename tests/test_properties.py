@@ -11,6 +11,7 @@ examples it tried.
 
 import functools
 import os
+import re
 import signal
 import string
 import tempfile
@@ -557,6 +558,21 @@ def _marker_to_the_second_heading(text: str) -> str:
     return text[:second] + f"\n\n{marker}" + text[second:]
 
 
+def _marker(which: int, shift: int | None):
+    """The chapter's first (0) or last (-1) page marker renumbered by `shift`, or removed
+    (None), if it has one."""
+
+    def edit(text: str) -> str:
+        found = list(re.finditer(r"\{\{page (\d+)\}\}", text))
+        if not found:
+            return text
+        marker = found[which]
+        new = "" if shift is None else f"{{{{page {max(1, int(marker[1]) + shift)}}}}}"
+        return text[: marker.start()] + new + text[marker.end() :]
+
+    return edit
+
+
 _EDITS = st.one_of(
     st.text(alphabet="互联网加 *_`#[]()!{}.:-第页 0123456789", max_size=30).map(_append),
     st.sampled_from(
@@ -573,6 +589,8 @@ _EDITS = st.one_of(
     st.just(_first_heading(lambda line: "#" + line)),
     st.just(_first_heading(lambda line: "")),
     st.just(_marker_to_the_second_heading),
+    st.tuples(st.sampled_from([0, -1]), st.sampled_from([None, 1, -1])).map(lambda pair: _marker(*pair)),
+    st.integers(1, 60).map(lambda page: _append(f"又一页{{{{page {page}}}}}。")),
 )
 
 
@@ -593,7 +611,7 @@ def _outcome(root: Path, out: Path):
 def test_a_rebuild_after_any_edits_gives_what_a_clean_build_gives(steps):
     """The quick path, the cache and the full build together: after each round of edits
     to a few chapters (text, links, page references, headings added, reworded, moved a
-    level or removed, a page marker moved), the rebuild's outputs and diagnostics are a
+    level or removed, a page marker moved, added, renumbered or removed), the rebuild's outputs and diagnostics are a
     clean build's, byte for byte, or both stop with the same errors."""
     example("test_a_rebuild_after_any_edits_gives_what_a_clean_build_gives")
     from build_helpers import generate_book, snapshot

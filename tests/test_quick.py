@@ -82,7 +82,7 @@ def test_several_edits_and_then_nothing(book, tmp_path, models):
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="new page marker"),
+        pytest.param(lambda text: text + "\n末尾{{page 9999}}。\n", id="a page out of order"),
         pytest.param(lambda text: text.replace("title: ", "title: 新", 1), id="title"),
         pytest.param(lambda text: text.replace("{{page", "{{ page", 1), id="marker removed"),
     ],
@@ -130,9 +130,12 @@ def test_an_edit_of_links_resolves_them_again_and_redoes_the_unit(book, tmp_path
     [
         pytest.param(lambda text: text + "\n见[别处](#nowhere)。\n", "X001", id="a link with no target"),
         pytest.param(lambda text: text + "\n见第 900 页。\n", "P007", id="a page the book does not have"),
+        pytest.param(lambda text: text + "\n\n{{page 3}}\n", "P002", id="a page marker the book has"),
+        pytest.param(lambda text: text + "\n\n{{page 9999}}\n", "P003", id="a page marker out of order at the end"),
+        pytest.param(lambda text: re.sub(r"\{\{page (\d+)", r"{{page 1\1", text, count=1), "P003", id="out of order"),
     ],
 )
-def test_an_edit_of_links_that_a_diagnostic_follows_takes_the_full_build(book, tmp_path, models, change, code):
+def test_an_edit_that_a_diagnostic_follows_takes_the_full_build(book, tmp_path, models, change, code):
     out = tmp_path / "out"
     build(book, out)
     edit(chapter(book, 6), change)
@@ -142,8 +145,8 @@ def test_an_edit_of_links_that_a_diagnostic_follows_takes_the_full_build(book, t
     except InputError as error:
         found = error.diagnostics
     assert models == [book]
-    assert [d.code for d in found] == [code]
-    if code == "P007":  # a warning: the full build wrote the outputs
+    assert {d.code for d in found} == {code}
+    if code.startswith("P00") and code != "P002":  # a warning: the full build wrote the outputs
         assert_same_as_clean(book, out, tmp_path)
 
 
@@ -220,6 +223,67 @@ def test_a_page_marker_moved_within_its_chapter_is_quick(book, tmp_path, models,
     build(book, out)
     rebuilt_quickly(book, out, models, 6, change)
     assert_same_as_clean(book, out, tmp_path)
+
+
+def _markers(text: str) -> list[str]:
+    """The print-page labels of the markers in a chapter's text (not its start page)."""
+    return re.findall(r"\{\{page (\d+)\}\}", text)
+
+
+def _without_marker(label: str):
+    return lambda text: text.replace(f"{{{{page {label}}}}}", "", 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda last, text: text + f"\n\n{{{{page {last}}}}}尾声。\n", id="a marker added"),
+        pytest.param(
+            lambda last, text: text.replace(f"{{{{page {int(last) - 1}}}}}", f"{{{{page {last}}}}}"), id="renumbered"
+        ),
+        pytest.param(lambda last, text: _without_marker(_markers(text)[0])(text), id="the first removed"),
+        pytest.param(lambda last, text: re.sub(r"\{\{page \d+\}\}", "", text), id="all but the start page removed"),
+    ],
+)
+def test_a_page_marker_edit_redoes_the_page_list_and_the_unit(book, tmp_path, models, change, monkeypatch):
+    """A print page added, renumbered or removed: the page list changes (the EPUB's
+    page-list and NCX, the page index and the script that finds pages), so may the pages
+    in the chapter's contents entry; the other chapters are as they were. The NCX is
+    not made again: the chapter's entries are swapped and the numbers after them moved."""
+    out = tmp_path / "out"
+    last = _markers(chapter(book, 6).read_text("utf-8"))[-1]  # the next chapter begins on the page after it
+    edit(chapter(book, 6), _without_marker(last))
+    build(book, out)
+    before = snapshot(out)
+
+    def made_whole(*args):
+        raise AssertionError("the NCX was made again")
+
+    monkeypatch.setattr(quick, "ncx_document", made_whole)
+    rebuilt_quickly(book, out, models, 6, lambda text: change(last, text))
+    monkeypatch.undo()
+    after = assert_same_as_clean(book, out, tmp_path)
+    changed = {name for name in after if after[name] != before[name]}
+    epub = next(out.glob("*.epub")).name
+    unit = {"html/0006-chapter-6.html", "html/js/search/text/0006-chapter-6.js", "html/js/search/index-0.js"}
+    pages = {"html/pages.html", "html/js/pages.js"}
+    assert {epub, "html/0006-chapter-6.html", "html/book.html", *pages} <= changed
+    assert changed <= {epub, "html/book.html", "html/index.html", "html/js/search/index.js", *pages} | unit
+    # and a marker edit of another chapter on top of it
+    rebuilt_quickly(book, out, models, 9, lambda text: _without_marker(_markers(text)[-1])(text))
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_removing_a_page_a_link_leads_to_takes_the_full_build(book, tmp_path, models):
+    out = tmp_path / "out"
+    label = _markers(chapter(book, 6).read_text("utf-8"))[1]
+    edit(chapter(book, 8), lambda text: text + f"\n见[那一页](#page-{label})。\n")
+    build(book, out)
+    edit(chapter(book, 6), _without_marker(label))
+    models.clear()
+    with pytest.raises(InputError) as raised:
+        build(book, out)
+    assert models == [book] and [d.code for d in raised.value.diagnostics] == ["X001"]
 
 
 def test_heading_edits_and_links_to_them(book, tmp_path, models):

@@ -31,7 +31,7 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
         if nav.page_list:
             parts.append(
                 f"含与纸书（ISBN {book.book.metadata.print_isbn or book.book.metadata.isbn or '未知'}）对应的页码导航，"
-                f"共 {len(nav.page_list)} 个页码标记"
+                + page_count_phrase(True, len(nav.page_list))
             )
         if images:
             parts.append("所有图片均有替代文字" if all_alt else "部分图片缺少替代文字")
@@ -39,8 +39,16 @@ def accessibility(book: ResolvedBook, nav: Navigation) -> Accessibility:
     else:
         parts.append("Text content readable by assistive technology, with a table of contents and heading navigation")
         if nav.page_list:
-            parts.append(f"print page navigation matching the print edition ({len(nav.page_list)} page markers)")
+            parts.append(
+                "print page navigation matching the print edition " + page_count_phrase(False, len(nav.page_list))
+            )
         if images:
             parts.append("every image has alternative text" if all_alt else "some images lack alternative text")
         summary = "; ".join(parts) + ". No known hazards."
     return Accessibility(modes, sufficient, tuple(sorted(features)), ("none",), summary)
+
+
+def page_count_phrase(chinese: bool, count: int) -> str:
+    """How the summary counts the print pages: a quick rebuild that adds or removes one
+    swaps it in the package (incremental.quick)."""
+    return f"共 {count} 个页码标记" if chinese else f"({count} page markers)"

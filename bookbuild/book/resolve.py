@@ -47,7 +47,7 @@ def image_path(src: str) -> str:
 
 def resolve(book: Book) -> tuple[ResolvedBook, list[Diagnostic]]:
     ids, local_ids, pages, diags = _index(book)
-    diags += _page_sequence(pages)
+    diags += page_sequence(pages)
     numbers = number_captions(book.units, book.metadata.figure_numbering, is_chinese(book.metadata.language))
     for unit, mine in zip(book.units, numbers):
         for number in mine:
@@ -102,6 +102,18 @@ def with_sections(targets: LinkTargets, unit: ParsedUnit) -> LinkTargets:
     old = {ident for ident, (where, kind) in targets.targets.items() if where == doc and kind in _HEADING_KINDS}
     old.discard(title)
     new = {heading.id: (doc, _heading_kind(heading)) for heading in unit.headings[1:]}
+    kept = {ident: target for ident, target in targets.targets.items() if ident not in old}
+    local_ids = dict(targets.local_ids)
+    local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
+    return dataclasses.replace(targets, targets=kept | new, local_ids=local_ids)
+
+
+def with_pages(targets: LinkTargets, unit: ParsedUnit) -> LinkTargets:
+    """`targets` with `unit`'s page markers as they are now: after an edit of those alone,
+    whose new ids no other part of the book has (incremental.quick makes sure)."""
+    doc = unit.doc_name
+    old = {ident for ident, (where, kind) in targets.targets.items() if where == doc and kind == "page"}
+    new = {marker.id: (doc, "page") for marker in unit.markers}
     kept = {ident: target for ident, target in targets.targets.items() if ident not in old}
     local_ids = dict(targets.local_ids)
     local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
@@ -296,7 +308,9 @@ def _nearest(wanted: str, candidates: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _page_sequence(pages: list[PageRef]) -> list[Diagnostic]:
+def page_sequence(pages: list[PageRef]) -> list[Diagnostic]:
+    """A page that does not come after the one before it (a quick rebuild checks the
+    pages around an edit with it)."""
     diags = []
     for before, after in zip(pages, pages[1:]):
         if page_order(after.label) <= page_order(before.label):

@@ -243,18 +243,30 @@ def anchors_key(unit: ParsedUnit) -> str:
     return interface_key(dataclasses.replace(unit, links=(), page_refs=(), caption_refs=()))
 
 
+def pages_key(unit: ParsedUnit) -> str:
+    """The interface less the unit's page markers and the pages its headings stand on.
+    When only those change, the page list changes (the EPUB's page-list and NCX, the
+    HTML edition's page index), so do the pages in the unit's contents entry, and no
+    other unit's outputs unless one links to a page that is gone (incremental.quick
+    checks). The start page of its front matter and the pages of its index entries stay
+    in: the first is in every neighbour's sidebar, the second in the generated index."""
+    headings = tuple(dataclasses.replace(heading, page=None) for heading in unit.headings)
+    return interface_key(dataclasses.replace(unit, markers=(), headings=headings))
+
+
 @record
 class InterfaceKeys:
-    """A unit's interface key, and the keys of two parts of it that tell a quick rebuild
-    which kind of change an edit made."""
+    """A unit's interface key, and the keys of three parts of it that tell a quick
+    rebuild which kind of change an edit made."""
 
     whole: str  # interface_key
     outline: str  # outline_key: all but the section headings
     anchors: str  # anchors_key: all but the links
+    pages: str  # pages_key: all but the page markers
 
     @classmethod
     def of(cls, unit: ParsedUnit) -> InterfaceKeys:
-        return cls(interface_key(unit), outline_key(unit), anchors_key(unit))
+        return cls(interface_key(unit), outline_key(unit), anchors_key(unit), pages_key(unit))
 
 
 # --- render: one unit, and the files made from the whole book ----------------------------

@@ -24,10 +24,20 @@ links, print-page and caption references as written; keys.anchors_key): they are
 resolved again against the targets the last build indexed (model.LinkTargets, kept in
 the state), and only the unit's own outputs change.
 
+And it applies when the interface changed only in the unit's print pages (its page
+markers and the pages its headings stand on; keys.pages_key), in a book whose pages were
+in order and each marked once: when no link leads to a page that is gone, no new page is
+one the book has, and the pages around the unit stay in order (_new_pages). Then the page
+list changes with the contents entry: the EPUB's page-list, NCX (its numbers after the
+unit move on) and the count of pages in the package's accessibility summary; the HTML
+edition's page index, the script that finds pages and, when the unit's last page
+changed, the search index's list of where units begin. Each is the last build's with the
+unit's part swapped.
+
 The outputs are byte-identical to a full build's (tests/test_quick.py). When any
-condition fails it declines, and the full build runs. The conditions are all in three
-places: why_not_quick (before parsing), _reparse (each changed unit as parsed) and
-_new_contents (section headings).
+condition fails it declines, and the full build runs. The conditions are all in four
+places: why_not_quick (before parsing), _reparse (each changed unit as parsed),
+_new_contents (section headings) and _new_pages (print pages).
 """
 
 from __future__ import annotations
@@ -35,7 +45,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -44,12 +53,13 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
+from bookbuild.book.a11y import page_count_phrase
 from bookbuild.book.load import read_unit_bytes
-from bookbuild.book.model import LinkTargets, Navigation, NavPoint, ResolvedUnit
+from bookbuild.book.model import LinkTargets, Navigation, NavPoint, PageRef, ParsedUnit, ResolvedUnit
 from bookbuild.book.nav import unit_point, unit_reading_order
 from bookbuild.book.parse import with_renamed_ids
-from bookbuild.book.resolve import resolve_unit_links, with_sections
-from bookbuild.book.words import labels
+from bookbuild.book.resolve import page_sequence, resolve_unit_links, with_pages, with_sections
+from bookbuild.book.words import is_chinese, labels
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
@@ -67,6 +77,7 @@ from bookbuild.incremental.state import (
     JOURNAL_NAME,
     BuildState,
     InputCheck,
+    PageTable,
     QuickContext,
     UnitRecord,
     output_record,
@@ -74,11 +85,23 @@ from bookbuild.incremental.state import (
     write_state,
 )
 from bookbuild.parallel import forked
-from bookbuild.render.epub_package import ncx_depth, ncx_document, ncx_entry, play_order
-from bookbuild.render.html_site import Site, html_name, make_site
-from bookbuild.render.search_index import UNITS_PER_PART, part_name, shard_name
-from bookbuild.render.xhtml import nav_entry
-from bookbuild.write.zipwriter import ZipEntry, deflate, replace_entries
+from bookbuild.render.epub_package import (
+    ncx_depth,
+    ncx_document,
+    ncx_entry,
+    ncx_meta,
+    ncx_meta_value,
+    ncx_page_counts,
+    ncx_page_target_order,
+    ncx_page_targets,
+    ncx_page_targets_moved,
+    ncx_play_orders_moved,
+    play_order,
+)
+from bookbuild.render.html_site import Site, html_name, make_site, page_index_group, page_map_entries, search_starts
+from bookbuild.render.search_index import INDEX_NAME, UNITS_PER_PART, index_file, part_name, shard_name
+from bookbuild.render.xhtml import nav_entry, page_list_entries
+from bookbuild.write.zipwriter import ZipEntry, deflate, read_entries, replace_entries
 
 # more changed units than this, and the full build (with a worker per core) is as quick
 QUICK_LIMIT = 8
@@ -143,7 +166,8 @@ def quick_rebuild(
             # the EPUB and book.html are copied up to the first changed unit while it is rendered
             big = []
             if "epub" in targets:
-                big.append((out / targets["epub"], _epub_splice(out / targets["epub"], context, rendered, contents)))
+                epub = out / targets["epub"]
+                big.append((epub, _epub_splice(epub, context, rendered, contents, _epub_names(moved) if moved else ())))
             if "html" in targets:
                 book = out / targets["html"] / "book.html"
                 big.append((book, _single_page_splice(book, context, rendered, contents)))
@@ -152,7 +176,7 @@ def quick_rebuild(
                 site = make_site(
                     context.metadata,
                     moved.nav.toc if moved else pickle.loads(context.toc),
-                    (),
+                    (),  # the units' pages never show the page list
                     list(context.site_units),
                     tuple((name, "") for name in context.css),
                     context.cover,
@@ -163,14 +187,15 @@ def quick_rebuild(
                 made = (
                     _html_contents(out / targets["html"], site, context, moved) if moved and "html" in targets else {}
                 )
+                zipped = _epub_documents(out / targets["epub"], context, moved) if contents and epub_side else {}
+                following = _following_context(context, reparsed, moved, made)  # while the NCX is made
                 if contents:
-                    zipped = {"EPUB/nav.xhtml": _nav_document(out / targets["epub"], moved)} if epub_side else {}
                     contents.set_result(_NewContents(made, zipped | ncx()))
                 if progress:
                     progress("write", 0, len(last.targets))
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
                 if "html" in targets and moved:
-                    pages.append((out / targets["html"] / "index.html", made["index.html"]))
+                    pages += [(out / targets["html"] / name, data) for name, data in made.items() if name != "frame"]
                 written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
             except BaseException as exc:
                 for future in [*rendered.values(), *([contents] if contents else [])]:
@@ -184,22 +209,7 @@ def quick_rebuild(
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
-    units = tuple(records.get(index, record) for index, record in enumerate(context.units))
-    if any(unit.links for unit in reparsed.values()):
-        context = dataclasses.replace(
-            context, linked=pickle.dumps(_linked(context, reparsed), protocol=pickle.HIGHEST_PROTOCOL)
-        )
-    if moved:
-        context = dataclasses.replace(
-            context,
-            toc=pickle.dumps(moved.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
-            nav=pickle.dumps(dataclasses.replace(moved.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
-            link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
-            frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
-            # not a full build's key: the next full build's fingerprint never matches
-            # this one's, so it writes its outputs rather than trusting these
-            book_level=f"quick {context.book_level}",
-        )
+    units = tuple(records.get(index, record) for index, record in enumerate(following.units))
     staged.wait()
     # stat after the renames: a rename moves a file's ctime
     outputs = {record.path: record for record in last.outputs}
@@ -213,14 +223,39 @@ def quick_rebuild(
             started_ns=started,
             inputs=check.inputs,
             outputs=tuple(sorted(outputs.values())),
-            fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), context.book_level),
+            fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), following.book_level),
             pages=tuple(sorted(pages_now.items())),
-            quick=dataclasses.replace(context, units=units),
+            quick=dataclasses.replace(following, units=units),
         ),
     )
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]
+
+
+def _following_context(
+    context: QuickContext, reparsed: dict[int, _Reparsed], moved: _Contents | None, made: dict[str, bytes]
+) -> QuickContext:
+    """What the next quick rebuild takes from this one: where the links lead now, and
+    the contents, page list and link targets when they changed (the units' records are
+    added when they are rendered)."""
+    if any(unit.links for unit in reparsed.values()):
+        context = dataclasses.replace(
+            context, linked=pickle.dumps(_linked(context, reparsed), protocol=pickle.HIGHEST_PROTOCOL)
+        )
+    if moved:
+        context = dataclasses.replace(
+            context,
+            toc=pickle.dumps(moved.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
+            nav=pickle.dumps(dataclasses.replace(moved.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
+            link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
+            pages=pickle.dumps(moved.pages.table, protocol=pickle.HIGHEST_PROTOCOL) if moved.pages else context.pages,
+            frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
+            # not a full build's key: the next full build's fingerprint never matches
+            # this one's, so it writes its outputs rather than trusting these
+            book_level=f"quick {context.book_level}",
+        )
+    return context
 
 
 def _rerender(
@@ -235,7 +270,7 @@ def _rerender(
     """Render the changed units into `rendered`; their new records."""
     html = any(kind == "html" for kind, _ in last.targets)
     records = {}
-    for index, (resolved, interface, _, links) in reparsed.items():
+    for index, (resolved, interface, _, links, *_) in reparsed.items():
         name = render_key(context.shared, parsed.unit_key(resolved.unit), resolved, site, context.links[index])
         parts = [cache.get_part("render", name, part) for part in range(SEARCH_LINE_PART + 1)]
         if any(part is None for part in parts):
@@ -265,6 +300,8 @@ class _Reparsed(NamedTuple):
     interface: InterfaceKeys
     sections: bool  # its section headings changed: the contents changes with them
     links: bool  # where its links lead changed: its resolved fields are new
+    pages: bool  # its page markers changed: the page list and its contents entry change
+    targets: LinkTargets | None = None  # the book's link targets with its pages as they are now, when they changed
 
 
 def _reparse(
@@ -290,18 +327,20 @@ def _reparse(
     now, before = parsed.keys[unit.source.name].interface, record.interface
     sections = now.whole != before.whole and now.outline == before.outline
     links = now.whole != before.whole and now.anchors == before.anchors
-    if now.whole != before.whole and not (sections or links):
+    pages = now.whole != before.whole and now.pages == before.pages
+    if now.whole != before.whole and not (sections or links or pages):
         raise _Declined()
     unit = with_renamed_ids(unit, record.renamed_ids)
     fields = dict(pickle.loads(record.resolved))
     mine = list(suppressed(found + found_parsing, context.metadata.suppress))
     said = [d for d in last.diagnostics if d.file == record.path]
-    if links or mine != said:  # what resolve said of its links is part of it
-        fields["hrefs"], found_resolving = resolve_unit_links(unit, kept(), context.metadata)
+    paged = with_pages(kept(), unit) if pages else None  # a link of its own may lead to one
+    if links or pages or mine != said:  # what resolve said of its links is part of it
+        fields["hrefs"], found_resolving = resolve_unit_links(unit, paged or kept(), context.metadata)
         mine += suppressed(found_resolving, context.metadata.suppress)
     if mine != said or any(record.path in d.related for d in last.diagnostics):
         raise _Declined()  # its diagnostics would change, or another's names one of its lines
-    return _Reparsed(ResolvedUnit(unit=unit, **fields), now, sections, links)
+    return _Reparsed(ResolvedUnit(unit=unit, **fields), now, sections, links or pages, pages, paged)
 
 
 class _Contents(NamedTuple):
@@ -309,6 +348,22 @@ class _Contents(NamedTuple):
     nav: Navigation
     link_targets: LinkTargets
     entries: tuple[tuple[NavPoint, NavPoint], ...]  # each changed unit's entry: (before, after)
+    pages: _Pages | None  # when a unit's page markers changed
+
+
+class _Pages(NamedTuple):
+    table: PageTable  # the book's page list, as it is now
+    doc: str  # the unit whose pages changed
+    start: int  # where its pages are in the list
+    before: tuple[PageRef, ...]  # its pages, as the last build listed them
+    after: tuple[PageRef, ...]
+
+
+def _epub_names(moved: _Contents) -> tuple[str, ...]:
+    """The EPUB's files that change with the contents: the package too when the number
+    of print pages changed (its accessibility summary counts them)."""
+    recounted = moved.pages is not None and len(moved.pages.before) != len(moved.pages.after)
+    return ("EPUB/nav.xhtml", "EPUB/toc.ncx") + (("EPUB/package.opf",) if recounted else ())
 
 
 def _new_contents(
@@ -322,7 +377,7 @@ def _new_contents(
     book with ids renamed across units or with links that found no target (a new id
     might be one). A heading whose text changes under the same id changes no link to
     it: a link shows its own text."""
-    moved = {index: r.resolved.unit for index, r in reparsed.items() if r.sections}
+    moved = {index: r.resolved.unit for index, r in reparsed.items() if r.sections or r.pages}
     if not moved:
         return None
     if len(context.units) < 2 or any(record.renamed_ids for record in context.units):
@@ -331,6 +386,14 @@ def _new_contents(
         raise _Declined()
     nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
     targets = kept()
+    paged = [r for r in reparsed.values() if r.pages]
+    pages = None
+    if paged:
+        # the other changed units' links were resolved against the pages as they were
+        if len(reparsed) > 1 or paged[0].targets is None:
+            raise _Declined()
+        pages = _new_pages(context, paged[0].resolved.unit, targets, last)
+        targets = paged[0].targets
     swap: dict[int, NavPoint] = {}
     entries: dict[int, tuple[NavPoint, NavPoint]] = {}
     removed: set[str] = set()  # "doc#id" of the headings that are gone
@@ -347,6 +410,8 @@ def _new_contents(
             raise _Declined()  # not in the contents, or a part with its chapters below it
         before, after = _entries(old), _entries(new)
         removed |= before.keys() - after.keys()
+        if pages is not None:
+            removed |= {f"{doc}#{page.id}" for page in pages.before} - {f"{doc}#{page.id}" for page in pages.after}
         added = {href.partition("#")[2] for href in after.keys() - before.keys()}
         if not added.isdisjoint(targets.targets):
             raise _Declined()
@@ -364,7 +429,39 @@ def _new_contents(
         dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)),
         targets,
         tuple(entries.values()),
+        pages,
     )
+
+
+def _new_pages(context: QuickContext, unit: ParsedUnit, targets: LinkTargets, last: BuildState) -> _Pages:
+    """The book's page list with `unit`'s pages as they are now. Raises _Declined when
+    that changes more than the list: a page label the book has twice (which one is
+    listed depends on the others), pages out of order around the unit, a new page id
+    something else has (a page's id is its label's: a label another unit has is one), a
+    page reference that found no page (it may be a new one), the book left with no
+    pages (the package says whether it has them). A page that is gone must not be linked
+    to (_new_contents checks that with the headings)."""
+    if any(d.code == "P002" or d.code == "P007" for d in last.diagnostics) or "P007" in context.metadata.suppress:
+        raise _Declined()
+    table: PageTable = pickle.loads(context.pages)
+    doc = unit.doc_name
+    if doc not in table.docs:
+        raise _Declined()  # a unit without pages: nothing to find its new ones' place by
+    start = end = table.docs.index(doc)
+    while end < len(table.docs) and table.docs[end] == doc:
+        end += 1
+    if doc in table.docs[end:]:
+        raise _Declined()
+    after = tuple(PageRef(m.label, doc, m.id, m.known, unit.source.path, m.line) for m in unit.markers)
+    ids_now = [page.id for page in after]
+    if len(set(ids_now)) != len(ids_now) or not after and end - start == len(table.docs):
+        raise _Declined()
+    if page_sequence([*table.refs(max(start - 1, 0), start), *after, *table.refs(end, end + 1)]):
+        raise _Declined()
+    fresh = set(ids_now).difference(table.ids[start:end])
+    if not fresh.isdisjoint(targets.targets) or not fresh.isdisjoint(targets.local_ids.get(doc, ())):
+        raise _Declined()
+    return _Pages(table.replaced(start, end, after), doc, start, table.refs(start, end), after)
 
 
 def _linked(context: QuickContext, reparsed: dict[int, _Reparsed]) -> Counter[str]:
@@ -413,34 +510,57 @@ def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[N
 
 class _NewContents(NamedTuple):
     html: dict[str, bytes]  # _html_contents
-    epub: dict[str, ZipEntry]  # _nav_document, _ncx
+    epub: dict[str, ZipEntry]  # _epub_documents, _ncx
 
 
-def _nav_document(epub: Path, moved: _Contents) -> ZipEntry:
-    """The EPUB's nav document with the units' entries swapped in the last build's."""
-    document = _old_entry(epub, "EPUB/nav.xhtml")
+def _epub_documents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
+    """The EPUB's nav document with the units' entries (and their pages in the page-list)
+    swapped in the last build's; the package with the number of pages its summary gives
+    swapped, when that changed (the NCX is made meanwhile in a process of its own)."""
+    names = [name for name in _epub_names(moved) if name != "EPUB/toc.ncx"]
+    old_files = _old_entries(epub, *names)
+    document = old_files["EPUB/nav.xhtml"]
     for before, after in moved.entries:
         document = _swap_entry(document, nav_entry(before), nav_entry(after))
-    return deflate("EPUB/nav.xhtml", document)
+    made = {}
+    if moved.pages:
+        document = _swap_entry(document, page_list_entries(moved.pages.before), page_list_entries(moved.pages.after))
+        if "EPUB/package.opf" in old_files:
+            now = len(moved.pages.table.labels)
+            chinese = is_chinese(context.metadata.language)
+            old, new = (
+                page_count_phrase(chinese, count).encode()
+                for count in (now - len(moved.pages.after) + len(moved.pages.before), now)
+            )
+            package = _swap_entry(old_files["EPUB/package.opf"], old, new)
+            made["EPUB/package.opf"] = deflate("EPUB/package.opf", package)
+    return {"EPUB/nav.xhtml": deflate("EPUB/nav.xhtml", document), **made}
 
 
 def _ncx(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
-    """The EPUB's NCX with the units' entries swapped in the last build's, or made again
-    when more than that changes in it (its entries are numbered through the book).
-    Compressed here: this runs in a process of its own."""
-    ncx = _ncx_swapped(_old_entry(epub, "EPUB/toc.ncx"), moved, pickle.loads(context.page_hrefs))
+    """The EPUB's NCX with the units' entries swapped in the last build's (and the numbers
+    after them moved, when a unit's pages changed), or made again when more than that
+    changes in it (its entries are numbered through the book). Compressed here: this
+    runs in a process of its own."""
+    [old] = _old_entries(epub, "EPUB/toc.ncx").values()
+    ncx = _ncx_repaged(old, moved) if moved.pages else _ncx_swapped(old, moved, pickle.loads(context.pages).hrefs())
     if ncx is None:
-        nav = dataclasses.replace(moved.nav, page_list=pickle.loads(context.pages))
+        table = moved.pages.table if moved.pages else pickle.loads(context.pages)
+        nav = dataclasses.replace(moved.nav, page_list=table.refs())
         ncx = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
     return {"EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
 
 
-def _old_entry(epub: Path, name: str) -> bytes:
+def _old_entries(epub: Path, *names: str) -> dict[str, bytes]:
+    """The named files of the EPUB the last build wrote."""
     try:
-        with zipfile.ZipFile(epub) as old:
-            return old.read(name)
-    except (OSError, KeyError, zipfile.BadZipFile):
+        with epub.open("rb") as old:
+            found = read_entries(old, names)
+    except (OSError, ValueError):
         raise _Declined() from None
+    if len(found) != len(names):
+        raise _Declined()
+    return found
 
 
 def _ncx_swapped(ncx: bytes, moved: _Contents, pages: list[str]) -> bytes | None:
@@ -471,6 +591,68 @@ def _ncx_swapped(ncx: bytes, moved: _Contents, pages: list[str]) -> bytes | None
     return ncx
 
 
+def _ncx_repaged(ncx: bytes, moved: _Contents) -> bytes | None:
+    """The NCX after an edit of one unit's pages: the unit's navPoint and pageTargets
+    made again, and the numbers of the entries after them moved by as many pages as it
+    gained or lost. None when anything else would change.
+
+    The NCX numbers its targets through the book in reading order (play_order), where
+    the unit's targets lie together (_new_contents makes sure); so the numbers before
+    them stay, those after move on, and the unit's own are its first one's onwards, as
+    the last build wrote it. Each number the unit's old entries are given here is
+    checked against the NCX: they are found there as written, or nothing is swapped."""
+    assert moved.pages is not None
+    pages, [(old_entry, new_entry)] = moved.pages, moved.entries
+    doc = pages.doc + "#"
+    old_mine = _unit_play_order(moved.before.reading_order, old_entry, pages.before, doc)
+    new_mine = _unit_play_order(moved.nav.reading_order, new_entry, pages.after, doc)
+    first_page = ncx_page_target_order(ncx, pages.start + 1)
+    if old_mine is None or new_mine is None or first_page is None or not pages.before:
+        return None
+    low = first_page - old_mine.index(f"{pages.doc}#{pages.before[0].id}")
+    old = {href: number for number, href in enumerate(old_mine, low)}
+    new = {href: number for number, href in enumerate(new_mine, low)}
+    title = old_entry.href or ""
+    if new.get(title) != old.get(title):
+        return None  # a group entry with the unit's href is numbered as its title
+    high, shift, gained = low + len(old_mine) - 1, len(new_mine) - len(old_mine), len(pages.after) - len(pages.before)
+    first = _preorder_number(moved.before.toc, old_entry)
+    if first is None or first != _preorder_number(moved.nav.toc, new_entry) or _size(old_entry) != _size(new_entry):
+        return None
+    at = ncx.find(b"</navMap>")
+    if at < 0:
+        return None
+    navigation = ncx_play_orders_moved(ncx[:at], high, shift) if shift else ncx[:at]
+    navigation = _swap_entry(navigation, ncx_entry(old_entry, first, old), ncx_entry(new_entry, first, new))
+    for name, now in ncx_page_counts(pages.table.labels):  # what the head says of the pages now
+        was = ncx_meta_value(navigation, name)
+        if was is None:
+            return None
+        navigation = _swap_entry(navigation, ncx_meta(name, was), ncx_meta(name, now))
+    page_list = ncx[at:]
+    old_targets = ncx_page_targets(pages.before, pages.start + 1, old)
+    found = page_list.find(old_targets)
+    if found < 0:
+        return None
+    rest = page_list[found + len(old_targets) :]
+    if gained or shift:
+        rest = ncx_page_targets_moved(rest, gained, shift)
+    return navigation + page_list[:found] + ncx_page_targets(pages.after, pages.start + 1, new) + rest
+
+
+def _unit_play_order(
+    reading_order: tuple[str, ...], entry: NavPoint, unit_pages: tuple[PageRef, ...], doc: str
+) -> list[str] | None:
+    """The unit's targets in the NCX (its entry's and its pages', all "doc#id") in the
+    order play_order numbers them: each by its last place in the unit's part of the
+    reading order. None when one of them is not in it (play_order numbers those last)."""
+    used = set(_entries(entry)) | {entry.href or ""} | {f"{page.doc}#{page.id}" for page in unit_pages}
+    segment = [href for href in reading_order if href.startswith(doc)]
+    ordered = [href for href in dict.fromkeys(reversed(segment)) if href in used]
+    ordered.reverse()
+    return ordered if len(ordered) == len(used) else None
+
+
 def _preorder_number(points: tuple[NavPoint, ...], wanted: NavPoint) -> int | None:
     """`wanted`'s place among the entries, counted from 1 as the NCX numbers them."""
     number = 0
@@ -490,7 +672,8 @@ def _size(point: NavPoint) -> int:
 
 def _html_contents(html: Path, site: Site, context: QuickContext, moved: _Contents) -> dict[str, bytes]:
     """index.html and the head of book.html ("frame"), with the units' entries in their
-    contents swapped in the last build's."""
+    contents swapped in the last build's; when pages changed, what shows them too
+    (_html_pages)."""
     try:
         index = (html / "index.html").read_bytes()
         with (html / "book.html").open("rb") as book:
@@ -500,7 +683,34 @@ def _html_contents(html: Path, site: Site, context: QuickContext, moved: _Conten
     for before, after in moved.entries:
         index = _swap_entry(index, site.contents_entry(before, False), site.contents_entry(after, False))
         frame = _swap_entry(frame, site.contents_entry(before, True), site.contents_entry(after, True))
-    return {"index.html": index, "frame": frame}
+    made = {"index.html": index, "frame": frame}
+    if moved.pages:
+        made |= _html_pages(html, site, context, moved.pages)
+    return made
+
+
+def _html_pages(html: Path, site: Site, context: QuickContext, pages: _Pages) -> dict[str, bytes]:
+    """The page index and the script that finds pages with the unit's entries swapped in
+    the last build's; the search index's list of where units begin, when the unit's last
+    page changed (the units after it may begin on it)."""
+    try:
+        page_index, script = (html / "pages.html").read_bytes(), (html / "js/pages.js").read_bytes()
+    except OSError:
+        raise _Declined() from None
+    title = next(title for doc, title, _ in site.units if doc == pages.doc)
+    old, new = (page_index_group(site, title, block) for block in (pages.before, pages.after))
+    made = {"pages.html": _swap_entry(page_index, old, new)}
+    old, new = page_map_entries(pages.before), page_map_entries(pages.after)
+    if new:
+        made["js/pages.js"] = _swap_entry(script, old, new)
+    else:  # and the comma that parted them from the next or the last
+        made["js/pages.js"] = (
+            _swap_entry(script, b", " + old, b"") if b", " + old in script else _swap_entry(script, old + b", ", b"")
+        )
+    if pages.before[-1:] != pages.after[-1:]:
+        last = dict(zip(pages.table.docs, zip(pages.table.labels, pages.table.ids, strict=True), strict=True))
+        made[INDEX_NAME] = index_file(search_starts(site.units, last), len(context.units))
+    return made
 
 
 def _swap_entry(document: bytes, before: bytes, after: bytes) -> bytes:
@@ -536,15 +746,17 @@ def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) 
     return files
 
 
-def _epub_splice(path: Path, context: QuickContext, rendered: dict[int, Future], contents: Future | None):
+def _epub_splice(
+    path: Path, context: QuickContext, rendered: dict[int, Future], contents: Future | None, names: tuple[str, ...]
+):
     """The EPUB with the re-rendered units' entries in place of the old ones, and the
-    contents' (nav document, NCX) when it changed."""
+    contents' `names` (nav document, NCX, package) when it changed."""
     entries = {
         f"EPUB/{context.units[index].doc_name}": (lambda future=future: pickle.loads(future.result()[EPUB_PART]))
         for index, future in rendered.items()
     }
     if contents is not None:
-        for name in ("EPUB/nav.xhtml", "EPUB/toc.ncx"):
+        for name in names:
             entries[name] = lambda name=name: contents.result().epub[name]
 
     def write(stream) -> None:

@@ -26,14 +26,15 @@ from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.state import QuickContext, UnitRecord, resolution
+from bookbuild.incremental.state import PageTable, QuickContext, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
-from bookbuild.render.epub_package import package_files, page_hrefs
+from bookbuild.render.epub_package import package_files
 from bookbuild.render.html_site import (
     PrevNext,
     Site,
     html_name,
+    last_pages,
     make_site,
     prev_next,
     search_starts,
@@ -196,7 +197,7 @@ def _frame(job: RenderPlan) -> tuple[bytes, bytes]:
 
 
 def _search_index(job: RenderPlan) -> bytes:
-    return index_file(search_starts(job.site), len(job.keys))
+    return index_file(search_starts(job.site.units, last_pages(job.site.pages)), len(job.keys))
 
 
 # in this order: the package lists the spine, so a task making the package makes the
@@ -409,8 +410,7 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         css=job.css,
         toc=pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
         nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=()), protocol=pickle.HIGHEST_PROTOCOL),
-        pages=pickle.dumps(job.modelled.nav.page_list, protocol=pickle.HIGHEST_PROTOCOL),
-        page_hrefs=pickle.dumps(page_hrefs(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
+        pages=pickle.dumps(PageTable.of(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,
         link_targets=pickle.dumps(job.modelled.resolved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
         linked=pickle.dumps(

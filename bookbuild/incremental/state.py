@@ -19,13 +19,14 @@ import dataclasses
 import os
 import pickle
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Cover, Metadata, ResolvedUnit, record
+from bookbuild.book.model import Cover, Metadata, PageRef, ResolvedUnit, record
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, write_bytes_atomic
 from bookbuild.incremental.keys import InterfaceKeys, code_version
@@ -94,8 +95,7 @@ class QuickContext:
     css: tuple[str, ...]  # stylesheet names
     toc: bytes  # the pickled contents: loaded only when a unit is rendered
     nav: bytes  # the rest of the pickled Navigation (toc, page list empty): loaded for a heading edit
-    pages: bytes  # its pickled page list: loaded when a heading edit makes the NCX again
-    page_hrefs: bytes  # the pickled list of where each page is (epub_package.page_hrefs)
+    pages: bytes  # its page list, a pickled PageTable: loaded for an edit of headings or pages
     cover: Cover | None
     link_targets: bytes  # the pickled model.LinkTargets: loaded for an edit of links or headings
     linked: bytes  # pickled {href: how many units link there}: loaded when a heading is removed
@@ -105,6 +105,45 @@ class QuickContext:
     book_level: str
     frame_head: int  # bytes of book.html before the first unit's section
     units: tuple[UnitRecord, ...]
+
+
+@record
+class PageTable:
+    """The book's page list (Navigation.page_list) kept a column per field of model.PageRef:
+    tens of thousands of records take some 40 ms to unpickle and 30 to pickle, columns of
+    strings a tenth of that, and an edit of one unit's pages needs only its own."""
+
+    labels: tuple[str, ...]
+    docs: tuple[str, ...]
+    ids: tuple[str, ...]
+    known: tuple[bool, ...]
+    files: tuple[str, ...]
+    lines: tuple[int, ...]
+
+    @classmethod
+    def of(cls, pages: tuple[PageRef, ...]) -> PageTable:
+        def column(name: str) -> tuple[Any, ...]:
+            return tuple(map(attrgetter(name), pages))
+
+        return cls(column("label"), column("doc"), column("id"), column("known"), column("file"), column("line"))
+
+    def _columns(self) -> tuple[tuple[Any, ...], ...]:
+        return (self.labels, self.docs, self.ids, self.known, self.files, self.lines)
+
+    def refs(self, start: int = 0, end: int | None = None) -> tuple[PageRef, ...]:
+        """The pages from `start` to `end` as records."""
+        return tuple(map(PageRef, *(column[start:end] for column in self._columns())))
+
+    def hrefs(self) -> list[str]:
+        """Where each page is, as "doc#id" (epub_package.page_hrefs)."""
+        return [f"{doc}#{ident}" for doc, ident in zip(self.docs, self.ids, strict=True)]
+
+    def replaced(self, start: int, end: int, pages: tuple[PageRef, ...]) -> PageTable:
+        """The table with the pages from `start` to `end` replaced by `pages`."""
+        added = PageTable.of(pages)._columns()
+        return PageTable(
+            *(column[:start] + new + column[end:] for column, new in zip(self._columns(), added, strict=True))
+        )
 
 
 def resolution(resolved: ResolvedUnit) -> bytes:

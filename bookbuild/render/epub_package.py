@@ -11,7 +11,7 @@ import itertools
 import mimetypes
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -209,23 +209,12 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
 
     def page_targets():
         for index, page in enumerate(nav.page_list, 1):
-            href = f"{page.doc}#{page.id}"
-            arabic = page.label.isdigit()
-            yield _PAGE_TARGET.fill(
-                index=str(index),
-                type="normal" if arabic else "front",
-                value=page.label if arabic else str(index),
-                order=str(order.get(href, 1)),
-                label=page.label,
-                href=href,
-            )
+            yield _page_target(index, page, order)
 
-    numbers = [int(p.label) for p in nav.page_list if p.label.isdigit()]
     head = NCX.head(
         NCX.meta(name="dtb:uid", content=book_identifier(meta)),
         NCX.meta(name="dtb:depth", content=str(ncx_depth(nav.toc))),
-        NCX.meta(name="dtb:totalPageCount", content=str(len(nav.page_list))),
-        NCX.meta(name="dtb:maxPageNumber", content=str(max(numbers, default=0))),
+        *(NCX.meta(name=name, content=value) for name, value in ncx_page_counts([p.label for p in nav.page_list])),
     )
     shell = NCX.ncx(head, NCX.docTitle(NCX.text(meta.title)), NCX.navMap(placeholder("toc")), version="2005-1")
     shell.set(ns.XML_LANG, meta.language)
@@ -234,6 +223,85 @@ def ncx_document(meta: Metadata, nav: Navigation, page_label: str) -> bytes:
         shell.append(NCX.pageList(NCX.navLabel(NCX.text(page_label)), placeholder("pages")))
         parts["pages"] = page_targets
     return splice(etree.tostring(shell, xml_declaration=True, encoding="utf-8", pretty_print=True), parts)
+
+
+def _page_target(index: int, page: PageRef, order: Mapping[str, int]) -> bytes:
+    href = f"{page.doc}#{page.id}"
+    arabic = page.label.isdigit()
+    return _PAGE_TARGET.fill(
+        index=str(index),
+        type="normal" if arabic else "front",
+        value=page.label if arabic else str(index),
+        order=str(order.get(href, 1)),
+        label=page.label,
+        href=href,
+    )
+
+
+def ncx_page_counts(labels: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The NCX head's counts of print pages (`labels`: every page's): (meta name, content)."""
+    numbers = [int(label) for label in labels if label.isdigit()]
+    return (("dtb:totalPageCount", str(len(labels))), ("dtb:maxPageNumber", str(max(numbers, default=0))))
+
+
+# What a quick rebuild needs to change the pages of one chapter in the NCX the last build
+# wrote (incremental.quick): the chapter's pageTargets, and the numbers of what follows.
+
+
+def ncx_page_targets(pages: tuple[PageRef, ...], first: int, order: Mapping[str, int]) -> bytes:
+    """The pageTargets of `pages`, numbered from pt-`first`, as ncx_document writes them."""
+    return b"".join(_page_target(index, page, order) for index, page in enumerate(pages, first))
+
+
+def ncx_meta(name: str, content: str) -> bytes:
+    """A meta element of the NCX head as ncx_document writes it."""
+    return f'<meta name="{name}" content="{content}"/>'.encode()
+
+
+def ncx_meta_value(document: bytes, name: str) -> str | None:
+    """What the named meta element of an NCX's head says."""
+    found = re.search(b'<meta name="%s" content="([^"]*)"/>' % re.escape(name.encode()), document)
+    return found[1].decode() if found else None
+
+
+def ncx_page_target_order(document: bytes, index: int) -> int | None:
+    """The playOrder of an NCX's pageTarget pt-`index`."""
+    found = re.search(rb'<pageTarget id="pt-%d" type="\w+" value="[^"]*" playOrder="(\d+)">' % index, document)
+    return int(found[1]) if found else None
+
+
+_PLAY_ORDER = re.compile(rb'playOrder="(\d+)"')
+_PAGE_TARGET_NUMBERS = re.compile(
+    rb'<pageTarget id="pt-(\d+)" type="(normal|front)" value="([^"]*)" playOrder="(\d+)">'
+)
+
+
+def ncx_play_orders_moved(part: bytes, above: int, shift: int) -> bytes:
+    """`part` of an NCX with each playOrder greater than `above` moved by `shift`."""
+
+    def moved(match: re.Match[bytes]) -> bytes:
+        number = int(match[1])
+        return b'playOrder="%d"' % (number + shift) if number > above else match[0]
+
+    return _PLAY_ORDER.sub(moved, part)
+
+
+def ncx_page_targets_moved(part: bytes, index_shift: int, order_shift: int) -> bytes:
+    """pageTargets of an NCX (`part`), each numbered `index_shift` further on (a page
+    without an arabic number has its number as its value too) and its playOrder moved
+    by `order_shift`."""
+
+    def moved(match: re.Match[bytes]) -> bytes:
+        index = int(match[1]) + index_shift
+        value = match[3] if match[2] == b"normal" else b"%d" % index
+        return b'<pageTarget id="pt-%d" type="%s" value="%s" playOrder="%d">' % (
+            index,
+            match[2],
+            value,
+            int(match[4]) + order_shift,
+        )
+
+    return _PAGE_TARGET_NUMBERS.sub(moved, part)
 
 
 def page_hrefs(pages: Iterable[PageRef]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from itertools import groupby
 from operator import attrgetter
@@ -391,12 +391,7 @@ def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...]) -> dict[str
     files["js/goto.js"] = _asset("goto.js")
     files["js/notes.js"] = _asset("notes.js")
     files["js/search.js"] = _asset("search.js")
-    page_map = {p.label: f"{html_name(p.doc)}#{p.id}" for p in site.pages}
-    # json.dumps escapes quotes and control characters; '</' is escaped so the data can
-    # never close a script element.
-    files["js/pages.js"] = (
-        "window.BOOKBUILD_PAGES = " + json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/") + ";\n"
-    ).encode("ascii")
+    files["js/pages.js"] = pages_script(site.pages)
     files["index.html"] = index_page(site)
     files["pages.html"] = splice(
         site.page(words["all_pages"], [_page_index(site)], sidebar=True), {"pages": lambda: _page_index_groups(site)}
@@ -405,6 +400,24 @@ def site_files(site: Site, stylesheets: tuple[tuple[str, str], ...]) -> dict[str
         words["search"], _search_page(site), sidebar=False, body_class="search", scripts=("js/search.js",)
     )
     return files
+
+
+def pages_script(pages: tuple[PageRef, ...]) -> bytes:
+    """js/pages.js: where each print page is, for "go to page"."""
+    return ("window.BOOKBUILD_PAGES = " + _page_map(pages) + ";\n").encode("ascii")
+
+
+def page_map_entries(pages: tuple[PageRef, ...]) -> bytes:
+    """These pages' entries in js/pages.js as written there (", " apart): a quick rebuild
+    swaps a unit's in place (incremental.quick)."""
+    return _page_map(pages)[1:-1].encode("ascii")
+
+
+def _page_map(pages: tuple[PageRef, ...]) -> str:
+    page_map = {p.label: f"{html_name(p.doc)}#{p.id}" for p in pages}
+    # json.dumps escapes quotes and control characters; '</' is escaped so the data can
+    # never close a script element.
+    return json.dumps(page_map, ensure_ascii=True).replace("</", "<\\/")
 
 
 def index_page(site: Site) -> bytes:
@@ -477,18 +490,25 @@ def _search_page(site: Site) -> list[etree._Element]:
     ]
 
 
-def search_starts(site: Site) -> dict[str, tuple[str, str]]:
+def search_starts(
+    units: list[tuple[str, str, str]], last_pages: Mapping[str, tuple[str, str]]
+) -> dict[str, tuple[str, str]]:
     """For each unit (by its page's stem), the print page in force where it begins when
-    that page began in an earlier unit: (label, its address)."""
-    last_of: dict[str, PageRef] = {}
-    for page in site.pages:
-        last_of[page.doc] = page
+    that page began in an earlier unit: (label, its address). `units`: Site.units;
+    `last_pages`: each unit's last print page, (label, id), by document (last_pages)."""
     starts, carried = {}, None
-    for doc, _, _ in site.units:
+    for doc, _, _ in units:
         if carried is not None:
-            starts[doc[:-6]] = (carried.label, f"{html_name(carried.doc)}#{carried.id}")
-        carried = last_of.get(doc, carried)
+            starts[doc[:-6]] = carried
+        if doc in last_pages:
+            label, ident = last_pages[doc]
+            carried = (label, f"{html_name(doc)}#{ident}")
     return starts
+
+
+def last_pages(pages: tuple[PageRef, ...]) -> dict[str, tuple[str, str]]:
+    """Each unit's last print page, (label, id), by document."""
+    return {page.doc: (page.label, page.id) for page in pages}
 
 
 def _page_index(site: Site) -> etree._Element:
@@ -500,17 +520,23 @@ def _page_index(site: Site) -> etree._Element:
 def _page_index_groups(site: Site) -> Iterator[bytes]:
     """The page index's entries, serialised a unit's pages at a time: a long book has
     tens of thousands of print pages, tens of MiB as one tree."""
-    words = site.words
     titles = {doc: title for doc, title, _ in site.units}
     for doc, pages in groupby(site.pages, attrgetter("doc")):
-        heading = E.h2(titles.get(doc, doc))
-        listed = etree.Element("ol")
-        for page in pages:  # one entry per print page: SubElement, as in toc_list
-            item = SubElement(listed, "li")
-            SubElement(
-                item, "a", {"href": f"{html_name(page.doc)}#{page.id}", "title": words["page"].format(page.label)}
-            ).text = page.label
-            if not page.known:
-                item.set("class", "inferred")
-        yield etree.tostring(heading, method="html", encoding="utf-8")
-        yield etree.tostring(listed, method="html", encoding="utf-8")
+        yield page_index_group(site, titles.get(doc, doc), tuple(pages))
+
+
+def page_index_group(site: Site, title: str, pages: tuple[PageRef, ...]) -> bytes:
+    """One unit's entries in the page index (pages.html): its title, then its pages, as
+    serialised in the page (a quick rebuild swaps a unit's in place); b"" for none."""
+    if not pages:
+        return b""
+    listed = etree.Element("ol")
+    for page in pages:  # one entry per print page: SubElement, as in toc_list
+        item = SubElement(listed, "li")
+        SubElement(
+            item, "a", {"href": f"{html_name(page.doc)}#{page.id}", "title": site.words["page"].format(page.label)}
+        ).text = page.label
+        if not page.known:
+            item.set("class", "inferred")
+    heading = etree.tostring(E.h2(title), method="html", encoding="utf-8")
+    return heading + etree.tostring(listed, method="html", encoding="utf-8")

@@ -269,6 +269,12 @@ def _page_entry(page: PageRef) -> bytes:
     return _PAGE_ENTRY.fill(href=f"{page.doc}#{page.id}", label=page.label)
 
 
+def page_list_entries(pages: tuple[PageRef, ...]) -> bytes:
+    """These pages' entries in the nav document's page-list, as serialised there: a
+    quick rebuild swaps a unit's in place (incremental.quick)."""
+    return b"".join(map(_page_entry, pages))
+
+
 def render_nav(nav: Navigation, meta: Metadata, stylesheets: tuple[str, ...]) -> Document:
     words = labels(meta.language)
     toc = E.nav(
