@@ -99,25 +99,40 @@ def with_sections(targets: LinkTargets, unit: ParsedUnit) -> LinkTargets:
     """`targets` with `unit`'s section headings (all but its title) as they are now: after
     an edit of those alone, whose new ids no other unit has (incremental.quick makes sure)."""
     doc, title = unit.doc_name, unit.headings[0].id
-    old = {ident for ident, (where, kind) in targets.targets.items() if where == doc and kind in _HEADING_KINDS}
+    old = _own_targets(targets, doc, _HEADING_KINDS)
     old.discard(title)
     new = {heading.id: (doc, _heading_kind(heading)) for heading in unit.headings[1:]}
-    kept = {ident: target for ident, target in targets.targets.items() if ident not in old}
-    local_ids = dict(targets.local_ids)
-    local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
-    return dataclasses.replace(targets, targets=kept | new, local_ids=local_ids)
+    return _with_own_targets(targets, doc, old, new)
 
 
 def with_pages(targets: LinkTargets, unit: ParsedUnit) -> LinkTargets:
     """`targets` with `unit`'s page markers as they are now: after an edit of those alone,
     whose new ids no other part of the book has (incremental.quick makes sure)."""
     doc = unit.doc_name
-    old = {ident for ident, (where, kind) in targets.targets.items() if where == doc and kind == "page"}
     new = {marker.id: (doc, "page") for marker in unit.markers}
-    kept = {ident: target for ident, target in targets.targets.items() if ident not in old}
+    return _with_own_targets(targets, doc, _own_targets(targets, doc, ("page",)), new)
+
+
+def _own_targets(targets: LinkTargets, doc: str, kinds: tuple[str, ...]) -> set[str]:
+    """The ids of `doc`'s targets of these kinds (each is among its local ids: the index
+    adds both together)."""
+    found = set()
+    for ident in targets.local_ids.get(doc, ()):
+        target = targets.targets.get(ident)
+        if target is not None and target[0] == doc and target[1] in kinds:
+            found.add(ident)
+    return found
+
+
+def _with_own_targets(targets: LinkTargets, doc: str, old: set[str], new: dict[str, tuple[str, str]]) -> LinkTargets:
+    """`targets` with `doc`'s `old` targets replaced by `new`."""
+    kept = dict(targets.targets)
+    for ident in old:
+        del kept[ident]
+    kept.update(new)
     local_ids = dict(targets.local_ids)
     local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
-    return dataclasses.replace(targets, targets=kept | new, local_ids=local_ids)
+    return dataclasses.replace(targets, targets=kept, local_ids=local_ids)
 
 
 _HEADING_KINDS = ("unit", "heading")
