@@ -1,7 +1,7 @@
-"""A quick rebuild: when only the text or the section headings of a few units changed,
-re-parse and re-render just those units (and, for headings, what shows the contents)
-and splice them into the EPUB and html/ the last build wrote, without modelling the
-rest of the book.
+"""A quick rebuild: when only the text, the section headings, the links or the print
+pages of a few units changed, re-parse and re-render just those units (and what shows
+the contents or the pages, when those changed) and splice them into the EPUB and html/
+the last build wrote, without modelling the rest of the book.
 
 It applies when every changed input is a unit file (book/*.md) whose interface is as
 before (keys.interface_key: title, front matter, headings and their ids, page markers,
@@ -16,8 +16,9 @@ text, level, ids; keys.outline_key) and nothing else can see them: no link in th
 leads to a heading that is gone, no new id is one the book already has, no
 link lacked a target and no id was renamed across units. Then the contents changes
 (the navigation document, the NCX, index.html, the head of book.html) and so does the
-unit's own sidebar, and nothing else; those are made again from the last build's
-navigation with the unit's entry replaced (_new_contents).
+unit's own sidebar, and nothing else. In each the unit's entry is rendered before and
+after and swapped in the file the last build wrote (_new_contents); in the NCX, which
+numbers its entries through the book, the numbers after it move on (_ncx_renumbered).
 
 And it applies when the interface changed only in where the unit's links lead (its
 links, print-page and caption references as written; keys.anchors_key): they are
@@ -91,12 +92,11 @@ from bookbuild.render.epub_package import (
     ncx_entry,
     ncx_meta,
     ncx_meta_value,
+    ncx_nav_point_order,
+    ncx_nav_points_moved,
     ncx_page_counts,
-    ncx_page_target_order,
     ncx_page_targets,
     ncx_page_targets_moved,
-    ncx_play_orders_moved,
-    play_order,
 )
 from bookbuild.render.html_site import Site, html_name, make_site, page_index_group, page_map_entries, search_starts
 from bookbuild.render.search_index import INDEX_NAME, UNITS_PER_PART, index_file, part_name, shard_name
@@ -394,7 +394,7 @@ def _new_contents(
             raise _Declined()
         pages = _new_pages(context, paged[0].resolved.unit, targets, last)
         targets = paged[0].targets
-    swap: dict[int, NavPoint] = {}
+    toc = nav.toc
     entries: dict[int, tuple[NavPoint, NavPoint]] = {}
     removed: set[str] = set()  # "doc#id" of the headings that are gone
     order = list(nav.reading_order)
@@ -404,10 +404,12 @@ def _new_contents(
         ids = [ident for ident, _ in unit.ids]
         if len(set(headings)) != len(headings) or len(set(ids)) != len(ids):
             raise _Declined()  # a clash resolve reports
-        old = _unit_entry(nav.toc, f"{doc}#{unit.headings[0].id}")
+        title = f"{doc}#{unit.headings[0].id}"
+        path = _unit_path(toc, title)
         new = unit_point(unit)
-        if old is None or any(not href.startswith(f"{doc}#") for href in _entries(old)):
+        if path is None or any(not href.startswith(f"{doc}#") for href in _entries(path[-1])):
             raise _Declined()  # not in the contents, or a part with its chapters below it
+        old = path[-1]
         before, after = _entries(old), _entries(new)
         removed |= before.keys() - after.keys()
         if pages is not None:
@@ -416,17 +418,23 @@ def _new_contents(
         if not added.isdisjoint(targets.targets):
             raise _Declined()
         targets = with_sections(targets, unit)
-        swap[id(old)] = new
+        toc = _replaced(toc, path, new)
         entries[id(old)] = (old, new)
-        here = [i for i, href in enumerate(order) if href.startswith(f"{doc}#")]
-        if not here or here[-1] - here[0] + 1 != len(here):
+        # the reading order is each unit's in turn (nav._reading_order): the unit's lie
+        # together, around its title
+        if title not in order:
             raise _Declined()
-        order[here[0] : here[-1] + 1] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
+        start = end = order.index(title)
+        while start and order[start - 1].startswith(f"{doc}#"):
+            start -= 1
+        while end < len(order) and order[end].startswith(f"{doc}#"):
+            end += 1
+        order[start:end] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
     if removed and any(_linked(context, reparsed).get(href) for href in removed):
         raise _Declined()  # a link lost its target (a link shows only its own text)
     return _Contents(
         nav,
-        dataclasses.replace(nav, toc=_swapped(nav.toc, swap), reading_order=tuple(order)),
+        dataclasses.replace(nav, toc=toc, reading_order=tuple(order)),
         targets,
         tuple(entries.values()),
         pages,
@@ -475,12 +483,15 @@ def _linked(context: QuickContext, reparsed: dict[int, _Reparsed]) -> Counter[st
     return +linked  # without the counts that fell to nothing
 
 
-def _unit_entry(points: tuple[NavPoint, ...], href: str) -> NavPoint | None:
-    """The deepest entry with `href`: a unit's own (a group of units has its first
-    unit's href too)."""
+def _unit_path(points: tuple[NavPoint, ...], href: str) -> tuple[NavPoint, ...] | None:
+    """The entries down to the deepest one with `href`: a unit's own (a group of units
+    has its first unit's href too)."""
     for point in points:
-        if point.href == href or href in _entries(point):
-            return _unit_entry(point.children, href) or (point if point.href == href else None)
+        below = _unit_path(point.children, href)
+        if below:
+            return (point, *below)
+        if point.href == href:
+            return (point,)
     return None
 
 
@@ -494,18 +505,12 @@ def _entries(point: NavPoint) -> dict[str, tuple[str, str | None, tuple[str | No
     return found
 
 
-def _swapped(points: tuple[NavPoint, ...], swap: dict[int, NavPoint]) -> tuple[NavPoint, ...]:
-    result = []
-    for point in points:
-        if id(point) in swap:
-            result.append(swap[id(point)])
-        elif point.children:
-            children = _swapped(point.children, swap)
-            same = all(a is b for a, b in zip(children, point.children))
-            result.append(point if same else dataclasses.replace(point, children=children))
-        else:
-            result.append(point)
-    return tuple(result)
+def _replaced(points: tuple[NavPoint, ...], path: tuple[NavPoint, ...], new: NavPoint) -> tuple[NavPoint, ...]:
+    """`points` with the entry at the end of `path` (_unit_path) replaced by `new`, and
+    the entries above it by ones with the new children."""
+    at = next(index for index, point in enumerate(points) if point is path[0])
+    head = new if len(path) == 1 else dataclasses.replace(path[0], children=_replaced(path[0].children, path[1:], new))
+    return points[:at] + (head,) + points[at + 1 :]
 
 
 class _NewContents(NamedTuple):
@@ -538,12 +543,11 @@ def _epub_documents(epub: Path, context: QuickContext, moved: _Contents) -> dict
 
 
 def _ncx(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
-    """The EPUB's NCX with the units' entries swapped in the last build's (and the numbers
-    after them moved, when a unit's pages changed), or made again when more than that
-    changes in it (its entries are numbered through the book). Compressed here: this
-    runs in a process of its own."""
+    """The EPUB's NCX with the unit's entry and pages swapped in the last build's and the
+    numbers after them moved on (_ncx_renumbered), or made again when that cannot be
+    done. Compressed here: this runs in a process of its own."""
     [old] = _old_entries(epub, "EPUB/toc.ncx").values()
-    ncx = _ncx_repaged(old, moved) if moved.pages else _ncx_swapped(old, moved, pickle.loads(context.pages).hrefs())
+    ncx = _ncx_renumbered(old, context, moved)
     if ncx is None:
         table = moved.pages.table if moved.pages else pickle.loads(context.pages)
         nav = dataclasses.replace(moved.nav, page_list=table.refs())
@@ -563,81 +567,69 @@ def _old_entries(epub: Path, *names: str) -> dict[str, bytes]:
     return found
 
 
-def _ncx_swapped(ncx: bytes, moved: _Contents, pages: list[str]) -> bytes | None:
-    """The NCX with the units' entries swapped in, when nothing else in it changes: the
-    same play order outside them and for every page (`pages`: page_hrefs), as many
-    entries in each, the same depth. None when it must be made again."""
-    before, after = moved.before, moved.nav
-    old = play_order(before.toc, before.reading_order, pages)
-    new = play_order(after.toc, after.reading_order, pages)
-    if len(old) != len(new):
-        return None
-    docs = tuple((old_entry.href or "").partition("#")[0] + "#" for old_entry, _ in moved.entries)
-    if any(new.get(href) != old[href] for href in pages) or any(
-        new.get(href) != number for href, number in old.items() if not href.startswith(docs)
-    ):
-        return None
-    numbered = []  # (the number of its first navPoint, before, after)
-    for old_entry, new_entry in moved.entries:
-        first = _preorder_number(before.toc, old_entry)
-        if first is None or first != _preorder_number(after.toc, new_entry) or _size(old_entry) != _size(new_entry):
-            return None  # the numbers of the entries after it change
-        numbered.append((first, old_entry, new_entry))
-    deeper = any(ncx_depth((old_entry,)) != ncx_depth((new_entry,)) for _, old_entry, new_entry in numbered)
-    if deeper and ncx_depth(before.toc) != ncx_depth(after.toc):
-        return None  # so does the NCX's depth (the whole contents walked only then)
-    for first, old_entry, new_entry in numbered:
-        ncx = _swap_entry(ncx, ncx_entry(old_entry, first, old), ncx_entry(new_entry, first, new))
-    return ncx
+def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> bytes | None:
+    """The NCX after an edit of one unit's section headings or pages: its navPoint and
+    pageTargets made again, and the numbers of what follows moved on by as many entries
+    and targets as it gained or lost. None when anything else would change (several
+    units edited at once: the whole NCX is made again).
 
-
-def _ncx_repaged(ncx: bytes, moved: _Contents) -> bytes | None:
-    """The NCX after an edit of one unit's pages: the unit's navPoint and pageTargets
-    made again, and the numbers of the entries after them moved by as many pages as it
-    gained or lost. None when anything else would change.
-
-    The NCX numbers its targets through the book in reading order (play_order), where
-    the unit's targets lie together (_new_contents makes sure); so the numbers before
-    them stay, those after move on, and the unit's own are its first one's onwards, as
-    the last build wrote it. Each number the unit's old entries are given here is
-    checked against the NCX: they are found there as written, or nothing is swapped."""
-    assert moved.pages is not None
-    pages, [(old_entry, new_entry)] = moved.pages, moved.entries
-    doc = pages.doc + "#"
-    old_mine = _unit_play_order(moved.before.reading_order, old_entry, pages.before, doc)
-    new_mine = _unit_play_order(moved.nav.reading_order, new_entry, pages.after, doc)
-    first_page = ncx_page_target_order(ncx, pages.start + 1)
-    if old_mine is None or new_mine is None or first_page is None or not pages.before:
+    The NCX numbers its navPoints in contents order (np-N) and its targets in reading
+    order (playOrder, play_order), where the unit's lie together (the reading order is
+    each unit's in turn); so the numbers before them stay, those after move on, and the
+    unit's own start where its entry's did in the last build. The numbers given here to
+    the unit's old navPoint and pageTargets are checked against the NCX: they are found
+    there as written, or nothing is swapped."""
+    if len(moved.entries) != 1:
         return None
-    low = first_page - old_mine.index(f"{pages.doc}#{pages.before[0].id}")
+    [(old_entry, new_entry)] = moved.entries
+    title = old_entry.href or ""
+    doc = title.partition("#")[0]
+    if moved.pages:
+        start, before, after = moved.pages.start, moved.pages.before, moved.pages.after
+    else:
+        table: PageTable = pickle.loads(context.pages)
+        start = table.docs.index(doc) if doc in table.docs else len(table.docs)
+        before = after = table.refs(start, start + table.docs.count(doc))
+    old_mine = _unit_play_order(moved.before.reading_order, old_entry, before, doc + "#")
+    new_mine = _unit_play_order(moved.nav.reading_order, new_entry, after, doc + "#")
+    first = _preorder_number(moved.before.toc, old_entry)
+    if old_mine is None or new_mine is None or first is None or first != _preorder_number(moved.nav.toc, new_entry):
+        return None
+    entry_order = ncx_nav_point_order(ncx, first)
+    if entry_order is None or new_entry.href != title or new_mine.index(title) != old_mine.index(title):
+        return None  # (a group entry with the unit's href is numbered as its title)
+    low = entry_order - old_mine.index(title)
     old = {href: number for number, href in enumerate(old_mine, low)}
     new = {href: number for number, href in enumerate(new_mine, low)}
-    title = old_entry.href or ""
-    if new.get(title) != old.get(title):
-        return None  # a group entry with the unit's href is numbered as its title
-    high, shift, gained = low + len(old_mine) - 1, len(new_mine) - len(old_mine), len(pages.after) - len(pages.before)
-    first = _preorder_number(moved.before.toc, old_entry)
-    if first is None or first != _preorder_number(moved.nav.toc, new_entry) or _size(old_entry) != _size(new_entry):
-        return None
+    high, shift = low + len(old_mine) - 1, len(new_mine) - len(old_mine)
+    last, grown = first + _size(old_entry) - 1, _size(new_entry) - _size(old_entry)
     at = ncx.find(b"</navMap>")
     if at < 0:
         return None
-    navigation = ncx_play_orders_moved(ncx[:at], high, shift) if shift else ncx[:at]
+    navigation = ncx_nav_points_moved(ncx[:at], last, grown, high, shift) if shift or grown else ncx[:at]
     navigation = _swap_entry(navigation, ncx_entry(old_entry, first, old), ncx_entry(new_entry, first, new))
-    for name, now in ncx_page_counts(pages.table.labels):  # what the head says of the pages now
+    counts = ncx_page_counts(moved.pages.table.labels) if moved.pages else ()
+    for name, now in (*counts, ("dtb:depth", str(ncx_depth(moved.nav.toc)))):
         was = ncx_meta_value(navigation, name)
         if was is None:
             return None
         navigation = _swap_entry(navigation, ncx_meta(name, was), ncx_meta(name, now))
-    page_list = ncx[at:]
-    old_targets = ncx_page_targets(pages.before, pages.start + 1, old)
-    found = page_list.find(old_targets)
-    if found < 0:
-        return None
-    rest = page_list[found + len(old_targets) :]
-    if gained or shift:
-        rest = ncx_page_targets_moved(rest, gained, shift)
-    return navigation + page_list[:found] + ncx_page_targets(pages.after, pages.start + 1, new) + rest
+    page_list, rest = ncx[at:], b""
+    if before:
+        old_targets = ncx_page_targets(before, start + 1, old)
+        found = page_list.find(old_targets)
+        if found < 0:
+            return None
+        page_list, rest = (
+            page_list[:found] + ncx_page_targets(after, start + 1, new),
+            page_list[found + len(old_targets) :],
+        )
+    elif after:
+        return None  # (a unit without pages has none now: _new_pages)
+    else:
+        page_list, rest = b"", page_list
+    gained = len(after) - len(before)
+    return navigation + page_list + (ncx_page_targets_moved(rest, gained, high, shift) if gained or shift else rest)
 
 
 def _unit_play_order(

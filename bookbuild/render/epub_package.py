@@ -264,42 +264,42 @@ def ncx_meta_value(document: bytes, name: str) -> str | None:
     return found[1].decode() if found else None
 
 
-def ncx_page_target_order(document: bytes, index: int) -> int | None:
-    """The playOrder of an NCX's pageTarget pt-`index`."""
-    found = re.search(rb'<pageTarget id="pt-%d" type="\w+" value="[^"]*" playOrder="(\d+)">' % index, document)
-    return int(found[1]) if found else None
-
-
-_PLAY_ORDER = re.compile(rb'playOrder="(\d+)"')
+_NAV_POINT_NUMBERS = re.compile(rb'<navPoint id="np-(\d+)" playOrder="(\d+)">')
 _PAGE_TARGET_NUMBERS = re.compile(
     rb'<pageTarget id="pt-(\d+)" type="(normal|front)" value="([^"]*)" playOrder="(\d+)">'
 )
 
 
-def ncx_play_orders_moved(part: bytes, above: int, shift: int) -> bytes:
-    """`part` of an NCX with each playOrder greater than `above` moved by `shift`."""
+def ncx_nav_point_order(document: bytes, number: int) -> int | None:
+    """The playOrder of an NCX's navPoint np-`number`."""
+    found = re.search(rb'<navPoint id="np-%d" playOrder="(\d+)">' % number, document)
+    return int(found[1]) if found else None
+
+
+def ncx_nav_points_moved(part: bytes, after: int, shift: int, above: int, order_shift: int) -> bytes:
+    """`part` of an NCX with each navPoint numbered past np-`after` moved on by `shift`,
+    and each playOrder greater than `above` by `order_shift`."""
 
     def moved(match: re.Match[bytes]) -> bytes:
-        number = int(match[1])
-        return b'playOrder="%d"' % (number + shift) if number > above else match[0]
+        number, order = int(match[1]), int(match[2])
+        number += shift if number > after else 0
+        order += order_shift if order > above else 0
+        return b'<navPoint id="np-%d" playOrder="%d">' % (number, order)
 
-    return _PLAY_ORDER.sub(moved, part)
+    return _NAV_POINT_NUMBERS.sub(moved, part)
 
 
-def ncx_page_targets_moved(part: bytes, index_shift: int, order_shift: int) -> bytes:
+def ncx_page_targets_moved(part: bytes, index_shift: int, above: int, order_shift: int) -> bytes:
     """pageTargets of an NCX (`part`), each numbered `index_shift` further on (a page
-    without an arabic number has its number as its value too) and its playOrder moved
-    by `order_shift`."""
+    without an arabic number has its number as its value too) and each playOrder
+    greater than `above` moved by `order_shift`."""
 
     def moved(match: re.Match[bytes]) -> bytes:
         index = int(match[1]) + index_shift
         value = match[3] if match[2] == b"normal" else b"%d" % index
-        return b'<pageTarget id="pt-%d" type="%s" value="%s" playOrder="%d">' % (
-            index,
-            match[2],
-            value,
-            int(match[4]) + order_shift,
-        )
+        order = int(match[4])
+        order += order_shift if order > above else 0
+        return b'<pageTarget id="pt-%d" type="%s" value="%s" playOrder="%d">' % (index, match[2], value, order)
 
     return _PAGE_TARGET_NUMBERS.sub(moved, part)
 
