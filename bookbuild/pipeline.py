@@ -235,8 +235,6 @@ def _build(
         return BuildResult(written, last.diagnostics, None)
     # what a quick rebuild would have needed (megabytes at L) is not kept through the build
     last = dataclasses.replace(last, quick=None) if last else None
-    # what a quick rebuild would have needed (megabytes at L) is not kept through the build
-    last = dataclasses.replace(last, quick=None) if last else None
     with Cache(folder) as cache:  # its packs closed: a process may build many times
         parsed = ParseCache(cache)
         if progress:
