@@ -95,6 +95,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         CodeInfo("P005", _I, "print pages missing between two markers (gap)"),
         CodeInfo("P006", _W, "a unit's start page disagrees with the printed contents"),
         CodeInfo("P007", _W, "a print-page reference in the text names a page the book has no marker for"),
+        CodeInfo("P008", _W, "text that looks like a page marker is not one: it stays text"),
         # validity of the outputs
         CodeInfo("E001", _E, "EPUBCheck reported an error"),
         CodeInfo("E002", _W, "EPUBCheck reported a warning"),

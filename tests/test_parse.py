@@ -56,6 +56,27 @@ def test_a_marker_after_a_backslash_is_its_text():
     assert diags == []
 
 
+def test_text_that_looks_like_a_page_marker_is_kept_and_reported():
+    """{{page 1 42}}, {{ page 5}} and {{page}} are not markers: they stay in the text as
+    written, and a warning with its line says so. An escaped one, one in code (an
+    example of the syntax), and template syntax such as {{page.title}} are left alone."""
+    body = (
+        "一段{{page 1 42}}。\n\n"  # line 6 (the front matter takes lines 1 to 4)
+        "又一段{{ page 5}}和{{page}}。\n\n"  # line 8
+        "\\{{page 1 42}}、`{{ page 5 }}`、{{page.title}}、{{page 3}}。\n\n"
+        "```\n{{page 1 42}}\n```\n"
+    )
+    unit, diags = _parse(body)
+    assert [m.label for m in unit.markers] == ["3"]
+    assert [(d.code, d.line, d.severity.value) for d in diags] == [
+        ("P008", 6, "warning"),
+        ("P008", 8, "warning"),
+        ("P008", 8, "warning"),
+    ]
+    assert "{{page 1 42}}" in diags[0].message and "\\{{" in diags[0].message
+    assert "一段{{page 1 42}}。" in unit.fragment and "和{{page}}。" in unit.fragment
+
+
 def test_automatic_ids_are_unique_across_the_book():
     first, _ = read_unit("---\ntitle: 甲\nkind: chapter\n---\n\n## 小结\n", "book/01-a.md", "01-a")
     second, _ = read_unit("---\ntitle: 乙\nkind: chapter\n---\n\n## 小结\n", "book/02-b.md", "02-b")

@@ -148,7 +148,7 @@ def fix_text(text: str) -> tuple[str, list[Lint]]:
 _PROTECTED = re.compile(
     r"`[^`\n]*`|\$\$?[^$\n]+\$\$?|\]\([^)\n]*\)|<[^<>\n]*>|https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{\{[^}\n]*\}\}|\{:?[^}\n]*\}"
 )
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+FENCE = re.compile(r"^ {0,3}(```|~~~)")  # a line that opens or closes fenced code
 MASK = "\x00"
 
 
@@ -172,7 +172,7 @@ def lint_markdown(body: str) -> list[tuple[int, Lint]]:
             paragraph.clear()
 
     for number, line in enumerate(body.split("\n")):
-        if _FENCE.match(line):
+        if FENCE.match(line):
             flush()
             fenced = not fenced
             continue

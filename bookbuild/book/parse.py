@@ -21,8 +21,10 @@ from lxml import etree
 from bookbuild.book.active import tree_findings
 from bookbuild.book.captions import FoundReference, caption_id, find_caption_references, make_captions
 from bookbuild.book.highlight import highlight_code
+from bookbuild.book.lints import FENCE
 from bookbuild.book.load import read_unit_file
 from bookbuild.book.markdown import new_converter
+from bookbuild.book.markdown.pagemarker import LOOKS_LIKE_A_MARKER, PAGE_MARKER
 from bookbuild.book.mathml import convert_math
 from bookbuild.book.model import (
     CaptionReference,
@@ -159,6 +161,7 @@ def parse_unit(source: UnitSource) -> tuple[ParsedUnit | None, list[Diagnostic]]
     locate = _Locator(source)
     diags += _unsafe_content(root, source, locate)
     markers = _page_markers(root, source, locate, diags)
+    diags += _not_quite_markers(source)
     headings = _headings(root, source, locate, used_ids, diags)
     index_marks = _index_marks(root, source, locate)
     ids: list[tuple[str, int]] = []
@@ -370,6 +373,35 @@ def _unsafe_content(root: etree._Element, source: UnitSource, locate: _Locator) 
     return [
         Diagnostic(code, message, source.path, locate.line_of(needle)) for code, message, needle in tree_findings(root)
     ]
+
+
+def _not_quite_markers(source: UnitSource) -> list[Diagnostic]:
+    """Text written like a page marker that is not one ({{page 1 42}}, {{ page 5}},
+    {{page}}): it stays in the text as written, and the writer is told. Code is left
+    alone (a marker inside code is still one, but an example of the syntax may not be)."""
+    if "{{" not in source.body:
+        return []
+    found, fenced = [], False
+    for number, line in enumerate(source.body.split("\n")):
+        if FENCE.match(line):
+            fenced = not fenced
+        if fenced or "{{" not in line:
+            continue
+        for match in LOOKS_LIKE_A_MARKER.finditer(_INLINE_CODE.sub(lambda m: " " * len(m[0]), line)):
+            if not PAGE_MARKER.fullmatch(match[0]):
+                found.append(
+                    Diagnostic(
+                        "P008",
+                        f"{match[0]} is not a page marker, and stays text: write {{{{page N}}}} with one label "
+                        "(an arabic or lower-case roman numeral), or \\{{ before it if it is meant as text",
+                        source.path,
+                        source.body_line + number,
+                    )
+                )
+    return found
+
+
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 
 
 def _page_markers(

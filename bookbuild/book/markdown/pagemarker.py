@@ -13,6 +13,9 @@ import markdown
 # runs later, takes the backslash off)
 PAGE_MARKER_RE = r"(?<!\\)\{\{page\s+([^}\s]+)\s*\}\}"
 PAGE_MARKER = re.compile(PAGE_MARKER_RE)
+# what a writer may have meant as a marker and is not one (a space inside the label, none,
+# a space before "page"): it stays text, and the parse stage says so
+LOOKS_LIKE_A_MARKER = re.compile(r"(?<!\\)\{\{\s*page(?:\s[^{}\n]*)?\}\}")
 
 
 class PageMarkerPattern(markdown.inlinepatterns.InlineProcessor):
