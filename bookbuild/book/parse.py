@@ -379,8 +379,8 @@ def _not_quite_markers(source: UnitSource) -> list[Diagnostic]:
     """Text written like a page marker that is not one ({{page 1 42}}, {{ page 5}},
     {{page}}): it stays in the text as written, and the writer is told. Code is left
     alone (a marker inside code is still one, but an example of the syntax may not be)."""
-    if "{{" not in source.body:
-        return []
+    if all(PAGE_MARKER.fullmatch(m[0]) for m in LOOKS_LIKE_A_MARKER.finditer(source.body)):
+        return []  # (most books: each is a marker) the lines are looked at only otherwise
     found, fenced = [], False
     for number, line in enumerate(source.body.split("\n")):
         if FENCE.match(line):
@@ -388,7 +388,8 @@ def _not_quite_markers(source: UnitSource) -> list[Diagnostic]:
         if fenced or "{{" not in line:
             continue
         for match in LOOKS_LIKE_A_MARKER.finditer(_INLINE_CODE.sub(lambda m: " " * len(m[0]), line)):
-            if not PAGE_MARKER.fullmatch(match[0]):
+            escaped = match.start() and line[match.start() - 1] == "\\"
+            if not escaped and not PAGE_MARKER.fullmatch(match[0]):
                 found.append(
                     Diagnostic(
                         "P008",
