@@ -689,7 +689,7 @@ def _html_pages(html: Path, site: Site, context: QuickContext, pages: _Pages) ->
         page_index, script = (html / "pages.html").read_bytes(), (html / "js/pages.js").read_bytes()
     except OSError:
         raise _Declined() from None
-    title = next(title for doc, title, _ in site.units if doc == pages.doc)
+    title = next((title for doc, title, _ in site.units if doc == pages.doc), pages.doc)  # as _page_index_groups
     old, new = (page_index_group(site, title, block) for block in (pages.before, pages.after))
     made = {"pages.html": _swap_entry(page_index, old, new)}
     old, new = page_map_entries(pages.before), page_map_entries(pages.after)
