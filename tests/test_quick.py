@@ -262,6 +262,27 @@ def test_a_page_marker_edit_redoes_the_page_list_and_the_unit(book, tmp_path, mo
     assert_same_as_clean(book, out, tmp_path)
 
 
+def test_page_marker_edits_in_roman_front_matter_and_in_an_english_book(book, tmp_path, models, ncx_kept):
+    """Pages numbered i, ii … (the NCX gives them type "front" and their place as value)
+    and a book in English (its accessibility summary counts "page markers")."""
+    out = tmp_path / "out"
+    metadata = book / "metadata.yaml"
+    metadata.write_text(metadata.read_text("utf-8").replace("language: zh-Hans", "language: en"), "utf-8")
+    (book / "book" / "0000-preface.md").write_text(
+        "---\ntitle: Preface\nkind: preface\npage: i\n---\n\nOne.{{page ii}}\n\nTwo.\n", "utf-8"
+    )
+    build(book, out)
+    preface = book / "book" / "0000-preface.md"
+    for change in (lambda text: text + "\n{{page iii}}Three.\n", lambda text: text.replace("{{page ii}}", "")):
+        edit(preface, change)
+        models.clear()
+        build(book, out)
+        assert models == []
+        assert_same_as_clean(book, out, tmp_path)
+    rebuilt_quickly(book, out, models, 4, lambda text: _without_marker(_markers(text)[-1])(text))
+    assert_same_as_clean(book, out, tmp_path)
+
+
 def test_removing_a_page_a_link_leads_to_takes_the_full_build(book, tmp_path, models):
     out = tmp_path / "out"
     label = _markers(chapter(book, 6).read_text("utf-8"))[1]
