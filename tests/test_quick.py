@@ -428,6 +428,13 @@ def test_epub_only_and_html_only(book, tmp_path, models):
         clean = tmp_path / f"clean-{formats[0]}"
         build(book, clean, formats)
         assert snapshot(out) == snapshot(clean)
+        # and a page marker taken out (a page edit is one unit's alone)
+        edit(chapter(book, 9), lambda text: _without_marker(_markers(text)[-1])(text))
+        models.clear()
+        build(book, out, formats)
+        assert models == []
+        build(book, tmp_path / f"clean-again-{formats[0]}", formats)
+        assert snapshot(out) == snapshot(tmp_path / f"clean-again-{formats[0]}")
 
 
 def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
