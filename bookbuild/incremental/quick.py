@@ -162,7 +162,9 @@ def quick_rebuild(
         epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
         with forked(epub_side or dict, workers if epub_side else 1) as ncx:
             rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
-            contents: Future | None = Future() if moved else None  # -> _NewContents
+            # when the contents changed: the head of book.html, and the EPUB's files that hold it
+            frame: Future | None = Future() if moved and "html" in targets else None  # -> bytes
+            contents: Future | None = Future() if epub_side else None  # -> _epub_documents | _ncx
             # the EPUB and book.html are copied up to the first changed unit while it is rendered
             big = []
             if "epub" in targets:
@@ -170,7 +172,7 @@ def quick_rebuild(
                 big.append((epub, _epub_splice(epub, context, rendered, contents, _epub_names(moved) if moved else ())))
             if "html" in targets:
                 book = out / targets["html"] / "book.html"
-                big.append((book, _single_page_splice(book, context, rendered, contents)))
+                big.append((book, _single_page_splice(book, context, rendered, frame)))
             staged = StagedFiles(big)
             try:
                 site = make_site(
@@ -181,16 +183,16 @@ def quick_rebuild(
                     tuple((name, "") for name in context.css),
                     context.cover,
                 )
+                made = _html_contents(out / targets["html"], site, context, moved) if frame else {}
+                if frame:  # book.html is copied on while the rest is made
+                    frame.set_result(made["frame"])
                 if progress:
                     progress("render", 0, len(reparsed))
                 records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
-                made = (
-                    _html_contents(out / targets["html"], site, context, moved) if moved and "html" in targets else {}
-                )
-                zipped = _epub_documents(out / targets["epub"], context, moved) if contents and epub_side else {}
+                zipped = _epub_documents(out / targets["epub"], context, moved) if contents else {}
                 following = _following_context(context, reparsed, moved, made)  # while the NCX is made
                 if contents:
-                    contents.set_result(_NewContents(made, zipped | ncx()))
+                    contents.set_result(zipped | ncx())
                 if progress:
                     progress("write", 0, len(last.targets))
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
@@ -198,7 +200,7 @@ def quick_rebuild(
                     pages += [(out / targets["html"] / name, data) for name, data in made.items() if name != "frame"]
                 written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
             except BaseException as exc:
-                for future in [*rendered.values(), *([contents] if contents else [])]:
+                for future in [*rendered.values(), *(future for future in (frame, contents) if future)]:
                     if not future.done():
                         future.set_exception(_Declined())
                 staged.abort()
@@ -513,11 +515,6 @@ def _replaced(points: tuple[NavPoint, ...], path: tuple[NavPoint, ...], new: Nav
     return points[:at] + (head,) + points[at + 1 :]
 
 
-class _NewContents(NamedTuple):
-    html: dict[str, bytes]  # _html_contents
-    epub: dict[str, ZipEntry]  # _epub_documents, _ncx
-
-
 def _epub_documents(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEntry]:
     """The EPUB's nav document with the units' entries (and their pages in the page-list)
     swapped in the last build's; the package with the number of pages its summary gives
@@ -749,7 +746,7 @@ def _epub_splice(
     }
     if contents is not None:
         for name in names:
-            entries[name] = lambda name=name: contents.result().epub[name]
+            entries[name] = lambda name=name: contents.result()[name]
 
     def write(stream) -> None:
         with path.open("rb") as source:
@@ -758,9 +755,9 @@ def _epub_splice(
     return write
 
 
-def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, Future], contents: Future | None):
+def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, Future], frame: Future | None):
     """book.html with the re-rendered units' sections in place of the old ones, and its
-    head (which holds the contents) made again when the contents changed."""
+    head (which holds the contents; `frame`) made again when the contents changed."""
     starts, offset = [], context.frame_head
     for record in context.units:
         starts.append(offset)
@@ -769,8 +766,8 @@ def _single_page_splice(path: Path, context: QuickContext, rendered: dict[int, F
     def write(stream) -> None:
         with path.open("rb") as source:
             size, position = os.fstat(source.fileno()).st_size, 0
-            if contents is not None:
-                stream.write(contents.result().html["frame"])
+            if frame is not None:
+                stream.write(frame.result())
                 position = context.frame_head
             for index in sorted(rendered):
                 copy_range(source, stream, position, starts[index] - position)
