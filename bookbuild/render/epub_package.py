@@ -244,8 +244,9 @@ def ncx_page_counts(labels: Sequence[str]) -> tuple[tuple[str, str], ...]:
     return (("dtb:totalPageCount", str(len(labels))), ("dtb:maxPageNumber", str(max(numbers, default=0))))
 
 
-# What a quick rebuild needs to change the pages of one chapter in the NCX the last build
-# wrote (incremental.quick): the chapter's pageTargets, and the numbers of what follows.
+# What a quick rebuild needs to change one chapter's entries and pages in the NCX the
+# last build wrote (incremental.quick): the chapter's pageTargets and head values as
+# written here, and the numbers of what follows moved on. Values are numbers: no escaping.
 
 
 def ncx_page_targets(pages: tuple[PageRef, ...], first: int, order: Mapping[str, int]) -> bytes:
