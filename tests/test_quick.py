@@ -262,6 +262,25 @@ def test_a_page_marker_edit_redoes_the_page_list_and_the_unit(book, tmp_path, mo
     assert_same_as_clean(book, out, tmp_path)
 
 
+def test_a_chapter_that_loses_all_its_pages_and_then_gains_them_back(book, tmp_path, models, ncx_kept):
+    """A chapter with no start page in its front matter: its markers all taken out, its
+    group leaves the page index and its entries the page map (with the comma before
+    them), and the search index's list of where units begin changes. Put back, they
+    take the full build: a chapter without pages gives nothing to find their place by."""
+    out = tmp_path / "out"
+    edit(chapter(book, 6), lambda text: re.sub(r"\npage: \d+\n", "\n", text, count=1))
+    build(book, out)
+    original = chapter(book, 6).read_text("utf-8")
+    rebuilt_quickly(book, out, models, 6, lambda text: re.sub(r"\{\{page \d+\}\}", "", text))
+    after = assert_same_as_clean(book, out, tmp_path)
+    assert b"0006-chapter-6.html#page-" not in after["html/js/pages.js"]
+    edit(chapter(book, 6), lambda text: original)
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+
+
 def test_page_marker_edits_in_roman_front_matter_and_in_an_english_book(book, tmp_path, models, ncx_kept):
     """Pages numbered i, ii … (the NCX gives them type "front" and their place as value)
     and a book in English (its accessibility summary counts "page markers")."""
