@@ -44,3 +44,6 @@ def test_read_entries_reads_what_zipfile_reads():
     damaged[at + 3] ^= 0xFF  # in its deflated data
     with pytest.raises(ValueError):
         read_entries(io.BytesIO(bytes(damaged)), names)
+    for cut in (written.getvalue()[:30], written.getvalue()[-40:]):  # a zip cut short
+        with pytest.raises((ValueError, OSError)):
+            read_entries(io.BytesIO(cut), names)

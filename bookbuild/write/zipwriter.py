@@ -150,10 +150,15 @@ def read_entries(old: BinaryIO, names: Collection[str]) -> dict[str, bytes]:
     """The contents of those of the named entries that the zip `old` (one write_zip made)
     has: quicker than zipfile, which reads every entry's record into an object of its own."""
     found = {}
-    for name, fields in _members(old):
+    try:
+        members = _members(old)
+    except struct.error:
+        raise ValueError("not a zip this writer made") from None
+    for name, fields in members:
         if name in names:
             old.seek(fields[16])
-            header = _LOCAL.unpack(old.read(_LOCAL.size))
+            local = old.read(_LOCAL.size)
+            header = _LOCAL.unpack(local) if len(local) == _LOCAL.size else (0,) * 11
             if header[0] != 0x04034B50:
                 raise ValueError("not a zip this writer made")
             old.seek(header[9] + header[10], 1)  # past the name and the extra field
