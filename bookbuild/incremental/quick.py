@@ -97,6 +97,8 @@ from bookbuild.render.epub_package import (
     ncx_page_counts,
     ncx_page_targets,
     ncx_page_targets_moved,
+    page_hrefs,
+    play_order,
 )
 from bookbuild.render.html_site import Site, html_name, make_site, page_index_group, page_map_entries, search_starts
 from bookbuild.render.search_index import INDEX_NAME, UNITS_PER_PART, index_file, part_name, shard_name
@@ -633,13 +635,13 @@ def _unit_play_order(
     reading_order: tuple[str, ...], entry: NavPoint, unit_pages: tuple[PageRef, ...], doc: str
 ) -> list[str] | None:
     """The unit's targets in the NCX (its entry's and its pages', all "doc#id") in the
-    order play_order numbers them: each by its last place in the unit's part of the
-    reading order. None when one of them is not in it (play_order numbers those last)."""
-    used = set(_entries(entry)) | {entry.href or ""} | {f"{page.doc}#{page.id}" for page in unit_pages}
-    segment = [href for href in reading_order if href.startswith(doc)]
-    ordered = [href for href in dict.fromkeys(reversed(segment)) if href in used]
-    ordered.reverse()
-    return ordered if len(ordered) == len(used) else None
+    order play_order numbers them, given the unit's part of the reading order. None when
+    one of them is not in it (play_order numbers those after the whole reading order)."""
+    segment = tuple(href for href in reading_order if href.startswith(doc))
+    order = play_order((entry,), segment, page_hrefs(unit_pages))
+    if not set(segment).issuperset(order):
+        return None
+    return sorted(order, key=order.__getitem__)
 
 
 def _preorder_number(points: tuple[NavPoint, ...], wanted: NavPoint) -> int | None:
