@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookbuild.book.load import load, read_unit_file
-from bookbuild.book.markdown import new_converter
+from bookbuild.book.markdown import fastpath, new_converter
 from bookbuild.diagnostics import Severity
 from bookbuild.pipeline import build
 
@@ -177,3 +177,11 @@ def test_any_inline_text_is_the_same_with_and_without_the_fast_path(body, defini
     spans it reads: any difference is a span it took that the inline stage reads otherwise."""
     fast, slow = _both(body + definitions)
     assert fast == slow
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(text=st.lists(_INLINE_PIECES, max_size=30).map("".join))
+def test_simple_spans_finds_what_the_pattern_finds_scanning_every_character(text):
+    """fastpath.simple_spans tries the span pattern only where a span can start."""
+    expected = [(m.span(), m.lastgroup) for m in fastpath._SIMPLE_SPAN.finditer(text)]
+    assert [(m.span(), m.lastgroup) for m in fastpath.simple_spans(text)] == expected

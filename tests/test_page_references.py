@@ -8,7 +8,11 @@ import zipfile
 
 import pytest
 from conftest import write_book
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
+from bookbuild.book import parse
 from bookbuild.book.pagerefs import find_references
 from bookbuild.pipeline import build
 
@@ -112,3 +116,39 @@ def test_links_code_and_headings_are_never_searched(tmp_path):
     assert 'class="page-ref"' not in xhtml
     assert '<a href="02-chapter-2.xhtml#page-3">第4页</a>' in xhtml
     assert "<code>第 4 页</code>" in xhtml  # code is never typeset
+
+
+# pieces of an XHTML fragment: nesting, comments and processing instructions (whose tails
+# are text of the book and whose own text is not), and text with and without a reference
+_TEXT = st.sampled_from(["", "见第 5 页", "p. 7", "正文", "Fig. 2", "表 3", "age", "图", "x"])
+_NODE = st.recursive(
+    _TEXT.map(lambda text: ("text", text)),
+    lambda inner: st.one_of(
+        st.tuples(st.just("element"), st.sampled_from(["p", "em", "a", "code", "span"]), st.lists(inner, max_size=4)),
+        st.tuples(st.just("comment"), _TEXT),
+        st.tuples(st.just("pi"), _TEXT),
+    ),
+    max_leaves=12,
+)
+
+
+def _markup(node) -> str:
+    kind = node[0]
+    if kind == "text":
+        return node[1]
+    if kind == "comment":
+        return f"<!--{node[1]}-->"
+    if kind == "pi":
+        return f"<?x {node[1]}?>"
+    return f"<{node[1]}>{''.join(map(_markup, node[2]))}</{node[1]}>"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(nodes=st.lists(_NODE, max_size=5))
+def test_the_texts_searched_for_references_are_those_an_xpath_finds_in_reading_order(nodes):
+    """parse._reference_texts walks the tree with substring tests; the XPath it replaced
+    says what it must find: every text node holding a start, in document order."""
+    root = etree.fromstring(f"<div>{''.join(map(_markup, nodes))}</div>")
+    starts = " or ".join(f"contains(., '{start}')" for start in parse._REFERENCE_STARTS)
+    expected = [(text.getparent(), bool(text.is_text), str(text)) for text in root.xpath(f"//text()[{starts}]")]
+    assert parse._reference_texts(root) == expected

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from functools import cached_property
 
 import markdown
@@ -100,6 +101,28 @@ _SIMPLE_SPAN = re.compile(
     rf"|(?P<em>\*(?=\S){_INNER}+(?<=\S)\*)"
     rf"|(?P<page_marker>{PAGE_MARKER.pattern})"
 )
+# Where a simple span can start: each alternative above begins with one of these. re
+# cannot skip ahead to them itself (it only can when every alternative begins with a
+# plain character, not a named group or a look-behind), so finditer would try all six
+# alternatives at every character of a paragraph: six times slower than `simple_spans`
+# (0.9 against 0.15 ms for a chapter of the realistic bench book).
+_SPAN_START = re.compile(r"[\[`*{]")
+
+
+def simple_spans(text: str) -> Iterator[re.Match[str]]:
+    """What `_SIMPLE_SPAN.finditer(text)` finds, found faster: the pattern is tried only
+    where a span can start."""
+    at = 0
+    search, match = _SPAN_START.search, _SIMPLE_SPAN.match
+    while (start := search(text, at)) is not None:
+        found = match(text, start.start())  # a look-behind still sees the text before
+        if found is None:
+            at = start.start() + 1
+        else:
+            yield found
+            at = found.end()
+
+
 # the inline pattern that takes each kind of span (em_strong takes '*' and '**' alike)
 _SPAN_PATTERN = {
     "footnote": "footnote",
@@ -194,7 +217,7 @@ class _SkipPlainText(markdown.treeprocessors.Treeprocessor):
             return
         spans = []
         done = 0
-        for m in _SIMPLE_SPAN.finditer(text):
+        for m in simple_spans(text):
             if trigger(text[done : m.start()]):
                 return
             if m.lastgroup == "footnote" and not self._note_taken_once(m.group("note")):
