@@ -50,6 +50,7 @@ from bookbuild.book.parse import InMemory, Outlines, parse_unit_files
 from bookbuild.book.resolve import resolve
 from bookbuild.diagnostics import Diagnostic, Severity, suppressed
 from bookbuild.errors import InputError, UsageError, write_error
+from bookbuild.fileio import discard_all
 from bookbuild.incremental import plan
 from bookbuild.incremental.cache import Cache, CacheDamaged
 from bookbuild.incremental.keys import outputs_key
@@ -262,7 +263,9 @@ def _build(
             reuse = plan.reusable_pages(last, plan.unit_pages(job), paths["html"])
             html = (paths["html"], *html_files(job, reuse))
         zips = [(paths[f], writer(job)) for f, writer in (("epub", epub_writer), ("kepub", kepub_writer)) if f in paths]
-        write_outputs(zips, html, workers, folder / JOURNAL_NAME)
+        # the old outputs deleted here, not in a thread while the state is recorded: that
+        # holds the interpreter, and a folder of a file per unit is deleted file by file
+        discard_all(write_outputs(zips, html, workers, folder / JOURNAL_NAME))
         del zips, html  # the site's files, among others: megabytes the state's recording can use
         plan.record_full_build(root, out, folder, job, started, formats, epoch, targets, fingerprint)
         cache.prune(live_entries(job))

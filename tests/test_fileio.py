@@ -1,8 +1,20 @@
 """Files replaced whole or not at all, and ranges copied between files."""
 
+import json
+import os
+
 import pytest
 
-from bookbuild.fileio import StagedFiles, copy_range, replace_files
+from bookbuild.fileio import (
+    StagedFiles,
+    commit_together,
+    copy_range,
+    discard_all,
+    new_staged_file,
+    new_staged_folder,
+    recover,
+    replace_files,
+)
 
 
 def test_copy_range_between_files(tmp_path):
@@ -39,3 +51,39 @@ def test_staged_files_replace_all_or_nothing(tmp_path):
     replace_files([(one, b"new one"), (two, b"new two")])
     assert one.read_bytes() == b"new one" and two.read_bytes() == b"new two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+
+
+def test_the_old_versions_are_set_aside_for_the_caller_to_delete(tmp_path):
+    """Deleting a big old output frees its space, which takes a while: commit_together
+    renames the new ones in and hands the old ones back (a file hard-linked aside, a
+    folder renamed aside) rather than deleting them on the way."""
+    one, folder = tmp_path / "one", tmp_path / "folder"
+    one.write_bytes(b"old one")
+    folder.mkdir()
+    (folder / "f").write_bytes(b"old f")
+    staged_file, staged_folder = new_staged_file(one), new_staged_folder(folder)
+    staged_file.write_bytes(b"new one")
+    (staged_folder / "f").write_bytes(b"new f")
+    set_aside = commit_together(None, [(staged_file, one), (staged_folder, folder)])
+    assert one.read_bytes() == b"new one" and (folder / "f").read_bytes() == b"new f"
+    assert sorted((p if p.is_file() else p / "f").read_bytes() for p in set_aside) == [b"old f", b"old one"]
+    discard_all(set_aside)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "one"]
+    # a target that did not exist has no old version
+    assert commit_together(None, [(new_staged_file(tmp_path / "two"), tmp_path / "two")]) == []
+
+
+def test_recovery_after_a_kill_between_setting_aside_and_renaming(tmp_path):
+    """Killed after the old file was linked aside and before the new one replaced it: the
+    journal's renames are made again and the old version is deleted."""
+    target = tmp_path / "book.epub"
+    target.write_bytes(b"old")
+    staged = new_staged_file(target)
+    staged.write_bytes(b"new")
+    old = staged.with_name(staged.name.replace(".new.", ".old.", 1))
+    os.link(target, old)
+    journal = tmp_path / "commit.journal"
+    journal.write_text(json.dumps([[staged.name, target.name, old.name]]), "utf-8")
+    recover(journal)
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.epub"]

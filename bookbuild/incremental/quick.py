@@ -214,24 +214,28 @@ def quick_rebuild(
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(following.units))
-    staged.wait()
-    # stat after the renames: a rename moves a file's ctime
-    outputs = {record.path: record for record in last.outputs}
-    outputs.update(
-        (name, output_record(name, (out / name).stat())) for name in (str(path.relative_to(out)) for path in written)
-    )
-    write_state(
-        cache_folder,
-        dataclasses.replace(
-            last,
-            started_ns=started,
-            inputs=check.inputs,
-            outputs=tuple(sorted(outputs.values())),
-            fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), following.book_level),
-            pages=tuple(sorted(pages_now.items())),
-            quick=dataclasses.replace(following, units=units),
-        ),
-    )
+    staged.wait()  # the old outputs are deleted in a thread meanwhile, until close
+    try:
+        # stat after the renames: a rename moves a file's ctime
+        outputs = {record.path: record for record in last.outputs}
+        outputs.update(
+            (name, output_record(name, (out / name).stat()))
+            for name in (str(path.relative_to(out)) for path in written)
+        )
+        write_state(
+            cache_folder,
+            dataclasses.replace(
+                last,
+                started_ns=started,
+                inputs=check.inputs,
+                outputs=tuple(sorted(outputs.values())),
+                fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), following.book_level),
+                pages=tuple(sorted(pages_now.items())),
+                quick=dataclasses.replace(following, units=units),
+            ),
+        )
+    finally:
+        staged.close()
     if progress:
         progress("write", len(last.targets), len(last.targets))
     return [out / name for _, name in last.targets]

@@ -21,10 +21,11 @@ def write_outputs(
     html: tuple[Path, dict[str, FileContent], list[str]] | None,
     workers: int,
     journal: Path,
-) -> None:
+) -> list[Path]:
     """`zips`: (target, a function writing it to a stream) for the EPUB and its variants
     (the kepub). `html`: (target folder, its files by name, the names of those the
-    EPUB's writer may take a share of)."""
+    EPUB's writer may take a share of). Returns the old outputs, set aside for the caller
+    to delete (fileio.commit_together)."""
     staged: list[tuple[Path, Path]] = []
     epub = bool(zips)
     try:
@@ -59,4 +60,4 @@ def write_outputs(
         for path, _ in staged:
             discard(path)
         raise
-    commit_together(journal, staged)
+    return commit_together(journal, staged)
