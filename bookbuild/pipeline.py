@@ -74,9 +74,13 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def _counter(progress: Progress | None, stage: str, total: int) -> Callable[[int], None] | None:
-    """A stage's progress as counts of finished tasks (map_units reports those)."""
+    """A stage's progress as counts of finished tasks (map_units reports those). The
+    stage is reported begun now: its first report would otherwise come with its first
+    finished task, and --verbose would count the wait for it (the workers forking, a
+    chunk of units) to the stage before."""
     if progress is None:
         return None
+    progress(stage, 0, total)
     done = 0
 
     def step(count: int) -> None:

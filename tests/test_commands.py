@@ -92,6 +92,25 @@ def test_verbose_and_quiet(monkeypatch):
     assert quiet.text == ""
 
 
+def test_each_stage_is_reported_begun_before_its_first_task_ends(tmp_path):
+    """--verbose times a stage from its first report: a stage first reported with a
+    finished task would have the wait for it (workers forking, the first units) counted
+    to the stage before."""
+    from conftest import write_book
+
+    from bookbuild.pipeline import build
+
+    chapters = {f"{n:02d}-c.md": f"---\ntitle: 第{n}章\nkind: chapter\n---\n\n正文。\n" for n in range(1, 13)}
+    calls: list[tuple[str, int, int]] = []
+    build(
+        write_book(tmp_path / "book", chapters), tmp_path / "out", progress=lambda *call: calls.append(call), workers=2
+    )
+    first: dict[str, int] = {}
+    for stage, done, _ in calls:
+        first.setdefault(stage, done)
+    assert first["parse"] == 0 and first["render"] == 0
+
+
 def test_build_reports_up_to_date(tmp_path):
     assert run("build", "--out", str(tmp_path)).returncode == 0
     second = run("build", "--out", str(tmp_path))
