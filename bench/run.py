@@ -40,6 +40,12 @@ PY = sys.executable
 
 def measure(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """(wall seconds, peak RSS in MiB of the largest process in the command's tree)."""
+    wall, rss, _ = measure_usage(command, cwd)
+    return wall, rss
+
+
+def measure_usage(command: list[str], cwd: Path | None = None) -> tuple[float, int, float]:
+    """measure's figures and the CPU seconds (user and system) of the command's tree."""
     # stderr goes to a file: pandoc warns thousands of times on a big book, and a pipe
     # nobody reads until the end would fill up and stop it
     with tempfile.TemporaryFile() as errors:
@@ -50,7 +56,7 @@ def measure(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
             raise SystemExit(f"failed: {command[0]} …\n{errors.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss // 1024
+    return wall, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 def pandoc_path() -> str:
