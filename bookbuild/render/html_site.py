@@ -354,7 +354,7 @@ def unit_page(
 
 def single_page_section(site: Site, doc: str, section: etree._Element) -> bytes:
     """`section`: from plain_section, used up here."""
-    return etree.tostring(site_section(section, site, doc, True), method="html", encoding="utf-8")
+    return etree.tostring(site_section(section, site, doc, True), method="html", encoding="utf-8", with_tail=False)
 
 
 _SECTIONS_HERE = "bookbuild:sections"
