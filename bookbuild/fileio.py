@@ -85,7 +85,11 @@ class StagedFiles:
     def wait(self) -> None:
         """Wait for the renames; the old versions are then deleted in a thread until
         `close`."""
-        set_aside = self.renaming.result()
+        try:
+            set_aside = self.renaming.result()
+        except BaseException:
+            self.pool.shutdown()
+            raise
         self.removing = self.pool.submit(discard_all, set_aside)
 
     def close(self) -> None:
