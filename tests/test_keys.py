@@ -39,7 +39,16 @@ from bookbuild.book.model import (
     ResolvedUnit,
     UnitSource,
 )
-from bookbuild.incremental.keys import book_level_key, interface_key, parse_key, shared_render_key
+from bookbuild.incremental.keys import (
+    InterfaceKeys,
+    anchors_key,
+    book_level_key,
+    interface_key,
+    outline_key,
+    pages_key,
+    parse_key,
+    shared_render_key,
+)
 
 # field -> True (part of the interface key) or False (left out: text, or source lines)
 INTERFACE = {
@@ -182,6 +191,26 @@ def test_the_interface_key_ignores_text_and_lines_of_ids_but_not_the_ids():
     assert interface_key(dataclasses.replace(UNIT, fragment="<body><p/></body>")) == interface_key(UNIT)
     assert interface_key(dataclasses.replace(UNIT, ids=(("s", 70),))) == interface_key(UNIT)
     assert interface_key(dataclasses.replace(UNIT, ids=(("s2", 7),))) != interface_key(UNIT)
+
+
+def test_the_four_keys_of_a_unit_each_leave_out_their_part_and_only_it():
+    """InterfaceKeys.of shares the fields the keys have in common; each key is the
+    interface of the unit with its part replaced (keys.outline_key, anchors_key,
+    pages_key), and sees every other change."""
+    keys = InterfaceKeys.of(UNIT)
+    assert keys == InterfaceKeys(interface_key(UNIT), outline_key(UNIT), anchors_key(UNIT), pages_key(UNIT))
+    assert len({keys.whole, keys.outline, keys.anchors, keys.pages}) == 4
+    section = dataclasses.replace(UNIT.headings[1], text="另一节", id="s2")
+    edits = {
+        "outline": dataclasses.replace(UNIT, headings=(UNIT.headings[0], section), ids=(("s2", 7),)),
+        "anchors": dataclasses.replace(UNIT, links=(Link("#t", 9),), page_refs=()),
+        "pages": dataclasses.replace(UNIT, markers=(PageMarker("3", "page-3", 8, True),)),
+    }
+    for kind, edited in edits.items():
+        now = InterfaceKeys.of(edited)
+        assert now.whole != keys.whole
+        for other in ("outline", "anchors", "pages"):
+            assert (getattr(now, other) == getattr(keys, other)) == (other == kind), (kind, other)
 
 
 META = Metadata(title="书", language="zh-Hans", creators=(Creator("张三", "author"),), isbn="9787508651781")
