@@ -483,6 +483,28 @@ def test_a_file_recorded_as_it_changed_is_read_again(book, tmp_path):
     assert build(book, out).written == []
 
 
+def test_the_state_reads_back_as_written_with_its_quick_context_pickled_ahead_or_not(book, tmp_path):
+    """The state file holds the state and its quick context pickled apart (a quick
+    rebuild pickles the context while its outputs are renamed); a file cut short is no
+    state, and the next build is a full one."""
+    import dataclasses
+
+    from bookbuild.incremental.state import STATE_NAME, pickled_context, read_state, write_state
+
+    out = tmp_path / "out"
+    build(book, out)
+    folder = out / CACHE_FOLDER
+    state = read_state(folder)
+    assert state is not None and state.quick is not None
+    write_state(folder, dataclasses.replace(state, quick=None), pickled_context(state.quick))
+    assert read_state(folder) == state
+    write_state(folder, state)
+    assert read_state(folder) == state
+    data = (folder / STATE_NAME).read_bytes()
+    (folder / STATE_NAME).write_bytes(data[: len(data) // 2])
+    assert read_state(folder) is None
+
+
 def test_a_metadata_edit_takes_the_full_build(book, tmp_path, models):
     out = tmp_path / "out"
     build(book, out)

@@ -82,6 +82,7 @@ from bookbuild.incremental.state import (
     QuickContext,
     UnitRecord,
     output_record,
+    pickled_context,
     resolution,
     write_state,
 )
@@ -214,6 +215,8 @@ def quick_rebuild(
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
     units = tuple(records.get(index, record) for index, record in enumerate(following.units))
+    # most of the state, pickled while the outputs are flushed to disk and renamed
+    pickled = pickled_context(dataclasses.replace(following, units=units))
     staged.wait()  # the old outputs are deleted in a thread meanwhile, until close
     try:
         # stat after the renames: a rename moves a file's ctime
@@ -231,8 +234,9 @@ def quick_rebuild(
                 outputs=tuple(sorted(outputs.values())),
                 fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), following.book_level),
                 pages=tuple(sorted(pages_now.items())),
-                quick=dataclasses.replace(following, units=units),
+                quick=None,
             ),
+            pickled,
         )
     finally:
         staged.close()

@@ -16,6 +16,7 @@ edit.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import pickle
 from dataclasses import dataclass
@@ -183,24 +184,42 @@ def read_state(folder: Path) -> BuildState | None:
     if data[:end] != _header(crc32(body)):  # another version's, or damaged: a full build
         return None
     try:
-        state = pickle.loads(body)
+        stream = io.BytesIO(body)
+        state, quick = pickle.load(stream), pickle.load(stream)  # see write_state
     except Exception:  # noqa: BLE001 (a damaged state is no state: the build starts afresh)
         return None
-    return state if isinstance(state, BuildState) else None
+    if not isinstance(state, BuildState) or not isinstance(quick, QuickContext | None):
+        return None
+    return dataclasses.replace(state, quick=quick)
 
 
-def write_state(folder: Path, state: BuildState) -> None:
+def write_state(folder: Path, state: BuildState, quick: bytes | None = None) -> None:
+    """The state file: a header, then the state without its quick context, then the
+    context (most of it: 6 MB at L), pickled apart. `quick`: the context already pickled
+    (pickled_context), which a quick rebuild does while its outputs are renamed; then
+    `state` holds none."""
+    assert quick is None or state.quick is None
+
     def write(stream: BinaryIO) -> None:
         # pickled straight into the file, its checksum taken on the way, and the header
         # (of a fixed length) written last: the body is never in memory whole (6.5 MB at
         # L, when the build's parent is at its largest)
         stream.write(_header(0))
         body = _Checksummed(stream)
-        pickle.dump(state, body, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(dataclasses.replace(state, quick=None), body, protocol=pickle.HIGHEST_PROTOCOL)
+        if quick is None:
+            pickle.dump(state.quick, body, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            body.write(quick)
         stream.seek(0)
         stream.write(_header(body.crc))
 
     write_bytes_atomic(folder / STATE_NAME, write)
+
+
+def pickled_context(context: QuickContext) -> bytes:
+    """The quick context as write_state writes it."""
+    return pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Checksummed:
