@@ -11,8 +11,8 @@ building into its own folder, so both see the same minutes of the machine's load
 It prints each version's median and the median of the paired differences (head - base),
 then every run's time. Trust the paired figure: on a shared machine one build's time
 varies by a tenth from minute to minute, and a pair shares its minute. For `cold` the
-CPU time (user and system, of the build and its workers) is compared too: it moves less
-with the machine's load than the wall time does, though it moves.
+CPU time (user and system, of the build and its workers) is compared too, a second view
+of the same runs; on these machines it moved with the load as much as wall time did.
 
 Kinds: `cold`, a clean build (EPUB + HTML), with the peak RSS of its largest process;
 `text`, `heading`, `link`, `page`, the rebuild after bench/run.py's edit of that kind
