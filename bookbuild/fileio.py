@@ -203,10 +203,10 @@ def _apply(entries: list[tuple[Path, Path, Path]]) -> list[Path]:
         else:
             try:
                 os.link(target, old)
-            except FileExistsError:
-                pass  # linked before a crash, and not replaced since: the same file
             except OSError:
-                pass  # no old version, or no hard links here: the rename frees it
+                # no old version, or no hard links here (the rename frees it), or linked
+                # before a crash and not replaced since (`old` is the same file)
+                pass
             os.replace(staged, target)
         _crash_point("renamed-one")
     for folder in {target.parent for _, target, _ in entries}:
