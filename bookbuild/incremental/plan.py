@@ -22,10 +22,10 @@ from bookbuild.incremental.state import (
     BuildState,
     compare_inputs,
     listings,
-    output_record,
     outputs_state,
     read_state,
     record_inputs,
+    stat_signature,
     write_state,
 )
 
@@ -89,7 +89,7 @@ def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -
     html/ links them instead of writing them again."""
     if last is None:
         return {}
-    recorded = {record.path: record for record in last.outputs}
+    recorded = dict(last.outputs)
     before = dict(last.pages)
     reuse = {}
     for rel, name in pages.items():
@@ -101,7 +101,7 @@ def reusable_pages(last: BuildState | None, pages: dict[str, str], html: Path) -
             stat = path.stat()
         except OSError:
             continue
-        if output_record(was.path, stat) == was:
+        if stat_signature(stat) == was:
             reuse[rel] = path
     return reuse
 

@@ -81,9 +81,9 @@ from bookbuild.incremental.state import (
     PageTable,
     QuickContext,
     UnitRecord,
-    output_record,
     pickled_context,
     resolution,
+    stat_signature,
     write_state,
 )
 from bookbuild.parallel import forked
@@ -220,18 +220,15 @@ def quick_rebuild(
     staged.wait()  # the old outputs are deleted in a thread meanwhile, until close
     try:
         # stat after the renames: a rename moves a file's ctime
-        outputs = {record.path: record for record in last.outputs}
-        outputs.update(
-            (name, output_record(name, (out / name).stat()))
-            for name in (str(path.relative_to(out)) for path in written)
-        )
+        outputs = dict(last.outputs)
+        outputs.update((str(path.relative_to(out)), stat_signature(path.stat())) for path in written)
         write_state(
             cache_folder,
             dataclasses.replace(
                 last,
                 started_ns=started,
                 inputs=check.inputs,
-                outputs=tuple(sorted(outputs.values())),
+                outputs=tuple(sorted(outputs.items())),
                 fingerprint=outputs_key(last.formats, tuple(r.render_key for r in units), following.book_level),
                 pages=tuple(sorted(pages_now.items())),
                 quick=None,
