@@ -42,6 +42,19 @@ def write_bytes_atomic(target: Path, data: Writer) -> None:
     replace_files([(target, data)])
 
 
+def replace_unsynced(target: Path, data: Writer) -> None:
+    """Write a file beside `target` and rename it into place without flushing it to disk
+    first: for a file whose reader can tell it is damaged (a checksum) and treats it as
+    missing, where a crash may then cost work but nothing else. A sync here would flush
+    everything the file system still holds (syncfs), not this file alone."""
+    staged = _stage(target, data)
+    try:
+        os.replace(staged, target)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
 def replace_files(files: list[tuple[Path, Writer]]) -> None:
     """Write each file beside its target, then rename them all into place: a failure
     while writing leaves every target as it was."""

@@ -29,7 +29,7 @@ from isal.isal_zlib import crc32
 from bookbuild.book.load import listed
 from bookbuild.book.model import Cover, Metadata, PageRef, ResolvedUnit, record
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.fileio import file_digest, write_bytes_atomic
+from bookbuild.fileio import file_digest, replace_unsynced
 from bookbuild.incremental.keys import InterfaceKeys, code_version
 from bookbuild.render.html_site import PrevNext
 
@@ -209,7 +209,10 @@ def write_state(folder: Path, state: BuildState, quick: bytes | None = None) -> 
         stream.seek(0)
         stream.write(_header(body.crc))
 
-    write_bytes_atomic(folder / STATE_NAME, write)
+    # not flushed to disk: the outputs it describes were, before it is written; a state a
+    # crash leaves empty or torn fails its checksum and counts as none (a full build),
+    # and a state left as it was describes outputs whose stat no longer matches
+    replace_unsynced(folder / STATE_NAME, write)
 
 
 def pickled_context(context: QuickContext) -> bytes:
