@@ -13,6 +13,8 @@ import dataclasses
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookbuild.book.model import (
     Accessibility,
@@ -286,3 +288,43 @@ def test_model_records_have_slots_and_pickle_as_their_fields():
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert again == value and pickle.dumps(again) == pickle.dumps(value)
     assert not hasattr(point, "__dict__")
+
+
+# --- the contents kept a top-level entry each (state.TocParts) --------------------------
+
+_POINTS = st.recursive(
+    st.builds(NavPoint, st.sampled_from(["一", "二", "x"]), st.sampled_from(["a.xhtml#h", None]), st.none()),
+    lambda below: st.builds(
+        NavPoint,
+        st.just("组"),
+        st.sampled_from(["b.xhtml#t", None]),
+        st.none(),
+        st.lists(below, max_size=4).map(tuple),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(toc=st.lists(_POINTS, max_size=8).map(tuple), at=st.integers(0, 7), new=_POINTS)
+def test_the_contents_in_parts_counts_as_the_ncx_does(toc, at, new):
+    """What a quick rebuild reads of the parts instead of the whole contents: each entry
+    back as it was; how deep it nests, as the NCX's dtb:depth says; how many entries
+    come before a top-level one, as the NCX numbers them; and one part replaced."""
+    from bookbuild.incremental.state import TocParts
+    from bookbuild.render.epub_package import ncx_depth
+
+    def preorder(points):
+        for point in points:
+            yield point
+            yield from preorder(point.children)
+
+    parts = TocParts.of(toc)
+    assert parts.load() == toc and parts.depth() == ncx_depth(toc)
+    for index in range(len(toc) + 1):
+        assert parts.entries_before(index) == len(list(preorder(toc[:index])))
+    if toc:
+        at %= len(toc)
+        now = toc[:at] + (new,) + toc[at + 1 :]
+        replaced = parts.replaced(at, new)
+        assert replaced == TocParts.of(now) and replaced.depth() == ncx_depth(now)

@@ -541,3 +541,39 @@ def test_a_heading_a_quick_rebuild_added_is_seen_by_the_next(book, tmp_path, mod
     build(book, out)
     assert models == [book]
     assert_same_as_clean(book, out, tmp_path)
+
+
+@pytest.fixture
+def long_book(tmp_path) -> Path:
+    """Past html_site.SIDEBAR_ALL chapters: a page's sidebar lists those around it, and a
+    quick rebuild loads only those of the contents (state.TocParts)."""
+    from bookbuild.render.html_site import SIDEBAR_ALL
+
+    root = tmp_path / "book"
+    generate_book((SIDEBAR_ALL + 12, 150_000), root)
+    return root
+
+
+def test_in_a_book_whose_sidebars_show_a_window_of_the_contents(long_book, tmp_path, models, ncx_kept):
+    """Edits near either end and in the middle, of text, headings and pages, each give
+    what a clean build gives, the NCX renumbered and not made again."""
+    book, out, last = long_book, tmp_path / "out", len(list((long_book / "book").iterdir()))
+    build(book, out)
+    rebuilt_quickly(book, out, models, 2, lambda text: text + "\n开头附近的修改。\n")
+    rebuilt_quickly(book, out, models, last - 1, lambda text: text.replace("## 1.", "## 1. 改过的", 1))
+    rebuilt_quickly(book, out, models, last - 2, lambda text: text + "\n## 新的一节\n\n正文。\n")
+    assert_same_as_clean(book, out, tmp_path)
+    middle = last // 2
+    rebuilt_quickly(book, out, models, middle, lambda text: re.sub(r"\{\{page \d+\}\}", "", text, count=1))
+    rebuilt_quickly(book, out, models, middle + 1, lambda text: text + "\n中间的修改。\n")
+    assert_same_as_clean(book, out, tmp_path)
+
+
+def test_two_units_far_apart_in_a_long_book(long_book, tmp_path, models):
+    """Their sidebars' windows, loaded from the first to the last; the NCX made again
+    from the contents' parts (two entries changed)."""
+    book, out, last = long_book, tmp_path / "out", len(list((long_book / "book").iterdir()))
+    build(book, out)
+    edit(chapter(book, 3), lambda text: text.replace("## 1.", "## 1. 也改了", 1))
+    rebuilt_quickly(book, out, models, last - 2, lambda text: text + "\n## 新的一节\n\n正文。\n")
+    assert_same_as_clean(book, out, tmp_path)

@@ -329,9 +329,9 @@ def sidebar_signature(site: Site, doc: str) -> tuple[object, ...]:
     children opened on the way to `doc`. A page needs rendering again only when this
     changes, not whenever any heading anywhere changes."""
     start, end = site.sidebar_window(doc)
-    listed = tuple((p.label, p.href, p.page) for p in site.toc[start:end])
+    listed = tuple((p.label, p.href, p.page) for p in site.top_entries(start, end))
     opened = tuple(tuple((c.label, c.href, c.page) for c in p.children) for p in site.paths.get(doc, ()))
-    return start, end, len(site.toc), listed, opened
+    return start, end, site.toc_length, listed, opened
 
 
 # What resolve adds to a unit, all of it part of the unit's render key but the unit itself

@@ -80,7 +80,9 @@ from bookbuild.incremental.state import (
     InputCheck,
     PageTable,
     QuickContext,
+    TocParts,
     UnitRecord,
+    entry_count,
     pickled_context,
     resolution,
     stat_signature,
@@ -88,7 +90,6 @@ from bookbuild.incremental.state import (
 )
 from bookbuild.parallel import forked
 from bookbuild.render.epub_package import (
-    ncx_depth,
     ncx_document,
     ncx_entry,
     ncx_meta,
@@ -101,7 +102,15 @@ from bookbuild.render.epub_package import (
     page_hrefs,
     play_order,
 )
-from bookbuild.render.html_site import Site, html_name, make_site, page_index_group, page_map_entries, search_starts
+from bookbuild.render.html_site import (
+    Site,
+    html_name,
+    make_site,
+    page_index_group,
+    page_map_entries,
+    search_starts,
+    sidebar_window,
+)
 from bookbuild.render.search_index import INDEX_NAME, UNITS_PER_PART, index_file, part_name, shard_name
 from bookbuild.render.xhtml import nav_entry, page_list_entries
 from bookbuild.write.zipwriter import ZipEntry, deflate, read_entries, replace_entries
@@ -178,13 +187,17 @@ def quick_rebuild(
                 big.append((book, _single_page_splice(book, context, rendered, frame)))
             staged = StagedFiles(big)
             try:
+                toc = moved.toc if moved else context.toc
+                start, end = _sidebar_tops(context, reparsed, toc)
                 site = make_site(
                     context.metadata,
-                    moved.nav.toc if moved else pickle.loads(context.toc),
+                    toc.load(start, end),
                     (),  # the units' pages never show the page list
                     list(context.site_units),
                     tuple((name, "") for name in context.css),
                     context.cover,
+                    start,
+                    len(toc.parts),
                 )
                 made = _html_contents(out / targets["html"], site, context, moved) if frame else {}
                 if frame:  # book.html is copied on while the rest is made
@@ -255,8 +268,8 @@ def _following_context(
     if moved:
         context = dataclasses.replace(
             context,
-            toc=pickle.dumps(moved.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
-            nav=pickle.dumps(dataclasses.replace(moved.nav, toc=()), protocol=pickle.HIGHEST_PROTOCOL),
+            toc=moved.toc,
+            nav=pickle.dumps(moved.nav, protocol=pickle.HIGHEST_PROTOCOL),
             link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
             pages=pickle.dumps(moved.pages.table, protocol=pickle.HIGHEST_PROTOCOL) if moved.pages else context.pages,
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
@@ -265,6 +278,13 @@ def _following_context(
             book_level=f"quick {context.book_level}",
         )
     return context
+
+
+def _sidebar_tops(context: QuickContext, units: dict[int, _Reparsed], toc: TocParts) -> tuple[int, int]:
+    """The top-level entries of the contents that the sidebars of the units' pages list:
+    from the first to the last (a window around each unit's, html_site.sidebar_window)."""
+    windows = [sidebar_window(len(toc.parts), max(context.tops[index], 0)) for index in units]
+    return min(start for start, _ in windows), max(end for _, end in windows)
 
 
 def _rerender(
@@ -353,10 +373,14 @@ def _reparse(
 
 
 class _Contents(NamedTuple):
-    before: Navigation  # as the last build made it (without the page list, as nav)
+    before: Navigation  # as the last build made it (without the contents and page list, as nav)
     nav: Navigation
+    toc_before: TocParts
+    toc: TocParts
     link_targets: LinkTargets
     entries: tuple[tuple[NavPoint, NavPoint], ...]  # each changed unit's entry: (before, after)
+    # and the top-level entry of the contents that holds it: (its index, before, after)
+    tops: tuple[tuple[int, NavPoint, NavPoint], ...]
     pages: _Pages | None  # when a unit's page markers changed
 
 
@@ -393,7 +417,7 @@ def _new_contents(
         raise _Declined()
     if any(d.code in ("X001", "X002") for d in last.diagnostics):
         raise _Declined()
-    nav: Navigation = dataclasses.replace(pickle.loads(context.nav), toc=pickle.loads(context.toc))
+    nav: Navigation = pickle.loads(context.nav)
     targets = kept()
     paged = [r for r in reparsed.values() if r.pages]
     pages = None
@@ -403,18 +427,23 @@ def _new_contents(
             raise _Declined()
         pages = _new_pages(context, paged[0].resolved.unit, targets, last)
         targets = paged[0].targets
-    toc = nav.toc
+    toc = context.toc
     entries: dict[int, tuple[NavPoint, NavPoint]] = {}
+    tops: dict[int, tuple[int, NavPoint, NavPoint]] = {}
     removed: set[str] = set()  # "doc#id" of the headings that are gone
     order = list(nav.reading_order)
-    for unit in moved.values():
+    for index, unit in moved.items():
         doc = unit.doc_name
         headings = [heading.id for heading in unit.headings]
         ids = [ident for ident, _ in unit.ids]
         if len(set(headings)) != len(headings) or len(set(ids)) != len(ids):
             raise _Declined()  # a clash resolve reports
         title = f"{doc}#{unit.headings[0].id}"
-        path = _unit_path(toc, title)
+        top = context.tops[index]
+        if top < 0:
+            raise _Declined()  # not in the contents
+        [top_point] = toc.load(top, top + 1)
+        path = _unit_path((top_point,), title)
         new = unit_point(unit)
         if path is None or any(not href.startswith(f"{doc}#") for href in _entries(path[-1])):
             raise _Declined()  # not in the contents, or a part with its chapters below it
@@ -427,8 +456,10 @@ def _new_contents(
         if not added.isdisjoint(targets.targets):
             raise _Declined()
         targets = with_sections(targets, unit)
-        toc = _replaced(toc, path, new)
+        [top_now] = _replaced((top_point,), path, new)
+        toc = toc.replaced(top, top_now)
         entries[id(old)] = (old, new)
+        tops[id(old)] = (top, top_point, top_now)
         # the reading order is each unit's in turn (nav._reading_order): the unit's lie
         # together, around its title
         if title not in order:
@@ -443,9 +474,12 @@ def _new_contents(
         raise _Declined()  # a link lost its target (a link shows only its own text)
     return _Contents(
         nav,
-        dataclasses.replace(nav, toc=toc, reading_order=tuple(order)),
+        dataclasses.replace(nav, reading_order=tuple(order)),
+        context.toc,
+        toc,
         targets,
         tuple(entries.values()),
+        tuple(tops.values()),
         pages,
     )
 
@@ -554,7 +588,7 @@ def _ncx(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEn
     ncx = _ncx_renumbered(old, context, moved)
     if ncx is None:
         table = moved.pages.table if moved.pages else pickle.loads(context.pages)
-        nav = dataclasses.replace(moved.nav, page_list=table.refs())
+        nav = dataclasses.replace(moved.nav, toc=moved.toc.load(), page_list=table.refs())
         ncx = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
     return {"EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
 
@@ -586,6 +620,7 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
     if len(moved.entries) != 1:
         return None
     [(old_entry, new_entry)] = moved.entries
+    [(top, top_before, top_after)] = moved.tops
     title = old_entry.href or ""
     doc = title.partition("#")[0]
     if moved.pages:
@@ -596,9 +631,10 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
         before = after = table.refs(start, start + table.docs.count(doc))
     old_mine = _unit_play_order(moved.before.reading_order, old_entry, before, doc + "#")
     new_mine = _unit_play_order(moved.nav.reading_order, new_entry, after, doc + "#")
-    first = _preorder_number(moved.before.toc, old_entry)
-    if old_mine is None or new_mine is None or first is None or first != _preorder_number(moved.nav.toc, new_entry):
+    within = _preorder_number((top_before,), old_entry)
+    if old_mine is None or new_mine is None or within is None or within != _preorder_number((top_after,), new_entry):
         return None
+    first = moved.toc_before.entries_before(top) + within  # (those before are as they were)
     entry_order = ncx_nav_point_order(ncx, first)
     if entry_order is None or new_entry.href != title or new_mine.index(title) != old_mine.index(title):
         return None  # (a group entry with the unit's href is numbered as its title)
@@ -606,14 +642,14 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
     old = {href: number for number, href in enumerate(old_mine, low)}
     new = {href: number for number, href in enumerate(new_mine, low)}
     high, shift = low + len(old_mine) - 1, len(new_mine) - len(old_mine)
-    last, grown = first + _size(old_entry) - 1, _size(new_entry) - _size(old_entry)
+    last, grown = first + entry_count(old_entry) - 1, entry_count(new_entry) - entry_count(old_entry)
     at = ncx.find(b"</navMap>")
     if at < 0:
         return None
     navigation = ncx_nav_points_moved(ncx[:at], last, grown, high, shift) if shift or grown else ncx[:at]
     navigation = _swap_entry(navigation, ncx_entry(old_entry, first, old), ncx_entry(new_entry, first, new))
     counts = ncx_page_counts(moved.pages.table.labels) if moved.pages else ()
-    for name, now in (*counts, ("dtb:depth", str(ncx_depth(moved.nav.toc)))):
+    for name, now in (*counts, ("dtb:depth", str(moved.toc.depth()))):
         was = ncx_meta_value(navigation, name)
         if was is None:
             return None
@@ -660,10 +696,6 @@ def _preorder_number(points: tuple[NavPoint, ...], wanted: NavPoint) -> int | No
             return number
         stack.extend(reversed(point.children))
     return None
-
-
-def _size(point: NavPoint) -> int:
-    return 1 + sum(_size(child) for child in point.children)
 
 
 def _html_contents(html: Path, site: Site, context: QuickContext, moved: _Contents) -> dict[str, bytes]:

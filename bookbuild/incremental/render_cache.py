@@ -26,7 +26,7 @@ from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.state import PageTable, QuickContext, UnitRecord, resolution
+from bookbuild.incremental.state import PageTable, QuickContext, TocParts, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
@@ -408,7 +408,8 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
     return QuickContext(
         metadata=book.metadata,
         css=job.css,
-        toc=pickle.dumps(job.modelled.nav.toc, protocol=pickle.HIGHEST_PROTOCOL),
+        toc=TocParts.of(job.modelled.nav.toc),
+        tops=tuple(job.site.top_of(resolved.unit.doc_name) for resolved in job.modelled.resolved.units),
         nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=()), protocol=pickle.HIGHEST_PROTOCOL),
         pages=pickle.dumps(PageTable.of(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,

@@ -26,6 +26,16 @@ _WITH_XML_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
 _SHIFTED_HEADINGS = {f"h{n}": f"h{n + 1}" for n in range(1, 6)}  # one book title (h1) above
 
 
+def sidebar_window(length: int, centre: int) -> tuple[int, int]:
+    """The top-level entries a page's sidebar lists, of the `length` there are, its
+    page's being at `centre`: all of them in an ordinary book; in a very long one, those
+    around its page's (the full contents is one click away on index.html)."""
+    if length <= SIDEBAR_ALL:
+        return 0, length
+    start = max(0, min(centre - SIDEBAR_AROUND, length - 2 * SIDEBAR_AROUND - 1))
+    return start, min(length, start + 2 * SIDEBAR_AROUND + 1)
+
+
 PageLink = tuple[str, str]  # (html/ file, its title)
 PrevNext = tuple[PageLink | None, PageLink | None]  # a unit page's previous and next pages
 
@@ -50,9 +60,15 @@ class Site:
         units: list[tuple[str, str, str]],
         css: list[str],
         cover: Cover | None = None,
+        toc_start: int = 0,
+        toc_length: int | None = None,
     ):
+        """`toc`: the contents' top-level entries; a window of them, from `toc_start` of
+        `toc_length`, for a site that renders only the pages whose sidebars list no others
+        (a quick rebuild of a few units does not load 9,000 entries to show 31)."""
         self.meta, self.toc, self.pages, self.units, self.css = meta, toc, pages, units, css
         self.cover = cover
+        self.toc_start, self.toc_length = toc_start, len(toc) if toc_length is None else toc_length
         self.words = labels(meta.language)
         # doc name (03-preface.xhtml) -> the unit's title id, for links to a whole unit
         self.title_ids = {doc: title_id for doc, _, title_id in units}
@@ -60,7 +76,7 @@ class Site:
         self.branches: dict[str, set[int]] = {}
         self.paths: dict[str, tuple[NavPoint, ...]] = {}  # doc -> nav points leading to it
         self._index_branches(toc, ())
-        self.top_index = {id(p): i for i, p in enumerate(toc)}
+        self.top_index = {id(p): i for i, p in enumerate(toc, toc_start)}
         self._closed: dict[tuple[int, bool], etree._Element] = {}
         # the same on every page: built once, copied into each
         self._header = E.header(
@@ -90,16 +106,21 @@ class Site:
                     branch.add(id(point))
             self._index_branches(point.children, path)
 
+    def top_of(self, doc: str) -> int:
+        """The top-level entry that holds `doc`'s first entry in the contents; -1: none."""
+        path = self.paths.get(doc)
+        return self.top_index[id(path[0])] if path else -1
+
     def sidebar_window(self, doc: str | None) -> tuple[int, int]:
-        """The top-level entries a page's sidebar lists: all of them in an ordinary book;
-        in a very long one, those around the current entry (the full contents is one
-        click away on index.html)."""
-        if len(self.toc) <= SIDEBAR_ALL:
-            return 0, len(self.toc)
-        path = self.paths.get(doc or "")
-        centre = self.top_index[id(path[0])] if path else 0
-        start = max(0, min(centre - SIDEBAR_AROUND, len(self.toc) - 2 * SIDEBAR_AROUND - 1))
-        return start, min(len(self.toc), start + 2 * SIDEBAR_AROUND + 1)
+        """The top-level entries the sidebar of `doc`'s page lists (see sidebar_window)."""
+        return sidebar_window(self.toc_length, max(self.top_of(doc or ""), 0))
+
+    def top_entries(self, start: int, end: int) -> tuple[NavPoint, ...]:
+        """The top-level entries from `start` to `end`, which the site must hold."""
+        if start < self.toc_start or end > self.toc_start + len(self.toc):
+            held = f"{self.toc_start}-{self.toc_start + len(self.toc)}"
+            raise ValueError(f"top-level entries {start}-{end} asked of a site holding {held}")
+        return self.toc[start - self.toc_start : end - self.toc_start]
 
     # -- links ------------------------------------------------------------------------
     def href(self, href: str, single: bool) -> str:
@@ -211,11 +232,11 @@ class Site:
 
     def sidebar(self, current: str | None, single: bool) -> etree._Element:
         start, end = self.sidebar_window(current)
-        entries = self.toc_list(self.toc[start:end], current, single, with_pages=False, fold=True)
+        entries = self.toc_list(self.top_entries(start, end), current, single, with_pages=False, fold=True)
         more = self.words["contents"] + " …"
         if start > 0:
             entries.insert(0, E.li(E.a(more, href="index.html")))
-        if end < len(self.toc):
+        if end < self.toc_length:
             entries.append(E.li(E.a(more, href="index.html")))
         return E.nav(
             {"class": "sidebar", "aria-labelledby": "sidebar-title"},
@@ -279,7 +300,7 @@ class Site:
         return E.nav(
             {"class": "contents", "aria-labelledby": "contents-title"},
             E.h2(self.words["contents"], id="contents-title"),
-            self.toc_list(self.toc, None, single, with_pages=True),
+            self.toc_list(self.top_entries(0, self.toc_length), None, single, with_pages=True),
         )
 
 
@@ -439,10 +460,13 @@ def make_site(
     units: list[tuple[str, str, str]],
     stylesheets: tuple[tuple[str, str], ...],
     cover: Cover | None = None,
+    toc_start: int = 0,
+    toc_length: int | None = None,
 ) -> Site:
-    """`units`: (doc name, title, title id) in reading order."""
+    """`units`: (doc name, title, title id) in reading order. `toc`: the contents'
+    top-level entries, or a window of them (see Site)."""
     css = [f"css/{name}" for name, _ in stylesheets] + ["css/site.css"]
-    return Site(meta, toc, pages, units, css, cover)
+    return Site(meta, toc, pages, units, css, cover, toc_start, toc_length)
 
 
 def _cover(site: Site) -> etree._Element:
