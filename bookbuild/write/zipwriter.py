@@ -8,7 +8,6 @@ directory and its end record. No zip64 (an EPUB stays far below 4 GiB), no extra
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -33,16 +32,17 @@ class ZipEntry:
 # ISA-L (Intel's deflate, via `isal`) at its level 3: on a book's XHTML six times as
 # fast as zlib at level 4, for output 4% larger; deflating was a fifth of rendering a unit
 COMPRESSION_LEVEL = 3
+# (and its CRC-32: the same sums, some 18 times as fast as zlib's on these machines)
 
 
 def deflate(name: str, data: bytes, level: int = COMPRESSION_LEVEL) -> ZipEntry:
     compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
     packed = compressor.compress(data) + compressor.flush()
-    return ZipEntry(name, packed, zlib.crc32(data), len(data), True)
+    return ZipEntry(name, packed, isal_zlib.crc32(data), len(data), True)
 
 
 def stored(name: str, data: bytes) -> ZipEntry:
-    return ZipEntry(name, data, zlib.crc32(data), len(data), False)
+    return ZipEntry(name, data, isal_zlib.crc32(data), len(data), False)
 
 
 def dos_time(year: int, month: int, day: int, hour: int, minute: int, second: int) -> tuple[int, int]:
@@ -167,7 +167,7 @@ def read_entries(old: BinaryIO, names: Collection[str]) -> dict[str, bytes]:
                 found[name] = isal_zlib.decompress(data, -15) if fields[4] == 8 else data
             except isal_zlib.error as error:
                 raise ValueError(f"{name}: {error}") from None
-            if zlib.crc32(found[name]) != fields[7]:
+            if isal_zlib.crc32(found[name]) != fields[7]:
                 raise ValueError(f"{name}: damaged")
     return found
 
