@@ -460,16 +460,10 @@ def _new_contents(
         toc = toc.replaced(top, top_now)
         entries[id(old)] = (old, new)
         tops[id(old)] = (top, top_point, top_now)
-        # the reading order is each unit's in turn (nav._reading_order): the unit's lie
-        # together, around its title
-        if title not in order:
+        span = _unit_span(order, title)
+        if span is None:
             raise _Declined()
-        start = end = order.index(title)
-        while start and order[start - 1].startswith(f"{doc}#"):
-            start -= 1
-        while end < len(order) and order[end].startswith(f"{doc}#"):
-            end += 1
-        order[start:end] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
+        order[slice(*span)] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
     if removed and any(_linked(context, reparsed).get(href) for href in removed):
         raise _Declined()  # a link lost its target (a link shows only its own text)
     return _Contents(
@@ -629,8 +623,8 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
         table: PageTable = pickle.loads(context.pages)
         start = table.docs.index(doc) if doc in table.docs else len(table.docs)
         before = after = table.refs(start, start + table.docs.count(doc))
-    old_mine = _unit_play_order(moved.before.reading_order, old_entry, before, doc + "#")
-    new_mine = _unit_play_order(moved.nav.reading_order, new_entry, after, doc + "#")
+    old_mine = _unit_play_order(moved.before.reading_order, old_entry, before, title)
+    new_mine = _unit_play_order(moved.nav.reading_order, new_entry, after, title)
     within = _preorder_number((top_before,), old_entry)
     if old_mine is None or new_mine is None or within is None or within != _preorder_number((top_after,), new_entry):
         return None
@@ -672,13 +666,33 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
     return navigation + page_list + (ncx_page_targets_moved(rest, gained, high, shift) if gained or shift else rest)
 
 
+def _unit_span(reading_order: list[str] | tuple[str, ...], title: str) -> tuple[int, int] | None:
+    """Where the unit whose title is at `title` ("doc#id") lies in the reading order,
+    which is each unit's in turn (nav._reading_order): around its title. None: its title
+    is not in it."""
+    doc = title.partition("#")[0] + "#"
+    try:
+        start = end = reading_order.index(title)
+    except ValueError:
+        return None
+    while start and reading_order[start - 1].startswith(doc):
+        start -= 1
+    while end < len(reading_order) and reading_order[end].startswith(doc):
+        end += 1
+    return start, end
+
+
 def _unit_play_order(
-    reading_order: tuple[str, ...], entry: NavPoint, unit_pages: tuple[PageRef, ...], doc: str
+    reading_order: tuple[str, ...], entry: NavPoint, unit_pages: tuple[PageRef, ...], title: str
 ) -> list[str] | None:
     """The unit's targets in the NCX (its entry's and its pages', all "doc#id") in the
-    order play_order numbers them, given the unit's part of the reading order. None when
-    one of them is not in it (play_order numbers those after the whole reading order)."""
-    segment = tuple(href for href in reading_order if href.startswith(doc))
+    order play_order numbers them, given the unit's part of the reading order (the unit's
+    title at `title`). None when one of them is not in it (play_order numbers those after
+    the whole reading order)."""
+    span = _unit_span(reading_order, title)
+    if span is None:
+        return None
+    segment = reading_order[slice(*span)]
     order = play_order((entry,), segment, page_hrefs(unit_pages))
     if not set(segment).issuperset(order):
         return None
