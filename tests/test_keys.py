@@ -328,3 +328,38 @@ def test_the_contents_in_parts_counts_as_the_ncx_does(toc, at, new):
         now = toc[:at] + (new,) + toc[at + 1 :]
         replaced = parts.replaced(at, new)
         assert replaced == TocParts.of(now) and replaced.depth() == ncx_depth(now)
+
+
+# --- the link targets a quick rebuild keeps (state.KeptTargets) -----------------------------
+
+
+def _link_targets(docs: dict[str, list[str]]) -> LinkTargets:
+    """As resolve indexes them, for ids no two documents share."""
+    targets = {ident: (doc, "heading") for doc, ids in docs.items() for ident in ids}
+    return LinkTargets(targets, {doc: frozenset(ids) for doc, ids in docs.items()}, frozenset(), frozenset())
+
+
+_DOC_IDS = st.dictionaries(st.sampled_from(["a.xhtml", "b.xhtml", "c.xhtml"]), st.sets(st.integers(0, 30)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_DOC_IDS, edits=st.lists(_DOC_IDS, max_size=4))
+def test_the_kept_link_targets_after_edits_are_the_book_s(first, edits):
+    """Each edit gives some documents new ids (as a heading or page edit does, to one
+    unit's own): the targets kept as the first build's and the documents changed since
+    load as a fresh index of the book as it is then."""
+    from bookbuild.incremental.state import KeptTargets
+
+    def named(docs):  # ids unique across documents, as a quick rebuild requires
+        return {doc: [f"{doc[0]}{n}" for n in sorted(ids)] for doc, ids in docs.items()}
+
+    book = named(first)
+    kept = KeptTargets.of(_link_targets(book))
+    for edit in edits:
+        book = {**book, **named(edit)}
+        kept = pickle.loads(pickle.dumps(kept.with_docs(_link_targets(book), edit)))
+        loaded, fresh = kept.load(), _link_targets(book)
+        assert dict(loaded.targets) == dict(fresh.targets)
+        assert {doc: set(ids) for doc, ids in loaded.local_ids.items()} == {
+            doc: set(ids) for doc, ids in fresh.local_ids.items()
+        }

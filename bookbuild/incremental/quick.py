@@ -161,7 +161,7 @@ def quick_rebuild(
         parsed = ParseCache(cache)
         if progress:
             progress("parse", 0, len(changed))
-        kept = cache_once(lambda: pickle.loads(context.link_targets))
+        kept = cache_once(context.link_targets.load)
         try:
             reparsed = {
                 index: _reparse(index, data, context, last, parsed, kept) for index, data in sorted(changed.items())
@@ -270,7 +270,7 @@ def _following_context(
             context,
             toc=moved.toc,
             nav=pickle.dumps(moved.nav, protocol=pickle.HIGHEST_PROTOCOL),
-            link_targets=pickle.dumps(moved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
+            link_targets=context.link_targets.with_docs(moved.link_targets, moved.docs),
             pages=pickle.dumps(moved.pages.table, protocol=pickle.HIGHEST_PROTOCOL) if moved.pages else context.pages,
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
@@ -378,6 +378,7 @@ class _Contents(NamedTuple):
     toc_before: TocParts
     toc: TocParts
     link_targets: LinkTargets
+    docs: tuple[str, ...]  # the units whose own link targets changed (their headings or pages)
     entries: tuple[tuple[NavPoint, NavPoint], ...]  # each changed unit's entry: (before, after)
     # and the top-level entry of the contents that holds it: (its index, before, after)
     tops: tuple[tuple[int, NavPoint, NavPoint], ...]
@@ -472,6 +473,7 @@ def _new_contents(
         context.toc,
         toc,
         targets,
+        tuple(unit.doc_name for unit in moved.values()),
         tuple(entries.values()),
         tuple(tops.values()),
         pages,

@@ -26,7 +26,7 @@ from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.state import PageTable, QuickContext, TocParts, UnitRecord, resolution
+from bookbuild.incremental.state import KeptTargets, PageTable, QuickContext, TocParts, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files
@@ -413,7 +413,7 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=()), protocol=pickle.HIGHEST_PROTOCOL),
         pages=pickle.dumps(PageTable.of(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
         cover=book.cover,
-        link_targets=pickle.dumps(job.modelled.resolved.link_targets, protocol=pickle.HIGHEST_PROTOCOL),
+        link_targets=KeptTargets.of(job.modelled.resolved.link_targets),
         linked=pickle.dumps(
             Counter(href for resolved in job.modelled.resolved.units for href in {h for _, h in resolved.hrefs}),
             protocol=pickle.HIGHEST_PROTOCOL,

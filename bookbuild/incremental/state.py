@@ -19,6 +19,8 @@ import dataclasses
 import io
 import os
 import pickle
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Any, BinaryIO
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Cover, Metadata, NavPoint, PageRef, ResolvedUnit, record
+from bookbuild.book.model import Cover, LinkTargets, Metadata, NavPoint, PageRef, ResolvedUnit, record
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, replace_unsynced
 from bookbuild.incremental.keys import InterfaceKeys, code_version
@@ -94,7 +96,7 @@ class QuickContext:
     nav: bytes  # the rest of the pickled Navigation (toc, page list empty): loaded for a heading edit
     pages: bytes  # its page list, a pickled PageTable: loaded for an edit of headings or pages
     cover: Cover | None
-    link_targets: bytes  # the pickled model.LinkTargets: loaded for an edit of links or headings
+    link_targets: KeptTargets  # loaded for an edit of links, headings or pages
     linked: bytes  # pickled {href: how many units link there}: loaded when a heading is removed
     site_units: tuple[tuple[str, str, str], ...]  # (doc name, title, title id)
     links: tuple[PrevNext, ...]  # of each unit
@@ -102,6 +104,49 @@ class QuickContext:
     book_level: str
     frame_head: int  # bytes of book.html before the first unit's section
     units: tuple[UnitRecord, ...]
+
+
+@record
+class KeptTargets:
+    """The book's link targets (model.LinkTargets): as the last full build indexed them,
+    pickled, and the documents whose own targets quick rebuilds changed since (an edit of
+    headings or pages), each with its own as they are now. A heading edit pickles one
+    document's targets, not the book's (40,000 at L: 15 ms)."""
+
+    base: bytes
+    changed: tuple[tuple[str, bytes], ...] = ()  # (doc, its pickled _own_targets), by doc
+
+    @classmethod
+    def of(cls, targets: LinkTargets) -> KeptTargets:
+        return cls(pickle.dumps(targets, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load(self) -> LinkTargets:
+        targets: LinkTargets = pickle.loads(self.base)
+        if not self.changed:
+            return targets
+        everywhere, local_ids = dict(targets.targets), dict(targets.local_ids)
+        for doc, data in self.changed:
+            ids, own = pickle.loads(data)
+            for ident in local_ids.get(doc, ()):
+                if everywhere.get(ident, ("",))[0] == doc:
+                    del everywhere[ident]
+            everywhere.update(own)
+            local_ids[doc] = ids
+        return dataclasses.replace(targets, targets=everywhere, local_ids=local_ids)
+
+    def with_docs(self, targets: LinkTargets, docs: Iterable[str]) -> KeptTargets:
+        """Kept with `docs`' own targets as `targets` has them (only theirs changed)."""
+        changed = dict(self.changed)
+        for doc in docs:
+            changed[doc] = pickle.dumps(_own_targets(targets, doc), protocol=pickle.HIGHEST_PROTOCOL)
+        return KeptTargets(self.base, tuple(sorted(changed.items())))
+
+
+def _own_targets(targets: LinkTargets, doc: str) -> tuple[AbstractSet[str], dict[str, tuple[str, str]]]:
+    """A document's local ids, and the targets among them that are its own (an id the
+    book has twice leads to the first)."""
+    ids = targets.local_ids.get(doc, frozenset())
+    return ids, {ident: targets.targets[ident] for ident in ids if targets.targets.get(ident, ("",))[0] == doc}
 
 
 @record
