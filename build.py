@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Entry point: `python build.py [ingest|build|check] ...` (the same CLI as `bookbuild`)."""
 
-import sys
-
-from bookbuild.cli import main
+from bookbuild.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,5 +1,3 @@
-import sys
+from bookbuild.cli import run
 
-from bookbuild.cli import main
-
-sys.exit(main())
+run()

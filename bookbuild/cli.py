@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -303,6 +304,17 @@ class _Terminated(BaseException):
 
 def _terminate(signum, frame) -> None:
     raise _Terminated()
+
+
+def run() -> None:
+    """The command (bookbuild, python build.py, python -m bookbuild): main, then exit.
+    The interpreter collects garbage once more as it exits, walking every object the
+    process still holds: 40 ms after a quick rebuild of a long book (its state), more
+    after a full build (its model), for memory the exit frees anyway. Frozen, they are
+    not walked."""
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:
