@@ -7,8 +7,10 @@ import dataclasses
 import difflib
 import posixpath
 import re
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
+from typing import cast
 
 from bookbuild.book.captions import caption_id, number_captions
 from bookbuild.book.model import (
@@ -130,8 +132,10 @@ def _with_own_targets(targets: LinkTargets, doc: str, old: set[str], new: dict[s
     for ident in old:
         del kept[ident]
     kept.update(new)
-    local_ids = dict(targets.local_ids)
-    local_ids[doc] = (set(local_ids[doc]) - old) | new.keys()
+    # over the others' local ids, not a copy of them: a quick rebuild's are unpickled
+    # only when asked for (incremental.state.KeptTargets)
+    others = cast("MutableMapping[str, AbstractSet[str]]", targets.local_ids)  # (a ChainMap writes to its first)
+    local_ids = ChainMap[str, AbstractSet[str]]({doc: (set(targets.local_ids[doc]) - old) | new.keys()}, others)
     return dataclasses.replace(targets, targets=kept, local_ids=local_ids)
 
 

@@ -19,7 +19,7 @@ import dataclasses
 import io
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
@@ -109,37 +109,71 @@ class QuickContext:
 @record
 class KeptTargets:
     """The book's link targets (model.LinkTargets): as the last full build indexed them,
-    pickled, and the documents whose own targets quick rebuilds changed since (an edit of
+    and the documents whose own targets quick rebuilds changed since (an edit of
     headings or pages), each with its own as they are now. A heading edit pickles one
-    document's targets, not the book's (40,000 at L: 15 ms)."""
+    document's targets, not the book's (40,000 at L: 15 ms); each document's local ids
+    are pickled apart, and unpickled when asked for (_PickledSets)."""
 
-    base: bytes
+    base: bytes  # the full build's LinkTargets, pickled without its local ids
+    local_ids: tuple[tuple[str, bytes], ...]  # the full build's: (doc, its pickled ids), in reading order
     changed: tuple[tuple[str, bytes], ...] = ()  # (doc, its pickled _own_targets), by doc
 
     @classmethod
     def of(cls, targets: LinkTargets) -> KeptTargets:
-        return cls(pickle.dumps(targets, protocol=pickle.HIGHEST_PROTOCOL))
+        return cls(
+            pickle.dumps(dataclasses.replace(targets, local_ids={}), protocol=pickle.HIGHEST_PROTOCOL),
+            tuple(
+                (doc, pickle.dumps(frozenset(ids), protocol=pickle.HIGHEST_PROTOCOL))
+                for doc, ids in targets.local_ids.items()
+            ),
+        )
 
     def load(self) -> LinkTargets:
         targets: LinkTargets = pickle.loads(self.base)
+        pickled = dict(self.local_ids)
         if not self.changed:
-            return targets
-        everywhere, local_ids = dict(targets.targets), dict(targets.local_ids)
+            return dataclasses.replace(targets, local_ids=_PickledSets(pickled, {}))
+        everywhere, now = dict(targets.targets), {}
         for doc, data in self.changed:
             ids, own = pickle.loads(data)
-            for ident in local_ids.get(doc, ()):
+            for ident in pickle.loads(pickled[doc]) if doc in pickled else ():  # its own were among them
                 if everywhere.get(ident, ("",))[0] == doc:
                     del everywhere[ident]
             everywhere.update(own)
-            local_ids[doc] = ids
-        return dataclasses.replace(targets, targets=everywhere, local_ids=local_ids)
+            now[doc] = ids
+        return dataclasses.replace(targets, targets=everywhere, local_ids=_PickledSets(pickled, now))
 
     def with_docs(self, targets: LinkTargets, docs: Iterable[str]) -> KeptTargets:
         """Kept with `docs`' own targets as `targets` has them (only theirs changed)."""
         changed = dict(self.changed)
         for doc in docs:
             changed[doc] = pickle.dumps(_own_targets(targets, doc), protocol=pickle.HIGHEST_PROTOCOL)
-        return KeptTargets(self.base, tuple(sorted(changed.items())))
+        return dataclasses.replace(self, changed=tuple(sorted(changed.items())))
+
+
+class _PickledSets(Mapping[str, AbstractSet[str]]):
+    """Each document's local ids (LinkTargets.local_ids), unpickled when first asked for:
+    a quick rebuild looks at a few documents' (the 42,000 ids of L take 10 ms at once).
+    `loaded`: those known already."""
+
+    def __init__(self, pickled: dict[str, bytes], loaded: dict[str, AbstractSet[str]]):
+        self._pickled, self._loaded = pickled, loaded
+
+    def __getitem__(self, doc: str) -> AbstractSet[str]:
+        found = self._loaded.get(doc)
+        if found is None:
+            found = self._loaded[doc] = pickle.loads(self._pickled[doc])
+        return found
+
+    def __contains__(self, doc: object) -> bool:
+        return doc in self._pickled or doc in self._loaded
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pickled
+        yield from (doc for doc in self._loaded if doc not in self._pickled)
+
+    def __len__(self) -> int:
+        return len(self._pickled) + sum(doc not in self._pickled for doc in self._loaded)
 
 
 def _own_targets(targets: LinkTargets, doc: str) -> tuple[AbstractSet[str], dict[str, tuple[str, str]]]:
