@@ -166,7 +166,8 @@ def quick_rebuild(
             reparsed = {
                 index: _reparse(index, data, context, last, parsed, kept) for index, data in sorted(changed.items())
             }
-            moved = _new_contents(context, reparsed, kept, last)
+            linked = cache_once(partial(_linked, context, reparsed))  # asked for twice, made once
+            moved = _new_contents(context, reparsed, kept, linked, last)
         except _Declined:
             return None
         # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
@@ -206,7 +207,7 @@ def quick_rebuild(
                     progress("render", 0, len(reparsed))
                 records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
                 zipped = _epub_documents(out / targets["epub"], context, moved) if contents else {}
-                following = _following_context(context, reparsed, moved, made)  # while the NCX is made
+                following = _following_context(context, reparsed, moved, made, linked)  # while the NCX is made
                 if contents:
                     contents.set_result(zipped | ncx())
                 if progress:
@@ -256,15 +257,17 @@ def quick_rebuild(
 
 
 def _following_context(
-    context: QuickContext, reparsed: dict[int, _Reparsed], moved: _Contents | None, made: dict[str, bytes]
+    context: QuickContext,
+    reparsed: dict[int, _Reparsed],
+    moved: _Contents | None,
+    made: dict[str, bytes],
+    linked: Callable[[], Counter[str]],
 ) -> QuickContext:
     """What the next quick rebuild takes from this one: where the links lead now, and
     the contents, page list and link targets when they changed (the units' records are
     added when they are rendered)."""
     if any(unit.links for unit in reparsed.values()):
-        context = dataclasses.replace(
-            context, linked=pickle.dumps(_linked(context, reparsed), protocol=pickle.HIGHEST_PROTOCOL)
-        )
+        context = dataclasses.replace(context, linked=pickle.dumps(linked(), protocol=pickle.HIGHEST_PROTOCOL))
     if moved:
         context = dataclasses.replace(
             context,
@@ -401,7 +404,11 @@ def _epub_names(moved: _Contents) -> tuple[str, ...]:
 
 
 def _new_contents(
-    context: QuickContext, reparsed: dict[int, _Reparsed], kept: Callable[[], LinkTargets], last: BuildState
+    context: QuickContext,
+    reparsed: dict[int, _Reparsed],
+    kept: Callable[[], LinkTargets],
+    linked: Callable[[], Counter[str]],
+    last: BuildState,
 ) -> _Contents | None:
     """The book's navigation with the changed units' section headings as they are now,
     the book's link targets with their new ids, and the units' entries in the contents
@@ -465,7 +472,7 @@ def _new_contents(
         if span is None:
             raise _Declined()
         order[slice(*span)] = [f"{doc}#{ident}" for _, ident in unit_reading_order(unit)]
-    if removed and any(_linked(context, reparsed).get(href) for href in removed):
+    if removed and any(linked().get(href) for href in removed):
         raise _Declined()  # a link lost its target (a link shows only its own text)
     return _Contents(
         nav,
