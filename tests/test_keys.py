@@ -290,7 +290,7 @@ def test_model_records_have_slots_and_pickle_as_their_fields():
     assert not hasattr(point, "__dict__")
 
 
-# --- the contents kept a top-level entry each (state.TocParts) --------------------------
+# --- the contents kept a top-level entry each (kept.TocParts) --------------------------
 
 _POINTS = st.recursive(
     st.builds(NavPoint, st.sampled_from(["一", "二", "x"]), st.sampled_from(["a.xhtml#h", None]), st.none()),
@@ -311,7 +311,7 @@ def test_the_contents_in_parts_counts_as_the_ncx_does(toc, at, new):
     """What a quick rebuild reads of the parts instead of the whole contents: each entry
     back as it was; how deep it nests, as the NCX's dtb:depth says; how many entries
     come before a top-level one, as the NCX numbers them; and one part replaced."""
-    from bookbuild.incremental.state import TocParts
+    from bookbuild.incremental.kept import TocParts
     from bookbuild.render.epub_package import ncx_depth
 
     def preorder(points):
@@ -330,7 +330,7 @@ def test_the_contents_in_parts_counts_as_the_ncx_does(toc, at, new):
         assert replaced == TocParts.of(now) and replaced.depth() == ncx_depth(now)
 
 
-# --- the link targets a quick rebuild keeps (state.KeptTargets) -----------------------------
+# --- the link targets a quick rebuild keeps (kept.KeptTargets) -----------------------------
 
 
 def _link_targets(docs: dict[str, list[str]]) -> LinkTargets:
@@ -348,7 +348,7 @@ def test_the_kept_link_targets_after_edits_are_the_book_s(first, edits):
     """Each edit gives some documents new ids (as a heading or page edit does, to one
     unit's own): the targets kept as the first build's and the documents changed since
     load as a fresh index of the book as it is then."""
-    from bookbuild.incremental.state import KeptTargets
+    from bookbuild.incremental.kept import KeptTargets
 
     def named(docs):  # ids unique across documents, as a quick rebuild requires
         return {doc: [f"{doc[0]}{n}" for n in sorted(ids)] for doc, ids in docs.items()}

@@ -546,7 +546,7 @@ def test_a_heading_a_quick_rebuild_added_is_seen_by_the_next(book, tmp_path, mod
 @pytest.fixture
 def long_book(tmp_path) -> Path:
     """Past html_site.SIDEBAR_ALL chapters: a page's sidebar lists those around it, and a
-    quick rebuild loads only those of the contents (state.TocParts)."""
+    quick rebuild loads only those of the contents (kept.TocParts)."""
     from bookbuild.render.html_site import SIDEBAR_ALL
 
     root = tmp_path / "book"

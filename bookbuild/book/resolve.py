@@ -133,7 +133,7 @@ def _with_own_targets(targets: LinkTargets, doc: str, old: set[str], new: dict[s
         del kept[ident]
     kept.update(new)
     # over the others' local ids, not a copy of them: a quick rebuild's are unpickled
-    # only when asked for (incremental.state.KeptTargets)
+    # only when asked for (incremental.kept.KeptTargets)
     others = cast("MutableMapping[str, AbstractSet[str]]", targets.local_ids)  # (a ChainMap writes to its first)
     local_ids = ChainMap[str, AbstractSet[str]]({doc: (set(targets.local_ids[doc]) - old) | new.keys()}, others)
     return dataclasses.replace(targets, targets=kept, local_ids=local_ids)

@@ -64,6 +64,7 @@ from bookbuild.book.words import is_chinese, labels
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
+from bookbuild.incremental.kept import PageTable, TocParts, entry_count
 from bookbuild.incremental.keys import InterfaceKeys, outputs_key, render_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.render_cache import (
@@ -78,11 +79,8 @@ from bookbuild.incremental.state import (
     JOURNAL_NAME,
     BuildState,
     InputCheck,
-    PageTable,
     QuickContext,
-    TocParts,
     UnitRecord,
-    entry_count,
     pickled_context,
     resolution,
     stat_signature,

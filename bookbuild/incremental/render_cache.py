@@ -24,9 +24,10 @@ from bookbuild.book.model import CoverDesign, Document, Metadata, Modelled, Reso
 from bookbuild.book.words import labels
 from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
+from bookbuild.incremental.kept import KeptTargets, PageTable, TocParts
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
-from bookbuild.incremental.state import KeptTargets, PageTable, QuickContext, TocParts, UnitRecord, resolution
+from bookbuild.incremental.state import QuickContext, UnitRecord, resolution
 from bookbuild.parallel import in_background, map_units
 from bookbuild.render.cover_art import draw_cover
 from bookbuild.render.epub_package import package_files

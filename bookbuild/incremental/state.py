@@ -19,19 +19,17 @@ import dataclasses
 import io
 import os
 import pickle
-from collections.abc import Iterable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from isal.isal_zlib import crc32
 
 from bookbuild.book.load import listed
-from bookbuild.book.model import Cover, LinkTargets, Metadata, NavPoint, PageRef, ResolvedUnit, record
+from bookbuild.book.model import Cover, Metadata, ResolvedUnit, record
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.fileio import file_digest, replace_unsynced
+from bookbuild.incremental.kept import KeptTargets, TocParts
 from bookbuild.incremental.keys import InterfaceKeys, code_version
 from bookbuild.render.html_site import PrevNext
 
@@ -104,175 +102,6 @@ class QuickContext:
     book_level: str
     frame_head: int  # bytes of book.html before the first unit's section
     units: tuple[UnitRecord, ...]
-
-
-@record
-class KeptTargets:
-    """The book's link targets (model.LinkTargets): as the last full build indexed them,
-    and the documents whose own targets quick rebuilds changed since (an edit of
-    headings or pages), each with its own as they are now. A heading edit pickles one
-    document's targets, not the book's (40,000 at L: 15 ms); each document's local ids
-    are pickled apart, and unpickled when asked for (_PickledSets)."""
-
-    base: bytes  # the full build's LinkTargets, pickled without its local ids
-    local_ids: tuple[tuple[str, bytes], ...]  # the full build's: (doc, its pickled ids), in reading order
-    changed: tuple[tuple[str, bytes], ...] = ()  # (doc, its pickled _own_targets), by doc
-
-    @classmethod
-    def of(cls, targets: LinkTargets) -> KeptTargets:
-        return cls(
-            pickle.dumps(dataclasses.replace(targets, local_ids={}), protocol=pickle.HIGHEST_PROTOCOL),
-            tuple(
-                (doc, pickle.dumps(frozenset(ids), protocol=pickle.HIGHEST_PROTOCOL))
-                for doc, ids in targets.local_ids.items()
-            ),
-        )
-
-    def load(self) -> LinkTargets:
-        targets: LinkTargets = pickle.loads(self.base)
-        pickled = dict(self.local_ids)
-        if not self.changed:
-            return dataclasses.replace(targets, local_ids=_PickledSets(pickled, {}))
-        everywhere, now = dict(targets.targets), {}
-        for doc, data in self.changed:
-            ids, own = pickle.loads(data)
-            for ident in pickle.loads(pickled[doc]) if doc in pickled else ():  # its own were among them
-                if everywhere.get(ident, ("",))[0] == doc:
-                    del everywhere[ident]
-            everywhere.update(own)
-            now[doc] = ids
-        return dataclasses.replace(targets, targets=everywhere, local_ids=_PickledSets(pickled, now))
-
-    def with_docs(self, targets: LinkTargets, docs: Iterable[str]) -> KeptTargets:
-        """Kept with `docs`' own targets as `targets` has them (only theirs changed)."""
-        changed = dict(self.changed)
-        for doc in docs:
-            changed[doc] = pickle.dumps(_own_targets(targets, doc), protocol=pickle.HIGHEST_PROTOCOL)
-        return dataclasses.replace(self, changed=tuple(sorted(changed.items())))
-
-
-class _PickledSets(Mapping[str, AbstractSet[str]]):
-    """Each document's local ids (LinkTargets.local_ids), unpickled when first asked for:
-    a quick rebuild looks at a few documents' (the 42,000 ids of L take 10 ms at once).
-    `loaded`: those known already."""
-
-    def __init__(self, pickled: dict[str, bytes], loaded: dict[str, AbstractSet[str]]):
-        self._pickled, self._loaded = pickled, loaded
-
-    def __getitem__(self, doc: str) -> AbstractSet[str]:
-        found = self._loaded.get(doc)
-        if found is None:
-            found = self._loaded[doc] = pickle.loads(self._pickled[doc])
-        return found
-
-    def __contains__(self, doc: object) -> bool:
-        return doc in self._pickled or doc in self._loaded
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._pickled
-        yield from (doc for doc in self._loaded if doc not in self._pickled)
-
-    def __len__(self) -> int:
-        return len(self._pickled) + sum(doc not in self._pickled for doc in self._loaded)
-
-
-def _own_targets(targets: LinkTargets, doc: str) -> tuple[AbstractSet[str], dict[str, tuple[str, str]]]:
-    """A document's local ids, and the targets among them that are its own (an id the
-    book has twice leads to the first)."""
-    ids = targets.local_ids.get(doc, frozenset())
-    return ids, {ident: targets.targets[ident] for ident in ids if targets.targets.get(ident, ("",))[0] == doc}
-
-
-@record
-class TocParts:
-    """The contents (Navigation.toc) kept a top-level entry each, pickled apart: a rebuild
-    after an edit of one unit loads (and, when its headings changed, pickles) the entry
-    that holds it and the 31 its page's sidebar lists, not the whole contents (9,343
-    entries at L: 18 ms to unpickle, 17 to pickle, 10 more to index for the site)."""
-
-    parts: tuple[bytes, ...]
-    sizes: tuple[int, ...]  # of each, its entries (itself included): how the NCX numbers them
-    depths: tuple[int, ...]  # of each, how deep it nests (1: no children)
-
-    @classmethod
-    def of(cls, toc: tuple[NavPoint, ...]) -> TocParts:
-        return cls(
-            tuple(pickle.dumps(point, protocol=pickle.HIGHEST_PROTOCOL) for point in toc),
-            tuple(map(entry_count, toc)),
-            tuple(map(_depth, toc)),
-        )
-
-    def load(self, start: int = 0, end: int | None = None) -> tuple[NavPoint, ...]:
-        """The top-level entries from `start` to `end` (all by default)."""
-        return tuple(map(pickle.loads, self.parts[start:end]))
-
-    def replaced(self, index: int, point: NavPoint) -> TocParts:
-        """The contents with top-level entry `index` replaced by `point`."""
-
-        def put(column: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
-            return column[:index] + (value,) + column[index + 1 :]
-
-        return TocParts(
-            put(self.parts, pickle.dumps(point, protocol=pickle.HIGHEST_PROTOCOL)),
-            put(self.sizes, entry_count(point)),
-            put(self.depths, _depth(point)),
-        )
-
-    def entries_before(self, index: int) -> int:
-        """How many entries the top-level ones before `index` hold, below them included."""
-        return sum(self.sizes[:index])
-
-    def depth(self) -> int:
-        """How deep the contents nests, as epub_package.ncx_depth counts (at least 1)."""
-        return max(1, max(self.depths, default=0))
-
-
-def entry_count(point: NavPoint) -> int:
-    """The entries of the contents `point` makes, itself and those below it."""
-    return 1 + sum(map(entry_count, point.children))
-
-
-def _depth(point: NavPoint) -> int:
-    return 1 + max(map(_depth, point.children), default=0)
-
-
-@record
-class PageTable:
-    """The book's page list (Navigation.page_list) kept a column per field of model.PageRef:
-    tens of thousands of records take some 40 ms to unpickle and 30 to pickle, columns of
-    strings a tenth of that, and an edit of one unit's pages needs only its own."""
-
-    labels: tuple[str, ...]
-    docs: tuple[str, ...]
-    ids: tuple[str, ...]
-    known: tuple[bool, ...]
-    files: tuple[str, ...]
-    lines: tuple[int, ...]
-
-    @classmethod
-    def of(cls, pages: tuple[PageRef, ...]) -> PageTable:
-        def column(name: str) -> tuple[Any, ...]:
-            return tuple(map(attrgetter(name), pages))
-
-        return cls(column("label"), column("doc"), column("id"), column("known"), column("file"), column("line"))
-
-    def _columns(self) -> tuple[tuple[Any, ...], ...]:
-        return (self.labels, self.docs, self.ids, self.known, self.files, self.lines)
-
-    def refs(self, start: int = 0, end: int | None = None) -> tuple[PageRef, ...]:
-        """The pages from `start` to `end` as records."""
-        return tuple(map(PageRef, *(column[start:end] for column in self._columns())))
-
-    def hrefs(self) -> list[str]:
-        """Where each page is, as "doc#id" (epub_package.page_hrefs)."""
-        return [f"{doc}#{ident}" for doc, ident in zip(self.docs, self.ids, strict=True)]
-
-    def replaced(self, start: int, end: int, pages: tuple[PageRef, ...]) -> PageTable:
-        """The table with the pages from `start` to `end` replaced by `pages`."""
-        added = PageTable.of(pages)._columns()
-        return PageTable(
-            *(column[:start] + new + column[end:] for column, new in zip(self._columns(), added, strict=True))
-        )
 
 
 def resolution(resolved: ResolvedUnit) -> bytes:
