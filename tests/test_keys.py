@@ -41,6 +41,7 @@ from bookbuild.book.model import (
     ResolvedUnit,
     UnitSource,
 )
+from bookbuild.incremental.kept import KeptTargets, TocParts
 from bookbuild.incremental.keys import (
     InterfaceKeys,
     anchors_key,
@@ -51,6 +52,7 @@ from bookbuild.incremental.keys import (
     parse_key,
     shared_render_key,
 )
+from bookbuild.render.epub_package import ncx_depth
 
 # field -> True (part of the interface key) or False (left out: text, or source lines)
 INTERFACE = {
@@ -311,8 +313,6 @@ def test_the_contents_in_parts_counts_as_the_ncx_does(toc, at, new):
     """What a quick rebuild reads of the parts instead of the whole contents: each entry
     back as it was; how deep it nests, as the NCX's dtb:depth says; how many entries
     come before a top-level one, as the NCX numbers them; and one part replaced."""
-    from bookbuild.incremental.kept import TocParts
-    from bookbuild.render.epub_package import ncx_depth
 
     def preorder(points):
         for point in points:
@@ -348,7 +348,6 @@ def test_the_kept_link_targets_after_edits_are_the_book_s(first, edits):
     """Each edit gives some documents new ids (as a heading or page edit does, to one
     unit's own): the targets kept as the first build's and the documents changed since
     load as a fresh index of the book as it is then."""
-    from bookbuild.incremental.kept import KeptTargets
 
     def named(docs):  # ids unique across documents, as a quick rebuild requires
         return {doc: [f"{doc[0]}{n}" for n in sorted(ids)] for doc, ids in docs.items()}

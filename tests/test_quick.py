@@ -569,11 +569,22 @@ def test_in_a_book_whose_sidebars_show_a_window_of_the_contents(long_book, tmp_p
     assert_same_as_clean(book, out, tmp_path)
 
 
-def test_two_units_far_apart_in_a_long_book(long_book, tmp_path, models):
+def test_two_units_far_apart_in_a_long_book(long_book, tmp_path, models, monkeypatch):
     """Their sidebars' windows, loaded from the first to the last; the NCX made again
     from the contents' parts (two entries changed)."""
+    made = []
+
+    def ncx_document(meta, nav, page_label):
+        made.append(len(nav.toc))
+        return real(meta, nav, page_label)
+
+    real = quick.ncx_document
+    monkeypatch.setattr(quick, "ncx_document", ncx_document)
     book, out, last = long_book, tmp_path / "out", len(list((long_book / "book").iterdir()))
-    build(book, out)
+    build(book, out, workers=1)  # (the NCX is made in this process)
     edit(chapter(book, 3), lambda text: text.replace("## 1.", "## 1. 也改了", 1))
-    rebuilt_quickly(book, out, models, last - 2, lambda text: text + "\n## 新的一节\n\n正文。\n")
+    edit(chapter(book, last - 2), lambda text: text + "\n## 新的一节\n\n正文。\n")
+    models.clear()
+    build(book, out, workers=1)
+    assert models == [] and made == [last]  # every top-level entry: a chapter each
     assert_same_as_clean(book, out, tmp_path)
