@@ -190,6 +190,7 @@ def test_an_edit_of_section_headings_redoes_the_contents_and_the_unit(book, tmp_
     unit = {"html/0006-chapter-6.html", "html/js/search/text/0006-chapter-6.js", "html/js/search/index-0.js"}
     assert {epub, "html/0006-chapter-6.html", "html/book.html"} <= changed
     assert changed <= {epub, "html/book.html", "html/index.html"} | unit
+    assert not [p for p in out.rglob("*.tmp")]
     edit(chapter(book, 9), lambda text: text.replace("## 1.", "## 1. 又改的", 1))  # on top of it
     models.clear()
     build(book, out)
