@@ -63,9 +63,10 @@ class Site:
         toc_start: int = 0,
         toc_length: int | None = None,
     ):
-        """`toc`: the contents' top-level entries; a window of them, from `toc_start` of
-        `toc_length`, for a site that renders only the pages whose sidebars list no others
-        (a quick rebuild of a few units does not load 9,000 entries to show 31)."""
+        """`toc`: the contents' top-level entries; or a window of them, from `toc_start`
+        of `toc_length`, for a site that renders only pages whose sidebars list entries
+        inside it (a quick rebuild of a few units does not load 9,000 entries to show 31;
+        top_entries refuses what the window lacks)."""
         self.meta, self.toc, self.pages, self.units, self.css = meta, toc, pages, units, css
         self.cover = cover
         self.toc_start, self.toc_length = toc_start, len(toc) if toc_length is None else toc_length
