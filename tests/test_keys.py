@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import sys
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bookbuild
 from bookbuild.book.model import (
     Accessibility,
     Book,
@@ -41,6 +45,7 @@ from bookbuild.book.model import (
     ResolvedUnit,
     UnitSource,
 )
+from bookbuild.incremental import keys
 from bookbuild.incremental.kept import KeptTargets, TocParts
 from bookbuild.incremental.keys import (
     InterfaceKeys,
@@ -362,3 +367,33 @@ def test_the_kept_link_targets_after_edits_are_the_book_s(first, edits):
         assert {doc: set(ids) for doc, ids in loaded.local_ids.items()} == {
             doc: set(ids) for doc, ids in fresh.local_ids.items()
         }
+
+
+def test_library_versions_are_read_from_the_metadata_folders_importlib_would_find(tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, names in (
+        (first, ["Markdown-3.4.1.egg-info", "lxml-4.9.2-py3.11.egg-info", "markdown_it_py-4.3.0.dist-info"]),
+        (second, ["markdown-9.9.dist-info", "pygments-2.21.0.dist-info", "Pygments-1.0.dist-info.old"]),
+    ):
+        folder.mkdir()
+        for name in names:
+            (folder / name).mkdir()
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second)])
+    libraries = ("markdown", "pygments", "latex2mathml", "lxml")
+    assert keys._installed_versions(libraries) == {"markdown": "3.4.1", "lxml": "4.9.2", "pygments": "2.21.0"}
+
+
+def test_library_versions_agree_with_importlib_metadata_here():
+    found = keys._installed_versions(keys._OUTPUT_LIBRARIES)
+    assert found == {library: metadata.version(library) for library in keys._OUTPUT_LIBRARIES}
+
+
+def test_the_code_version_covers_every_source_file_and_no_compiled_one():
+    package = Path(bookbuild.__file__).parent
+    listed = keys._package_files(str(package))
+    assert listed == sorted(listed) and "cli.py" in listed and "incremental/keys.py" in listed
+    on_disk = {
+        path.relative_to(package).as_posix() for path in package.rglob("*.py") if "__pycache__" not in path.parts
+    }
+    assert on_disk <= set(listed)
+    assert not [name for name in listed if "__pycache__" in name or name.endswith(".pyc")]
