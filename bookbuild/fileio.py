@@ -96,19 +96,21 @@ class StagedFiles:
         return stats
 
     def wait(self) -> None:
-        """Wait for the renames; the old versions are then deleted in a thread until
-        `close`."""
+        """Wait for the renames; the old versions are then deleted in the threads until
+        `close`, each in one of its own (unlinking a big file takes the kernel a while:
+        13-15 ms for a 50 MB book.html)."""
         try:
             set_aside = self.renaming.result()
         except BaseException:
             self.pool.shutdown()
             raise
-        self.removing = self.pool.submit(discard_all, set_aside)
+        self.removing = [self.pool.submit(discard, path) for path in set_aside]
 
     def close(self) -> None:
         """Wait for the old versions to be gone (after `wait`)."""
         self.pool.shutdown()
-        self.removing.result()
+        for removing in self.removing:
+            removing.result()
 
     def abort(self) -> None:
         """Throw away what was written; the writers must be able to finish (not wait for
@@ -307,6 +309,8 @@ def _libc():
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syncfs.argtypes = [ctypes.c_int]
+        if hasattr(libc, "sync_file_range"):
+            libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
         return libc
     except (OSError, AttributeError):
         return None
@@ -379,6 +383,24 @@ def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> 
             view = view[os.write(target.fileno(), view) :]
         done += len(chunk)
     target.seek(0, os.SEEK_END)  # the file object catches up with what was written past it
+    if length >= WRITEBACK_FROM:
+        _start_writeback(target, target.tell() - length, length)
+
+
+# copies this big have their writing to disk started at once (see _start_writeback)
+WRITEBACK_FROM = 1 << 20
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writing the dirty pages, do not wait
+
+
+def _start_writeback(target: BinaryIO, offset: int, length: int) -> None:
+    """Have the kernel start writing a range of `target` to disk, without waiting. A
+    spliced file is copied in two runs around the part that is new (the rest of a 50 MB
+    book.html); the flush before the renames (`_flush_to_disk`) then waits only for what
+    is still unwritten, instead of all of it starting then: 16 against 30 ms for
+    book.html. Linux only; elsewhere, or when refused, the flush does it all."""
+    sync_file_range = getattr(_LIBC, "sync_file_range", None)
+    if sync_file_range is not None:
+        sync_file_range(target.fileno(), offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 def _kernel_copy(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> int:
