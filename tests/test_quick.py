@@ -497,13 +497,55 @@ def test_the_state_reads_back_as_written_with_its_quick_context_pickled_ahead_or
     folder = out / CACHE_FOLDER
     state = read_state(folder)
     assert state is not None and state.quick is not None
-    write_state(folder, dataclasses.replace(state, quick=None), pickled_context(state.quick))
+    write_state(folder, dataclasses.replace(state, quick=None), pickled_context(folder, state.quick))
     assert read_state(folder) == state
     write_state(folder, state)
     assert read_state(folder) == state
     data = (folder / STATE_NAME).read_bytes()
     (folder / STATE_NAME).write_bytes(data[: len(data) // 2])
     assert read_state(folder) is None
+
+
+def side_files(folder: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in folder.glob("state-side-*")}
+
+
+@pytest.mark.parametrize("damage", ["deleted", "torn", "changed"])
+def test_what_few_rebuilds_need_is_kept_beside_the_state_and_a_damaged_side_file_takes_the_full_build(
+    book, tmp_path, models, damage
+):
+    """The navigation, page list, link targets and where links lead are kept in side
+    files (kept.SideBytes): a text edit neither reads nor writes them, a heading edit
+    writes the ones it changes and deletes those no longer referred to, and one that is
+    gone or not as recorded is no state: the full build runs, and the outputs are right."""
+    from bookbuild.incremental.state import read_state
+
+    out = tmp_path / "out"
+    build(book, out)
+    folder = out / CACHE_FOLDER
+    first = side_files(folder)
+    assert len(first) == 5  # nav, pages, linked, the link targets' base and local ids
+    rebuilt_quickly(book, out, models, 3, lambda text: text + "\n只改正文。\n")
+    assert side_files(folder) == first  # neither rewritten nor replaced
+    rebuilt_quickly(book, out, models, 3, lambda text: re.sub(r"^(## .*)$", r"\1（改）", text, count=1, flags=re.M))
+    now = side_files(folder)
+    assert len(now) == 5 and len(now.keys() & first.keys()) == 4  # a new nav, the old one gone
+    assert_same_as_clean(book, out, tmp_path)
+    nav = read_state(folder).quick.nav.file.path
+    if damage == "deleted":
+        nav.unlink()
+    elif damage == "torn":
+        nav.write_bytes(nav.read_bytes()[:-10])
+    else:  # same size, one byte other
+        data = bytearray(nav.read_bytes())
+        data[len(data) // 2] ^= 1
+        nav.write_bytes(bytes(data))
+    edit(chapter(book, 8), lambda text: re.sub(r"^(## .*)$", r"\1（又改）", text, count=1, flags=re.M))
+    models.clear()
+    build(book, out)
+    assert models == [book]
+    assert_same_as_clean(book, out, tmp_path)
+    assert len(side_files(folder)) == 5 and nav.name not in side_files(folder)
 
 
 def test_a_metadata_edit_takes_the_full_build(book, tmp_path, models):

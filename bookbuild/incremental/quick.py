@@ -64,7 +64,7 @@ from bookbuild.book.words import is_chinese, labels
 from bookbuild.diagnostics import suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.kept import PageTable, TocParts, entry_count
+from bookbuild.incremental.kept import PageTable, SideBytes, StateDamaged, TocParts, entry_count
 from bookbuild.incremental.keys import InterfaceKeys, outputs_key, render_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.render_cache import (
@@ -166,7 +166,7 @@ def quick_rebuild(
             }
             linked = cache_once(partial(_linked, context, reparsed))  # asked for twice, made once
             moved = _new_contents(context, reparsed, kept, linked, last)
-        except _Declined:
+        except (_Declined, StateDamaged):  # (a side file of the state gone: as with no state)
             return None
         # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
         # that copy the outputs start
@@ -213,22 +213,22 @@ def quick_rebuild(
                 pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
                 if "html" in targets and moved:
                     pages += [(out / targets["html"] / name, data) for name, data in made.items() if name != "frame"]
+                units = tuple(records.get(index, record) for index, record in enumerate(following.units))
+                # most of the state, pickled while the threads finish copying the big outputs
+                pickled = pickled_context(cache_folder, dataclasses.replace(following, units=units))
                 written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
             except BaseException as exc:
                 for future in [*rendered.values(), *(future for future in (frame, contents) if future)]:
                     if not future.done():
                         future.set_exception(_Declined())
                 staged.abort()
-                if isinstance(exc, _Declined):
+                if isinstance(exc, _Declined | StateDamaged):
                     return None
                 raise
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
-    units = tuple(records.get(index, record) for index, record in enumerate(following.units))
-    # most of the state, pickled while the outputs are flushed to disk and renamed
-    pickled = pickled_context(dataclasses.replace(following, units=units))
     staged.wait()  # the old outputs are deleted in a thread meanwhile, until close
     try:
         # stat after the renames: a rename moves a file's ctime
@@ -265,14 +265,14 @@ def _following_context(
     the contents, page list and link targets when they changed (the units' records are
     added when they are rendered)."""
     if any(unit.links for unit in reparsed.values()):
-        context = dataclasses.replace(context, linked=pickle.dumps(linked(), protocol=pickle.HIGHEST_PROTOCOL))
+        context = dataclasses.replace(context, linked=SideBytes.dumps(linked()))
     if moved:
         context = dataclasses.replace(
             context,
             toc=moved.toc,
-            nav=pickle.dumps(moved.nav, protocol=pickle.HIGHEST_PROTOCOL),
+            nav=SideBytes.dumps(moved.nav),
             link_targets=context.link_targets.with_docs(moved.link_targets, moved.docs),
-            pages=pickle.dumps(moved.pages.table, protocol=pickle.HIGHEST_PROTOCOL) if moved.pages else context.pages,
+            pages=SideBytes.dumps(moved.pages.table) if moved.pages else context.pages,
             frame_head=len(made["frame"]) if "frame" in made else context.frame_head,
             # not a full build's key: the next full build's fingerprint never matches
             # this one's, so it writes its outputs rather than trusting these
@@ -423,7 +423,7 @@ def _new_contents(
         raise _Declined()
     if any(d.code in ("X001", "X002") for d in last.diagnostics):
         raise _Declined()
-    nav: Navigation = pickle.loads(context.nav)
+    nav: Navigation = context.nav.loads()
     targets = kept()
     paged = [r for r in reparsed.values() if r.pages]
     pages = None
@@ -495,7 +495,7 @@ def _new_pages(context: QuickContext, unit: ParsedUnit, targets: LinkTargets, la
     to (_new_contents checks that with the headings)."""
     if any(d.code == "P002" or d.code == "P007" for d in last.diagnostics) or "P007" in context.metadata.suppress:
         raise _Declined()
-    table: PageTable = pickle.loads(context.pages)
+    table: PageTable = context.pages.loads()
     doc = unit.doc_name
     if doc not in table.docs:
         raise _Declined()  # a unit without pages: nothing to find its new ones' place by
@@ -519,7 +519,7 @@ def _new_pages(context: QuickContext, unit: ParsedUnit, targets: LinkTargets, la
 def _linked(context: QuickContext, reparsed: dict[int, _Reparsed]) -> Counter[str]:
     """Where the book's links lead, each with the number of units that link there, the
     changed units' links as they are now."""
-    linked: Counter[str] = pickle.loads(context.linked)
+    linked: Counter[str] = context.linked.loads()
     for index, unit in reparsed.items():
         if unit.links:
             linked.subtract({href for _, href in dict(pickle.loads(context.units[index].resolved))["hrefs"]})
@@ -588,7 +588,7 @@ def _ncx(epub: Path, context: QuickContext, moved: _Contents) -> dict[str, ZipEn
     [old] = _old_entries(epub, "EPUB/toc.ncx").values()
     ncx = _ncx_renumbered(old, context, moved)
     if ncx is None:
-        table = moved.pages.table if moved.pages else pickle.loads(context.pages)
+        table = moved.pages.table if moved.pages else context.pages.loads()
         nav = dataclasses.replace(moved.nav, toc=moved.toc.load(), page_list=table.refs())
         ncx = ncx_document(context.metadata, nav, labels(context.metadata.language)["pages"])
     return {"EPUB/toc.ncx": deflate("EPUB/toc.ncx", ncx)}
@@ -627,7 +627,7 @@ def _ncx_renumbered(ncx: bytes, context: QuickContext, moved: _Contents) -> byte
     if moved.pages:
         start, before, after = moved.pages.start, moved.pages.before, moved.pages.after
     else:
-        table: PageTable = pickle.loads(context.pages)
+        table: PageTable = context.pages.loads()
         start = table.docs.index(doc) if doc in table.docs else len(table.docs)
         before = after = table.refs(start, start + table.docs.count(doc))
     old_mine = _unit_play_order(moved.before.reading_order, old_entry, before, title)

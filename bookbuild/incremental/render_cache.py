@@ -24,7 +24,7 @@ from bookbuild.book.model import CoverDesign, Document, Metadata, Modelled, Reso
 from bookbuild.book.words import labels
 from bookbuild.fileio import FileContent
 from bookbuild.incremental.cache import Cache
-from bookbuild.incremental.kept import KeptTargets, PageTable, TocParts
+from bookbuild.incremental.kept import KeptTargets, PageTable, SideBytes, TocParts
 from bookbuild.incremental.keys import book_level_key, cover_key, render_key, shared_render_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.state import QuickContext, UnitRecord, resolution
@@ -411,13 +411,12 @@ def quick_context(job: RenderPlan) -> QuickContext | None:
         css=job.css,
         toc=TocParts.of(job.modelled.nav.toc),
         tops=tuple(job.site.top_of(resolved.unit.doc_name) for resolved in job.modelled.resolved.units),
-        nav=pickle.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=()), protocol=pickle.HIGHEST_PROTOCOL),
-        pages=pickle.dumps(PageTable.of(job.modelled.nav.page_list), protocol=pickle.HIGHEST_PROTOCOL),
+        nav=SideBytes.dumps(dataclasses.replace(job.modelled.nav, toc=(), page_list=())),
+        pages=SideBytes.dumps(PageTable.of(job.modelled.nav.page_list)),
         cover=book.cover,
         link_targets=KeptTargets.of(job.modelled.resolved.link_targets),
-        linked=pickle.dumps(
-            Counter(href for resolved in job.modelled.resolved.units for href in {h for _, h in resolved.hrefs}),
-            protocol=pickle.HIGHEST_PROTOCOL,
+        linked=SideBytes.dumps(
+            Counter(href for resolved in job.modelled.resolved.units for href in {h for _, h in resolved.hrefs})
         ),
         site_units=tuple(job.site.units),
         links=job.links,
