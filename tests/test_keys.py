@@ -56,6 +56,7 @@ from bookbuild.incremental.keys import (
     pages_key,
     parse_key,
     shared_render_key,
+    skeleton_key,
 )
 from bookbuild.render.epub_package import ncx_depth
 
@@ -207,7 +208,9 @@ def test_the_four_keys_of_a_unit_each_leave_out_their_part_and_only_it():
     interface of the unit with its part replaced (keys.outline_key, anchors_key,
     pages_key), and sees every other change."""
     keys = InterfaceKeys.of(UNIT)
-    assert keys == InterfaceKeys(interface_key(UNIT), outline_key(UNIT), anchors_key(UNIT), pages_key(UNIT))
+    assert keys == InterfaceKeys(
+        interface_key(UNIT), outline_key(UNIT), anchors_key(UNIT), pages_key(UNIT), skeleton_key(UNIT.source)
+    )
     assert len({keys.whole, keys.outline, keys.anchors, keys.pages}) == 4
     section = dataclasses.replace(UNIT.headings[1], text="另一节", id="s2")
     edits = {
@@ -397,3 +400,46 @@ def test_the_code_version_covers_every_source_file_and_no_compiled_one():
     }
     assert on_disk <= set(listed)
     assert not [name for name in listed if "__pycache__" in name or name.endswith(".pyc")]
+
+
+SKELETON_BODY = """开头一段{{page 3}}。
+
+## 第一节 {#one}
+
+正文，有**强调**。
+
+- 一项
+- 二项
+
+```
+# 不是标题
+```
+
+{{page 4}}又一段。
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "same"),
+    [
+        (lambda body: body.replace("正文", "改过的正文"), True),
+        (lambda body: body.replace("- 二项", "- 第二项"), True),
+        (lambda body: body + "\n新的一段。\n", True),
+        (lambda body: body.replace("第一节", "第1节"), False),
+        (lambda body: body.replace("{#one}", "{#first}"), False),
+        (lambda body: body.replace("{{page 4}}", ""), False),
+        (lambda body: body.replace("{{page 3}}", "{{page 5}}"), False),
+        # a page marker moved across a heading: the order is kept
+        (lambda body: body.replace("{{page 3}}", "").replace("正文", "{{page 3}}正文"), False),
+        (lambda body: body.replace("```\n# 不是", "\n# 不是"), False),  # a fence undone
+        (lambda body: body.replace("又一段。", "又一段。\n===="), False),  # a setext heading made
+        (lambda body: body + "\n<h2>标题</h2>\n", False),
+        (lambda body: body.replace("## 第一节", "    ## 第一节"), False),  # now indented code
+    ],
+)
+def test_the_skeleton_key_guesses_whether_headings_and_pages_can_have_changed(edit, same):
+    source = UnitSource("book/0001-a.md", "0001-a", "标题", "chapter", SKELETON_BODY, 5, page="3")
+    edited = dataclasses.replace(source, body=edit(SKELETON_BODY), body_line=9)  # lines do not count
+    assert (skeleton_key(edited) == skeleton_key(source)) is same
+    assert skeleton_key(dataclasses.replace(source, title="别的")) != skeleton_key(source)
+    assert skeleton_key(dataclasses.replace(source, page="4")) != skeleton_key(source)

@@ -506,6 +506,75 @@ def test_the_state_reads_back_as_written_with_its_quick_context_pickled_ahead_or
     assert read_state(folder) is None
 
 
+@pytest.fixture
+def starts(monkeypatch) -> list[str]:
+    """In order: "copy" when the spliced outputs start being written, "parse" when a
+    changed unit is parsed."""
+    events: list[str] = []
+    start, reparse = quick._Splices.start, quick._reparse
+
+    def started(*args, **kwargs):
+        events.append("copy")
+        return start(*args, **kwargs)
+
+    def reparsed(*args, **kwargs):
+        events.append("parse")
+        return reparse(*args, **kwargs)
+
+    monkeypatch.setattr(quick._Splices, "start", started)
+    monkeypatch.setattr(quick, "_reparse", reparsed)
+    return events
+
+
+def staged_leftovers(out: Path) -> list[Path]:
+    return [p for p in out.rglob(".*") if ".new." in p.name or ".old." in p.name or p.name.endswith(".tmp")]
+
+
+def test_the_outputs_are_copied_while_a_text_edit_is_parsed_and_after_a_heading_edit_is(book, tmp_path, models, starts):
+    out = tmp_path / "out"
+    build(book, out)
+    rebuilt_quickly(book, out, models, 4, lambda text: text + "\n新的一段，有[链接](#page-3)。\n")
+    assert starts == ["copy", "parse"]
+    starts.clear()
+    rebuilt_quickly(book, out, models, 4, lambda text: text.replace("## 1.", "## 1. 改过的", 1))
+    assert starts == ["parse", "copy"]
+    assert_same_as_clean(book, out, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda text: text.replace("## 1.", "## 1. 改过的", 1), id="heading"),
+        pytest.param(lambda text: re.sub(r"\{\{page \d+\}\}", "", text, count=1), id="page marker"),
+    ],
+)
+def test_copies_started_on_a_wrong_guess_are_started_again(book, tmp_path, models, starts, monkeypatch, change):
+    """When the text's guess (keys.skeleton_key) says the contents stays and the parse
+    finds otherwise, the copies begun are thrown away and made again with it."""
+    monkeypatch.setattr(quick, "_contents_stays", lambda context, read: True)
+    out = tmp_path / "out"
+    build(book, out)
+    rebuilt_quickly(book, out, models, 6, change)
+    assert starts == ["copy", "parse", "copy"]
+    assert_same_as_clean(book, out, tmp_path)
+    assert not staged_leftovers(out)
+
+
+def test_copies_started_for_an_edit_the_full_build_takes_are_thrown_away(book, tmp_path, models, starts):
+    """A new diagnostic declines the quick rebuild after the copies began: the full
+    build runs, here to refuse the book, and the outputs are left as they were."""
+    out = tmp_path / "out"
+    build(book, out)
+    before = snapshot(out)
+    edit(chapter(book, 5), lambda text: text + "\n一个找不到的[链接](#nowhere)。\n")
+    models.clear()
+    with pytest.raises(InputError):
+        build(book, out)
+    assert models == [book] and starts == ["copy", "parse"]
+    assert snapshot(out) == before
+    assert not staged_leftovers(out)
+
+
 def side_files(folder: Path) -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in folder.glob("state-side-*")}
 

@@ -53,7 +53,7 @@ class ParseCache:
         if data is not None:
             return Outline(name, data)
         unit, found = parse_unit(source)
-        interface = InterfaceKeys.of(unit) if unit else None
+        interface = InterfaceKeys.of(unit, source) if unit else None
         if any(d.code == "S020" for d in found):  # a time limit depends on the machine: not cached
             return Outline(name, None, (unit, interface, found))
         outline = (dataclasses.replace(unit, fragment="") if unit else None, interface, found)

@@ -35,6 +35,12 @@ edition's page index, the script that finds pages and, when the unit's last page
 changed, the search index's list of where units begin. Each is the last build's with the
 unit's part swapped.
 
+The EPUB and book.html are written beside the old ones in threads, copied in the kernel
+up to each changed unit, which is spliced in when rendered (_Splices). When the text of
+each changed unit says its headings and print pages are as they were (keys.skeleton_key)
+the copies start before the units are parsed; a guess the parse proves wrong throws
+them away, and they start again with the contents.
+
 The outputs are byte-identical to a full build's (tests/test_quick.py). When any
 condition fails it declines, and the full build runs. The conditions are all in four
 places: why_not_quick (before parsing), _reparse (each changed unit as parsed),
@@ -47,7 +53,7 @@ import dataclasses
 import os
 import pickle
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from functools import cache as cache_once
 from functools import partial
@@ -56,16 +62,16 @@ from typing import NamedTuple
 
 from bookbuild.book.a11y import page_count_phrase
 from bookbuild.book.load import read_unit_bytes
-from bookbuild.book.model import LinkTargets, Navigation, NavPoint, PageRef, ParsedUnit, ResolvedUnit
+from bookbuild.book.model import LinkTargets, Navigation, NavPoint, PageRef, ParsedUnit, ResolvedUnit, UnitSource
 from bookbuild.book.nav import unit_point, unit_reading_order
 from bookbuild.book.parse import with_renamed_ids
 from bookbuild.book.resolve import page_sequence, resolve_unit_links, with_pages, with_sections
 from bookbuild.book.words import is_chinese, labels
-from bookbuild.diagnostics import suppressed
+from bookbuild.diagnostics import Diagnostic, suppressed
 from bookbuild.fileio import StagedFiles, copy_range
 from bookbuild.incremental.cache import Cache
 from bookbuild.incremental.kept import PageTable, SideBytes, StateDamaged, TocParts, entry_count
-from bookbuild.incremental.keys import InterfaceKeys, outputs_key, render_key
+from bookbuild.incremental.keys import InterfaceKeys, outputs_key, render_key, skeleton_key
 from bookbuild.incremental.parse_cache import ParseCache
 from bookbuild.incremental.render_cache import (
     EPUB_PART,
@@ -154,77 +160,78 @@ def quick_rebuild(
     where = {record.path: index for index, record in enumerate(context.units)}
     changed = {where[path]: data for path, data in check.changed.items() if data is not None}
     targets = dict(last.targets)
+    read = {index: _read_source(context, index, data) for index, data in sorted(changed.items())}
+    # the EPUB and book.html are copied up to the first changed unit while it is parsed and
+    # rendered, when the text says the contents stays as it was (started again if not)
+    early = _Splices.start(out, targets, context, read, None) if _contents_stays(context, read) else None
     # the changed units are new text: looking them up in the cache would only miss
-    with Cache(cache_folder, read_existing=False) as cache:
-        parsed = ParseCache(cache)
-        if progress:
-            progress("parse", 0, len(changed))
-        kept = cache_once(context.link_targets.load)
-        try:
-            reparsed = {
-                index: _reparse(index, data, context, last, parsed, kept) for index, data in sorted(changed.items())
-            }
-            linked = cache_once(partial(_linked, context, reparsed))  # asked for twice, made once
-            moved = _new_contents(context, reparsed, kept, linked, last)
-        except (_Declined, StateDamaged):  # (a side file of the state gone: as with no state)
-            return None
-        # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
-        # that copy the outputs start
-        epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
-        with forked(epub_side or dict, workers if epub_side else 1) as ncx:
-            rendered: dict[int, Future] = {index: Future() for index in reparsed}  # -> render_cache.unit_parts
-            # when the contents changed: the head of book.html, and the EPUB's files that hold it
-            frame: Future | None = Future() if moved and "html" in targets else None  # -> bytes
-            contents: Future | None = Future() if epub_side else None  # -> _epub_documents | _ncx
-            # the EPUB and book.html are copied up to the first changed unit while it is rendered
-            big = []
-            if "epub" in targets:
-                epub = out / targets["epub"]
-                big.append((epub, _epub_splice(epub, context, rendered, contents, _epub_names(moved) if moved else ())))
-            if "html" in targets:
-                book = out / targets["html"] / "book.html"
-                big.append((book, _single_page_splice(book, context, rendered, frame)))
-            staged = StagedFiles(big)
+    try:
+        with Cache(cache_folder, read_existing=False) as cache:
+            parsed = ParseCache(cache)
+            if progress:
+                progress("parse", 0, len(changed))
+            kept = cache_once(context.link_targets.load)
             try:
-                toc = moved.toc if moved else context.toc
-                start, end = _sidebar_tops(context, reparsed, toc)
-                site = make_site(
-                    context.metadata,
-                    toc.load(start, end),
-                    (),  # the units' pages never show the page list
-                    list(context.site_units),
-                    tuple((name, "") for name in context.css),
-                    context.cover,
-                    start,
-                    len(toc.parts),
-                )
-                made = _html_contents(out / targets["html"], site, context, moved) if frame else {}
-                if frame:  # book.html is copied on while the rest is made
-                    frame.set_result(made["frame"])
-                if progress:
-                    progress("render", 0, len(reparsed))
-                records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
-                zipped = _epub_documents(out / targets["epub"], context, moved) if contents else {}
-                following = _following_context(context, reparsed, moved, made, linked)  # while the NCX is made
-                if contents:
-                    contents.set_result(zipped | ncx())
-                if progress:
-                    progress("write", 0, len(last.targets))
-                pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
-                if "html" in targets and moved:
-                    pages += [(out / targets["html"] / name, data) for name, data in made.items() if name != "frame"]
-                units = tuple(records.get(index, record) for index, record in enumerate(following.units))
-                # most of the state, pickled while the threads finish copying the big outputs
-                pickled = pickled_context(cache_folder, dataclasses.replace(following, units=units))
-                written = staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
-            except BaseException as exc:
-                for future in [*rendered.values(), *(future for future in (frame, contents) if future)]:
-                    if not future.done():
-                        future.set_exception(_Declined())
-                staged.abort()
-                if isinstance(exc, _Declined | StateDamaged):
-                    return None
-                raise
+                reparsed = {index: _reparse(index, found, context, last, parsed, kept) for index, found in read.items()}
+                linked = cache_once(partial(_linked, context, reparsed))  # asked for twice, made once
+                moved = _new_contents(context, reparsed, kept, linked, last)
+            except (_Declined, StateDamaged):  # (a side file of the state gone: as with no state)
+                if early:
+                    early.abandon()
+                return None
+            if early and moved:  # the guess missed a change of the contents
+                early.abandon()
+                early = None
+            # the EPUB's NCX is made in a process of its own meanwhile, forked before the threads
+            # that copy the outputs start
+            epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
+            with forked(epub_side or dict, workers if epub_side else 1) as ncx:
+                splices = early or _Splices.start(out, targets, context, reparsed, moved)
+                rendered, frame, contents = splices.rendered, splices.frame, splices.contents
+                try:
+                    toc = moved.toc if moved else context.toc
+                    start, end = _sidebar_tops(context, reparsed, toc)
+                    site = make_site(
+                        context.metadata,
+                        toc.load(start, end),
+                        (),  # the units' pages never show the page list
+                        list(context.site_units),
+                        tuple((name, "") for name in context.css),
+                        context.cover,
+                        start,
+                        len(toc.parts),
+                    )
+                    made = _html_contents(out / targets["html"], site, context, moved) if frame else {}
+                    if frame:  # book.html is copied on while the rest is made
+                        frame.set_result(made["frame"])
+                    if progress:
+                        progress("render", 0, len(reparsed))
+                    records = _rerender(reparsed, context, last, cache, parsed, site, rendered)
+                    zipped = _epub_documents(out / targets["epub"], context, moved) if contents else {}
+                    following = _following_context(context, reparsed, moved, made, linked)  # while the NCX is made
+                    if contents:
+                        contents.set_result(zipped | ncx())
+                    if progress:
+                        progress("write", 0, len(last.targets))
+                    pages = _unit_files(out / targets["html"], context, rendered) if "html" in targets else []
+                    if "html" in targets and moved:
+                        pages += [
+                            (out / targets["html"] / name, data) for name, data in made.items() if name != "frame"
+                        ]
+                    units = tuple(records.get(index, record) for index, record in enumerate(following.units))
+                    # most of the state, pickled while the threads finish copying the big outputs
+                    pickled = pickled_context(cache_folder, dataclasses.replace(following, units=units))
+                    written = splices.staged.commit(pages, journal=cache_folder / JOURNAL_NAME)
+                except BaseException as exc:
+                    splices.abandon()
+                    if isinstance(exc, _Declined | StateDamaged):
+                        return None
+                    raise
+    except BaseException:
+        if early:  # (writers waiting for parts that will never come would keep the process)
+            early.abandon()
+        raise
+    staged = splices.staged
     pages_now = dict(last.pages)
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
@@ -334,9 +341,25 @@ class _Reparsed(NamedTuple):
     targets: LinkTargets | None = None  # the book's link targets with its pages as they are now, when they changed
 
 
+def _read_source(context: QuickContext, index: int, data: bytes) -> tuple[UnitSource | None, list[Diagnostic]]:
+    """The changed unit's file as load reads it."""
+    path = context.units[index].path
+    return read_unit_bytes(data, path, Path(path).stem)
+
+
+def _contents_stays(context: QuickContext, read: dict[int, tuple[UnitSource | None, list[Diagnostic]]]) -> bool:
+    """Whether the text of each changed unit says its section headings and print pages
+    are as they were (keys.skeleton_key): a guess, which the parse checks."""
+    for index, (source, _) in read.items():
+        interface = context.units[index].interface
+        if source is None or interface is None or skeleton_key(source) != interface.skeleton:
+            return False
+    return True
+
+
 def _reparse(
     index: int,
-    data: bytes,
+    read: tuple[UnitSource | None, list[Diagnostic]],
     context: QuickContext,
     last: BuildState,
     parsed: ParseCache,
@@ -348,7 +371,7 @@ def _reparse(
     alone (keys.anchors_key: they are resolved again, against the targets the last
     build indexed, `kept`)."""
     record = context.units[index]
-    source, found = read_unit_bytes(data, record.path, Path(record.path).stem)
+    source, found = read
     if source is None or record.interface is None:
         raise _Declined()
     unit, found_parsing = parsed.parse_one(source)
@@ -793,6 +816,41 @@ def _unit_files(html: Path, context: QuickContext, rendered: dict[int, Future]) 
         parts[part][1 + line] = made[SEARCH_LINE_PART].rstrip(b"\n")
     files += [(html / part_name(part), b"\n".join(lines)) for part, lines in parts.items()]
     return files
+
+
+class _Splices(NamedTuple):
+    """The EPUB and book.html being written beside the old ones, each in a thread: the
+    old copied up to the first changed unit, which waits for its parts to be rendered,
+    and so on (`rendered`); and when the contents changed, for the head of book.html
+    (`frame`) and the EPUB's files that hold the contents (`contents`)."""
+
+    staged: StagedFiles
+    rendered: dict[int, Future]  # -> render_cache.unit_parts
+    frame: Future | None  # -> bytes
+    contents: Future | None  # -> _epub_documents | _ncx
+
+    @classmethod
+    def start(
+        cls, out: Path, targets: dict[str, str], context: QuickContext, units: Iterable[int], moved: _Contents | None
+    ) -> _Splices:
+        rendered: dict[int, Future] = {index: Future() for index in units}
+        frame = Future() if moved and "html" in targets else None
+        contents = Future() if moved and "epub" in targets else None
+        big = []
+        if "epub" in targets:
+            epub = out / targets["epub"]
+            big.append((epub, _epub_splice(epub, context, rendered, contents, _epub_names(moved) if moved else ())))
+        if "html" in targets:
+            book = out / targets["html"] / "book.html"
+            big.append((book, _single_page_splice(book, context, rendered, frame)))
+        return cls(StagedFiles(big), rendered, frame, contents)
+
+    def abandon(self) -> None:
+        """Stop the writers (they wait for nothing more) and delete what they wrote."""
+        for future in [*self.rendered.values(), *(future for future in (self.frame, self.contents) if future)]:
+            if not future.done():
+                future.set_exception(_Declined())
+        self.staged.abort()
 
 
 def _epub_splice(
