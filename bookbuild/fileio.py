@@ -8,9 +8,10 @@ removed. A process killed in between leaves the journal, and the next run finish
 renames (`recover`) before it does anything else, so the set is either all old or all
 new. The old versions are set aside, not deleted on the way: deleting a big file frees
 its disk space, 10 ms for a 50 MB book.html, which a quick rebuild does in a thread
-while it records its state (`StagedFiles.wait`, `close`). Staging files and folders,
-and old versions set aside, carry the process id in their names; `remove_leftovers`
-deletes those of processes that are gone.
+while it records its state (`StagedFiles.wait`, `close`); or kept as a spare, which
+the next quick rebuild writes its file over (`StagedFiles`' spares). Staging files and
+folders, and old versions set aside, carry the process id in their names;
+`remove_leftovers` deletes those of processes that are gone.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,12 +71,22 @@ class StagedFiles:
     """Files being written beside their targets, each in a thread of its own, while the
     caller goes on (a writer may wait for what the caller is still making); then renamed
     into place together (`commit`), or thrown away (`abort`). Copying big files happens
-    in the kernel, which can do that on one core while Python works on the other."""
+    in the kernel, which can do that on one core while Python works on the other.
 
-    def __init__(self, files: list[tuple[Path, Writer]]):
+    `spares`: for each file, where its old version is kept once replaced, to be written
+    over by the next one instead of a new file (or None). Writing over a file's blocks
+    spares the file system allocating new ones and freeing the old: book.html (50 MB)
+    copied and flushed to disk in 20-31 ms instead of 56-71, and no 13-15 ms of
+    unlinking the old one. The spares take the outputs' size again on disk."""
+
+    def __init__(self, files: list[tuple[Path, Writer]], spares: list[Path | None] | None = None):
         self.targets = [target for target, _ in files]
+        self.spares = spares or [None] * len(files)
         self.pool = ThreadPoolExecutor(max(1, min(len(files), 2)))
-        self.staged = [self.pool.submit(_stage, target, data) for target, data in files]
+        self.staged = [
+            self.pool.submit(_stage, target, data, spare)
+            for (target, data), spare in zip(files, self.spares, strict=True)
+        ]
 
     def commit(self, more: list[tuple[Path, Writer]] = (), journal: Path | None = None) -> dict[Path, os.stat_result]:
         """Write `more` here and wait for the others; then rename them all into place in
@@ -92,6 +105,8 @@ class StagedFiles:
             raise
         pairs = list(zip(staged, self.targets + [target for target, _ in more]))
         stats = {target: os.stat(tmp) for tmp, target in pairs}
+        # where each old version goes once replaced (see commit_together's names)
+        self.keep = {_set_aside_name(tmp, target): spare for (tmp, target), spare in zip(pairs, self.spares) if spare}
         self.renaming = self.pool.submit(commit_together, journal, pairs)
         return stats
 
@@ -104,7 +119,7 @@ class StagedFiles:
         except BaseException:
             self.pool.shutdown()
             raise
-        self.removing = [self.pool.submit(discard, path) for path in set_aside]
+        self.removing = [self.pool.submit(_keep_or_discard, path, self.keep.get(path)) for path in set_aside]
 
     def close(self) -> None:
         """Wait for the old versions to be gone (after `wait`)."""
@@ -155,19 +170,60 @@ def discard_all(paths: list[Path]) -> None:
         discard(path)
 
 
-def _stage(target: Path, data: Writer) -> Path:
-    """`data` written to a new file beside `target`; its path."""
-    tmp = new_staged_file(target)
+def _stage(target: Path, data: Writer, spare: Path | None = None) -> Path:
+    """`data` written to a file beside `target`, new or the spare written over; its path."""
+    claimed = _claim_spare(spare, target) if spare else None
+    tmp = claimed[0] if claimed else new_staged_file(target)
     try:
-        with tmp.open("wb") as handle:
+        with os.fdopen(claimed[1], "r+b") if claimed else tmp.open("wb") as handle:
             if isinstance(data, bytes):
                 handle.write(data)
             else:
                 data(handle)
+            if claimed:
+                handle.truncate()  # what is left of the spare past the new end
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _claim_spare(spare: Path, target: Path) -> tuple[Path, int] | None:
+    """The spare moved beside `target` under a staging name and opened to be written
+    over; None when there is none, or it is not a plain file of its own: a file linked
+    elsewhere too (someone's hard link to an old output) is never written over."""
+    tmp = target.with_name(f"{_staging_prefix(target, 'new')}{secrets.token_hex(4)}.tmp")
+    try:
+        os.rename(spare, tmp)
+    except OSError:  # none, or on another file system
+        return None
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return None
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)  # only this name: another link keeps its file
+        return None
+    os.fchmod(fd, 0o666 & ~_umask())  # as a new output would be
+    return tmp, fd
+
+
+def _set_aside_name(staged: Path, target: Path) -> Path:
+    """Where commit_together sets aside the old version of `target`."""
+    return target.with_name(staged.name.replace(".new.", ".old.", 1))
+
+
+def _keep_or_discard(old: Path, spare: Path | None) -> None:
+    if spare is not None:
+        try:
+            os.replace(old, spare)
+            return
+        except OSError:
+            pass
+    discard(old)
 
 
 # --- renaming together ---------------------------------------------------------------------
@@ -185,7 +241,7 @@ def commit_together(journal: Path | None, moves: list[tuple[Path, Path]]) -> lis
     whole). With a journal, a crash part-way is finished by `recover`. The old versions,
     set aside, are returned for the caller to delete (`discard_all`)."""
     _flush_to_disk([staged for staged, _ in moves])
-    entries = [(staged, target, target.with_name(staged.name.replace(".new.", ".old.", 1))) for staged, target in moves]
+    entries = [(staged, target, _set_aside_name(staged, target)) for staged, target in moves]
     _crash_point("before-journal")
     if journal is not None:
         base = journal.parent
@@ -367,24 +423,25 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> None:
-    """Append `length` bytes of `source` from `offset` to `target` (both open files),
-    inside the kernel when it can: splicing a chapter into a 50 MB book.html copies the
-    rest without passing it through Python."""
+    """Write `length` bytes of `source` from `offset` into `target` at its position
+    (both open files), inside the kernel when it can: splicing a chapter into a 50 MB
+    book.html copies the rest without passing it through Python."""
     if length <= 0:
         return
     target.flush()
-    done = _kernel_copy(source, target, offset, length)
+    start = target.tell()
+    done = _kernel_copy(source, target, offset, start, length)
     while done < length:  # what the kernel did not copy
         chunk = os.pread(source.fileno(), min(length - done, 1 << 20), offset + done)
         if not chunk:
             raise OSError(f"{getattr(source, 'name', 'a file')} is shorter than recorded")
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(target.fileno(), view) :]
+        written = 0
+        while written < len(chunk):
+            written += os.pwrite(target.fileno(), memoryview(chunk)[written:], start + done + written)
         done += len(chunk)
-    target.seek(0, os.SEEK_END)  # the file object catches up with what was written past it
+    target.seek(start + length)  # the file object catches up with what was written
     if length >= WRITEBACK_FROM:
-        _start_writeback(target, target.tell() - length, length)
+        _start_writeback(target, start, length)
 
 
 # copies this big have their writing to disk started at once (see _start_writeback)
@@ -403,11 +460,11 @@ def _start_writeback(target: BinaryIO, offset: int, length: int) -> None:
         sync_file_range(target.fileno(), offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
-def _kernel_copy(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> int:
+def _kernel_copy(source: BinaryIO, target: BinaryIO, offset: int, at: int, length: int) -> int:
     done = 0
     try:
         while done < length:
-            copied = os.copy_file_range(source.fileno(), target.fileno(), length - done, offset + done)
+            copied = os.copy_file_range(source.fileno(), target.fileno(), length - done, offset + done, at + done)
             if copied == 0:
                 break
             done += copied

@@ -578,6 +578,46 @@ def test_copies_started_for_an_edit_the_full_build_takes_are_thrown_away(book, t
     assert not staged_leftovers(out)
 
 
+def test_the_old_epub_and_book_html_are_kept_and_the_next_rebuild_writes_over_them(book, tmp_path, models):
+    """Each quick rebuild keeps the old EPUB and book.html as spares in the cache folder
+    and writes its own over the last ones (fileio.StagedFiles): the same inodes take
+    turns, the outputs are a clean build's, shorter ones cut to size."""
+    out = tmp_path / "out"
+    build(book, out)
+    epub, single = next(out.glob("*.epub")), out / "html" / "book.html"
+    folder = out / CACHE_FOLDER
+    first = (epub.stat().st_ino, single.stat().st_ino)
+    rebuilt_quickly(book, out, models, 3, lambda text: text + "\n新的一段。\n" * 20)
+    second = (epub.stat().st_ino, single.stat().st_ino)
+    assert ((folder / quick.SPARE_EPUB).stat().st_ino, (folder / quick.SPARE_SINGLE_PAGE).stat().st_ino) == first
+    assert_same_as_clean(book, out, tmp_path)
+    rebuilt_quickly(book, out, models, 3, lambda text: text.replace("\n新的一段。\n" * 20, ""))  # shorter again
+    assert (epub.stat().st_ino, single.stat().st_ino) == first
+    assert ((folder / quick.SPARE_EPUB).stat().st_ino, (folder / quick.SPARE_SINGLE_PAGE).stat().st_ino) == second
+    assert_same_as_clean(book, out, tmp_path)
+    assert not staged_leftovers(out)
+
+
+def test_a_spare_linked_elsewhere_or_a_link_is_never_written_through(book, tmp_path, models):
+    """A spare with a second link (someone keeping that version) or replaced by a
+    symbolic link is not written over, nor is what it leads to."""
+    out = tmp_path / "out"
+    build(book, out)
+    rebuilt_quickly(book, out, models, 3, lambda text: text + "\n一段。\n")
+    mine = tmp_path / "mine.epub"
+    os.link(out / CACHE_FOLDER / quick.SPARE_EPUB, mine)
+    kept = mine.read_bytes()
+    victim = tmp_path / "victim.html"
+    victim.write_text("别动", "utf-8")
+    spare = out / CACHE_FOLDER / quick.SPARE_SINGLE_PAGE
+    spare.unlink()
+    spare.symlink_to(victim)
+    rebuilt_quickly(book, out, models, 5, lambda text: text + "\n又一段。\n")
+    assert mine.read_bytes() == kept and os.stat(mine).st_nlink == 1
+    assert victim.read_text("utf-8") == "别动"
+    assert_same_as_clean(book, out, tmp_path)
+
+
 def side_files(folder: Path) -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in folder.glob("state-side-*")}
 

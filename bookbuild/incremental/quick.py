@@ -121,6 +121,9 @@ from bookbuild.write.zipwriter import ZipEntry, deflate, read_entries, replace_e
 
 # more changed units than this, and the full build (with a worker per core) is as quick
 QUICK_LIMIT = 8
+# in the cache folder: the EPUB's and book.html's old versions, which the next quick
+# rebuild writes its own over (fileio.StagedFiles)
+SPARE_EPUB, SPARE_SINGLE_PAGE = "spare.epub", "spare.book.html"
 
 
 class _Declined(Exception):
@@ -163,7 +166,7 @@ def quick_rebuild(
     read = {index: _read_source(context, index, data) for index, data in sorted(changed.items())}
     # the EPUB and book.html are copied up to the first changed unit while it is parsed and
     # rendered, when the text says the contents stays as it was (started again if not)
-    early = _Splices.start(out, targets, context, read, None) if _contents_stays(context, read) else None
+    early = _Splices.start(out, targets, context, read, None, cache_folder) if _contents_stays(context, read) else None
     # the changed units are new text: looking them up in the cache would only miss
     try:
         with Cache(cache_folder, read_existing=False) as cache:
@@ -186,7 +189,7 @@ def quick_rebuild(
             # that copy the outputs start
             epub_side = partial(_ncx, out / targets["epub"], context, moved) if moved and "epub" in targets else None
             with forked(epub_side or dict, workers if epub_side else 1) as ncx:
-                splices = early or _Splices.start(out, targets, context, reparsed, moved)
+                splices = early or _Splices.start(out, targets, context, reparsed, moved, cache_folder)
                 rendered, frame, contents = splices.rendered, splices.frame, splices.contents
                 try:
                     toc = moved.toc if moved else context.toc
@@ -831,19 +834,29 @@ class _Splices(NamedTuple):
 
     @classmethod
     def start(
-        cls, out: Path, targets: dict[str, str], context: QuickContext, units: Iterable[int], moved: _Contents | None
+        cls,
+        out: Path,
+        targets: dict[str, str],
+        context: QuickContext,
+        units: Iterable[int],
+        moved: _Contents | None,
+        spares: Path,
     ) -> _Splices:
+        """The writers started; `spares`: the folder where each file's old version is
+        kept to be written over next time (StagedFiles)."""
         rendered: dict[int, Future] = {index: Future() for index in units}
         frame = Future() if moved and "html" in targets else None
         contents = Future() if moved and "epub" in targets else None
-        big = []
+        big, kept = [], []
         if "epub" in targets:
             epub = out / targets["epub"]
             big.append((epub, _epub_splice(epub, context, rendered, contents, _epub_names(moved) if moved else ())))
+            kept.append(spares / SPARE_EPUB)
         if "html" in targets:
             book = out / targets["html"] / "book.html"
             big.append((book, _single_page_splice(book, context, rendered, frame)))
-        return cls(StagedFiles(big), rendered, frame, contents)
+            kept.append(spares / SPARE_SINGLE_PAGE)
+        return cls(StagedFiles(big, kept), rendered, frame, contents)
 
     def abandon(self) -> None:
         """Stop the writers (they wait for nothing more) and delete what they wrote."""
