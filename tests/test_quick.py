@@ -618,6 +618,30 @@ def test_a_spare_linked_elsewhere_or_a_link_is_never_written_through(book, tmp_p
     assert_same_as_clean(book, out, tmp_path)
 
 
+def test_an_error_after_the_copies_began_leaves_no_writer_waiting(book, tmp_path, models, starts, monkeypatch):
+    """Any exception once the copies have begun throws them away: no thread is left
+    waiting for parts that will never come (it would keep the process from exiting)."""
+    import threading
+
+    from bookbuild.errors import WriteError
+
+    out = tmp_path / "out"
+    build(book, out)
+    before = snapshot(out)
+    threads = threading.active_count()
+
+    def unreadable(*args):
+        raise PermissionError("the parse cache: permission denied")
+
+    monkeypatch.setattr(quick, "ParseCache", unreadable)
+    edit(chapter(book, 5), lambda text: text + "\n一段。\n")
+    with pytest.raises(WriteError):
+        build(book, out)
+    assert starts == ["copy"]
+    assert threading.active_count() == threads
+    assert snapshot(out) == before and not staged_leftovers(out)
+
+
 def side_files(folder: Path) -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in folder.glob("state-side-*")}
 

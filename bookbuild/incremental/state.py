@@ -292,10 +292,14 @@ def outputs_state(out: Path, targets: tuple[tuple[str, str], ...]) -> tuple[Outp
             inside = name + folder[len(base) :]
             fd = os.open(folder, os.O_RDONLY)
             try:
-                stats = [(file, os.stat(file, dir_fd=fd)) for file in files]
+                for file in files:
+                    try:
+                        stat = os.stat(file, dir_fd=fd)
+                    except FileNotFoundError:
+                        continue  # gone since the listing: not as recorded
+                    found.append((f"{inside}/{file}", stat_signature(stat)))
             finally:
                 os.close(fd)
-            found += [(f"{inside}/{file}", stat_signature(stat)) for file, stat in stats]
     return tuple(sorted(found))
 
 
