@@ -111,9 +111,9 @@ class StagedFiles:
         return stats
 
     def wait(self) -> None:
-        """Wait for the renames; the old versions are then deleted in the threads until
-        `close`, each in one of its own (unlinking a big file takes the kernel a while:
-        13-15 ms for a 50 MB book.html)."""
+        """Wait for the renames; the old versions are then kept as spares or deleted in
+        the threads until `close`, each in one of its own (unlinking a big file takes the
+        kernel a while: 13-15 ms for a 50 MB book.html)."""
         try:
             set_aside = self.renaming.result()
         except BaseException:
@@ -122,7 +122,7 @@ class StagedFiles:
         self.removing = [self.pool.submit(_keep_or_discard, path, self.keep.get(path)) for path in set_aside]
 
     def close(self) -> None:
-        """Wait for the old versions to be gone (after `wait`)."""
+        """Wait for the old versions to be kept or gone (after `wait`)."""
         self.pool.shutdown()
         for removing in self.removing:
             removing.result()
@@ -197,16 +197,17 @@ def _claim_spare(spare: Path, target: Path) -> tuple[Path, int] | None:
         os.rename(spare, tmp)
     except OSError:  # none, or on another file system
         return None
-    try:
-        fd = os.open(tmp, os.O_RDWR | os.O_NOFOLLOW)
+    try:  # (not blocking on a pipe put in its place)
+        fd = os.open(tmp, os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)  # a symbolic link (this name only), a folder
         return None
     found = os.fstat(fd)
     if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
         os.close(fd)
         tmp.unlink(missing_ok=True)  # only this name: another link keeps its file
         return None
+    os.set_blocking(fd, True)
     os.fchmod(fd, 0o666 & ~_umask())  # as a new output would be
     return tmp, fd
 

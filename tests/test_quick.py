@@ -616,6 +616,14 @@ def test_a_spare_linked_elsewhere_or_a_link_is_never_written_through(book, tmp_p
     assert mine.read_bytes() == kept and os.stat(mine).st_nlink == 1
     assert victim.read_text("utf-8") == "别动"
     assert_same_as_clean(book, out, tmp_path)
+    # a folder and a pipe where the spares were: neither blocks nor fails the rebuild
+    for spare in (out / CACHE_FOLDER / quick.SPARE_EPUB, out / CACHE_FOLDER / quick.SPARE_SINGLE_PAGE):
+        spare.unlink()
+    (out / CACHE_FOLDER / quick.SPARE_EPUB).mkdir()
+    os.mkfifo(out / CACHE_FOLDER / quick.SPARE_SINGLE_PAGE)
+    rebuilt_quickly(book, out, models, 7, lambda text: text + "\n再一段。\n")
+    assert_same_as_clean(book, out, tmp_path)
+    assert not staged_leftovers(out)
 
 
 def test_an_error_after_the_copies_began_leaves_no_writer_waiting(book, tmp_path, models, starts, monkeypatch):
