@@ -239,7 +239,7 @@ def quick_rebuild(
     for record in records.values():
         pages_now[html_name(record.doc_name)] = record.render_key
         pages_now[shard_name(record.doc_name)] = record.render_key
-    staged.wait()  # the old outputs are deleted in a thread meanwhile, until close
+    staged.wait()  # the old outputs are kept as spares or deleted in threads meanwhile, until close
     try:
         # stat after the renames: a rename moves a file's ctime
         outputs = dict(last.outputs)
