@@ -112,3 +112,23 @@ def test_damaged_entries_are_misses_never_wrong_bytes(tmp_path, damage):
         fresh.need_part("render", "a", 0) if fresh.get_part("render", "a", 0) is None else fresh.need_part(
             "render", "b", 0
         )
+
+
+def test_a_packs_bytes_are_sent_to_disk_in_ranges_that_cover_it_once(tmp_path, monkeypatch):
+    """A clean build writes hundreds of MB of cache; each WRITEBACK_EVERY bytes of a pack
+    are handed to the kernel as written, so the flush before the outputs' renames does
+    not start on all of it. The ranges follow one another, with no gap and no overlap."""
+    from bookbuild.incremental import cache as cache_module
+
+    ranges = []
+    monkeypatch.setattr(cache_module, "WRITEBACK_EVERY", 100)
+    monkeypatch.setattr(cache_module, "start_writeback", lambda fd, offset, length: ranges.append((offset, length)))
+    cache = Cache(tmp_path)
+    for n in range(40):
+        cache.put_parts("render", f"u{n}", [bytes(n), b"x" * (n % 7)])
+    pack = next(tmp_path.rglob("*.pack")).stat().st_size
+    assert ranges and ranges[0][0] == 0
+    assert all(offset + length == following for (offset, length), (following, _) in zip(ranges, ranges[1:]))
+    sent = ranges[-1][0] + ranges[-1][1]
+    assert pack - 100 < sent <= pack  # what is left is under the threshold, for the flush
+    assert all(length >= 100 for _, length in ranges)

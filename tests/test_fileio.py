@@ -87,3 +87,20 @@ def test_recovery_after_a_kill_between_setting_aside_and_renaming(tmp_path):
     recover(journal)
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.epub"]
+
+
+def test_files_written_into_a_folder_are_sent_to_disk_as_written(tmp_path, monkeypatch):
+    """fill_folder starts each file's writeback once it is written (a linked file has
+    nothing new to write)."""
+    from bookbuild import fileio
+
+    started = []
+    monkeypatch.setattr(fileio, "start_writeback", lambda fd, offset, length: started.append(os.fstat(fd).st_size))
+    (tmp_path / "old.txt").write_bytes(b"kept")
+    (tmp_path / "out").mkdir()
+    fileio.fill_folder(
+        tmp_path / "out",
+        {"a.html": b"aaa", "js/b.js": lambda stream: stream.write(b"bbbb"), "c.txt": tmp_path / "old.txt"},
+    )
+    assert started == [3, 4]  # sizes as flushed from Python's buffer before the call
+    assert (tmp_path / "out/js/b.js").read_bytes() == b"bbbb"

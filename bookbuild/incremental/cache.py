@@ -12,6 +12,8 @@ from pathlib import Path
 
 from isal.isal_zlib import crc32
 
+from bookbuild.fileio import start_writeback
+
 
 class CacheDamaged(Exception):
     """An entry the cache said it held could not be read back intact (a damaged or
@@ -47,6 +49,7 @@ class Cache:
         self._read_indexes: dict[str, int] = {}  # index file -> bytes of it already read
         self._readers: dict[str, int] = {}  # pack name -> open descriptor
         self._writer: tuple[int, str, int, int] | None = None  # (pid, pack name, fd, idx fd)
+        self._unwritten_from = 0  # where the writer's pack has bytes not yet sent to disk
         if read_existing:
             self.refresh()
 
@@ -169,6 +172,9 @@ class Cache:
         size = sum(len(chunk) for chunk in chunks)
         _write_all(index_fd, f"{kind} {name} {offset} {size} {table_crc:08x}\n".encode("ascii"))
         self._index[(kind, name)] = (pack, offset, size, table_crc)
+        if offset + size - self._unwritten_from >= WRITEBACK_EVERY:
+            start_writeback(fd, self._unwritten_from, offset + size - self._unwritten_from)
+            self._unwritten_from = offset + size
 
     def _pack_for_writing(self) -> tuple[int, str, int, int]:
         if self._writer is None or self._writer[0] != os.getpid():
@@ -177,6 +183,7 @@ class Cache:
             fd = os.open(self.packs / f"{stem}.pack", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             index_fd = os.open(self.packs / f"{stem}.idx", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
             self._writer = (os.getpid(), f"{stem}.pack", fd, index_fd)
+            self._unwritten_from = 0
         return self._writer
 
     # -- upkeep ------------------------------------------------------------------------------
@@ -240,3 +247,7 @@ _PART = struct.Struct("<QI")  # size, CRC-32
 _PARTS_READ = 8
 _PRUNE_SLACK = 8 << 20  # below this much garbage, pruning is not worth a rewrite
 _MAX_PACKS = 64
+# a pack's new bytes are sent to disk each time this many have been written: a clean
+# build writes some 300 MB of cache over its parse and render, which the flush before
+# the outputs' renames (one syncfs) otherwise wrote all at once at the end
+WRITEBACK_EVERY = 4 << 20

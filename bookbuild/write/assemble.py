@@ -8,7 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from bookbuild.fileio import FileContent, commit_together, discard, fill_folder, new_staged_file, new_staged_folder
+from bookbuild.fileio import (
+    FileContent,
+    commit_together,
+    discard,
+    fill_folder,
+    new_staged_file,
+    new_staged_folder,
+    start_writeback,
+)
 from bookbuild.parallel import side_by_side
 
 # the EPUB's writer is done first (its entries come deflated): it also writes every third
@@ -39,6 +47,8 @@ def write_outputs(
             for staged_file, writer in files_of_zips:
                 with staged_file.open("wb") as stream:
                     writer(stream)
+                    stream.flush()
+                    start_writeback(stream.fileno(), 0, 0)  # as fill_folder does
 
         if not html:
             write_epub()
