@@ -1,6 +1,7 @@
 """Benchmark: bookbuild against pandoc on synthetic books, in one run on one machine.
 
-    python bench/run.py [--sizes S,M,L] [--profiles plain,realistic] [--runs 3] [--work DIR] [--write-readme]
+    python bench/run.py [--sizes S,M,L] [--profiles plain,realistic] [--runs 3] [--rebuild-runs 9]
+                        [--work DIR] [--write-readme]
 
 Profiles (bench/generate.py): `plain` books have no inline markup, the text Markdown's
 fast paths skip; `realistic` ones carry emphasis, strong, code, links and notes as books do.
@@ -9,10 +10,13 @@ For each size it alternates a clean bookbuild build (EPUB + HTML) with pandoc pr
 EPUB + HTML from the same files, and reports the median wall time, the peak resident
 memory (of the largest process: a build's worker processes are counted on their own, not
 added up) and the ratio. For the largest size (the realistic book when measured) it then
-times incremental rebuilds after editing the text of one chapter and one of its headings,
-and a rebuild with nothing changed (checking that nothing was written), against the
-interpreter start-up measured in the same run. It also times ingesting a raw 1,000-page
-book. Needs `pip install pypandoc-binary` for pandoc.
+times incremental rebuilds after editing the text of one chapter, one of its headings,
+a link and a page marker, and a rebuild with nothing changed (checking that nothing was
+written), each against the interpreter start-up measured just before it (--rebuild-runs
+of each: a single rebuild's work moves by tens of milliseconds with the machine's load).
+It also times ingesting a raw 1,000-page book. bookbuild's bytecode is compiled first,
+as an installed package has it (with PYTHONDONTWRITEBYTECODE set, every command would
+compile the modules it imports). Needs `pip install pypandoc-binary` for pandoc.
 """
 
 from __future__ import annotations
@@ -127,14 +131,15 @@ EDITS = {"text": _edit_text, "heading": _edit_heading, "link": _edit_link, "page
 
 def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
     """Each rebuild is paired with a start-up measured just before it, and its work is
-    the difference: the machine's load changes from minute to minute."""
+    the difference: the machine's load changes from minute to minute. `runs` of each
+    kind, each on another chapter; the median and the spread of the work."""
     ours(book, out)
     chapters = sorted((book / "book").glob("*.md"))
     command = [PY, str(ROOT / "build.py"), "build", "--root", str(book), "--out", str(out), "-q"]
     result: dict[str, float] = {}
     for kind, edit in EDITS.items():
         edits, edit_work = [], []
-        for run in range(max(runs, 5)):
+        for run in range(runs):
             chapter = chapters[(run * 7919) % len(chapters)]
             text = chapter.read_text("utf-8")
             chapter.write_text(edit(text, run), "utf-8")
@@ -145,9 +150,10 @@ def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
             measure(command)
         result[f"{kind}_edit"] = statistics.median(edits)
         result[f"{kind}_edit_work"] = statistics.median(edit_work)
+        result[f"{kind}_edit_low"], result[f"{kind}_edit_high"] = _quartiles(edit_work)
     before = snapshot(out)
     unchanged, unchanged_work = [], []
-    for _ in range(max(runs, 5)):
+    for _ in range(runs):
         base = startup(1)
         unchanged.append(measure(command)[0])
         unchanged_work.append(unchanged[-1] - base)
@@ -155,6 +161,8 @@ def incremental(book: Path, out: Path, runs: int) -> dict[str, float]:
         **result,
         "unchanged": statistics.median(unchanged),
         "unchanged_work": statistics.median(unchanged_work),
+        "unchanged_low": _quartiles(unchanged_work)[0],
+        "unchanged_high": _quartiles(unchanged_work)[1],
         "wrote_nothing": float(snapshot(out) == before),
     }
 
@@ -173,14 +181,30 @@ def ingest_bench(work: Path, runs: int, kind: str = "raw") -> float:
     return statistics.median(times)
 
 
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles: where the middle half of the runs lie."""
+    if len(values) < 2:
+        return values[0], values[0]
+    low, _, high = statistics.quantiles(values, n=4)
+    return low, high
+
+
+def _work(inc: dict[str, float], kind: str) -> str:
+    return f"{inc[kind + '_work']:.2f} s of work [{inc[kind + '_low']:.2f}–{inc[kind + '_high']:.2f}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
     parser.add_argument("--profiles", default="plain,realistic", help="plain, realistic or both")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="clean builds of each book, pandoc's too")
+    parser.add_argument(
+        "--rebuild-runs", type=int, default=9, help="rebuilds after each kind of edit (quick: no pandoc)"
+    )
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "bookbuild-bench")
     parser.add_argument("--write-readme", action="store_true", help="put the results in bench/README.md")
     args = parser.parse_args()
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "bookbuild")], check=True)
     sizes = [s for s in args.sizes.split(",") if s in SIZES]
     args.work.mkdir(parents=True, exist_ok=True)
     rows, per_million = [], {}
@@ -209,7 +233,7 @@ def main() -> None:
     # rebuilds are timed on the realistic book when it was measured: issue 19's targets
     rebuilt = f"{largest}-realistic" if "realistic" in profiles else largest
     base = startup()
-    inc = incremental(args.work / rebuilt, args.work / f"{rebuilt}-inc", args.runs)
+    inc = incremental(args.work / rebuilt, args.work / f"{rebuilt}-inc", max(args.rebuild_runs, 1))
     ingest_time = ingest_bench(args.work, args.runs)
     ingest_text_time = ingest_bench(args.work, args.runs, "pdftotext")
     cpu = next(
@@ -232,13 +256,14 @@ def main() -> None:
         "",
         "Time per million characters (linearity): " + ", ".join(f"{s} {v:.2f} s" for s, v in per_million.items()) + ".",
         "",
-        f"Rebuilds of {rebuilt} (median of {max(args.runs, 5)}, each paired with a start-up "
-        f"measured just before it): interpreter start-up with bookbuild's imports {base:.2f} s; "
-        f"after editing the text of one chapter {inc['text_edit']:.2f} s ({inc['text_edit_work']:.2f} s of work); "
-        f"after editing a heading {inc['heading_edit']:.2f} s ({inc['heading_edit_work']:.2f} s of work); "
-        f"after adding a link {inc['link_edit']:.2f} s ({inc['link_edit_work']:.2f} s of work); "
-        f"after removing a page marker {inc['page_edit']:.2f} s ({inc['page_edit_work']:.2f} s of work); "
-        f"with nothing changed {inc['unchanged']:.2f} s ({inc['unchanged_work']:.2f} s of work), "
+        f"Rebuilds of {rebuilt} (median of {max(args.rebuild_runs, 1)}, each paired with a start-up "
+        f"measured just before it; the work's middle half in brackets): interpreter start-up with "
+        f"bookbuild's imports {base:.2f} s; "
+        f"after editing the text of one chapter {inc['text_edit']:.2f} s ({_work(inc, 'text_edit')}); "
+        f"after editing a heading {inc['heading_edit']:.2f} s ({_work(inc, 'heading_edit')}); "
+        f"after adding a link {inc['link_edit']:.2f} s ({_work(inc, 'link_edit')}); "
+        f"after removing a page marker {inc['page_edit']:.2f} s ({_work(inc, 'page_edit')}); "
+        f"with nothing changed {inc['unchanged']:.2f} s ({_work(inc, 'unchanged')}), "
         f"{'nothing written' if inc['wrote_nothing'] else 'FILES WERE WRITTEN'}.",
         "",
         f"Ingest of a raw 1,000-page book: {ingest_time:.2f} s as Markdown like the sample's, "
