@@ -431,12 +431,15 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> None:
     """Write `length` bytes of `source` from `offset` into `target` at its position
     (both open files), inside the kernel when it can: splicing a chapter into a 50 MB
-    book.html copies the rest without passing it through Python."""
+    book.html copies the rest without passing it through Python. A target opened for
+    reading too (a spare written over) is first read where it already holds those
+    bytes, and they are left as they are."""
     if length <= 0:
         return
     target.flush()
     start = target.tell()
-    done = _kernel_copy(source, target, offset, start, length)
+    same = _same_run(source, target, offset, start, length)
+    done = same + _kernel_copy(source, target, offset + same, start + same, length - same)
     while done < length:  # what the kernel did not copy
         chunk = os.pread(source.fileno(), min(length - done, 1 << 20), offset + done)
         if not chunk:
@@ -446,12 +449,37 @@ def copy_range(source: BinaryIO, target: BinaryIO, offset: int, length: int) -> 
             written += os.pwrite(target.fileno(), memoryview(chunk)[written:], start + done + written)
         done += len(chunk)
     target.seek(start + length)  # the file object catches up with what was written
-    if length >= WRITEBACK_FROM:
-        _start_writeback(target, start, length)
+    if length - same >= WRITEBACK_FROM:
+        _start_writeback(target, start + same, length - same)
+
+
+def _same_run(source: BinaryIO, target: BinaryIO, offset: int, at: int, length: int) -> int:
+    """How many of the `length` bytes of `source` from `offset` `target` already holds
+    at `at`, in whole chunks of COMPARED_CHUNK from the start (or to the end). A spare
+    is the outputs' version before last: up to the first unit that either edit changed,
+    it holds the new bytes at their new places, and pages left alone are pages the flush
+    before the renames has no need to write (after that unit everything has moved, and
+    the first chunk that differs ends the comparison)."""
+    if not target.readable():
+        return 0
+    try:
+        held = os.fstat(target.fileno()).st_size - at
+    except OSError:
+        return 0
+    same = 0
+    while same < min(length, held):
+        size = min(COMPARED_CHUNK, length - same)
+        wanted = os.pread(source.fileno(), size, offset + same)
+        if len(wanted) != size or os.pread(target.fileno(), size, at + same) != wanted:
+            break
+        same += size
+    return same
 
 
 # copies this big have their writing to disk started at once (see _start_writeback)
 WRITEBACK_FROM = 1 << 20
+# what copy_range compares of a target that may already hold the bytes, at a time
+COMPARED_CHUNK = 256 << 10
 _SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writing the dirty pages, do not wait
 
 

@@ -2,8 +2,13 @@
 
 import json
 import os
+import tempfile
+from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookbuild.fileio import (
     StagedFiles,
@@ -104,3 +109,70 @@ def test_files_written_into_a_folder_are_sent_to_disk_as_written(tmp_path, monke
     )
     assert started == [3, 4]  # sizes as flushed from Python's buffer before the call
     assert (tmp_path / "out/js/b.js").read_bytes() == b"bbbb"
+
+
+def _spy_on_kernel_copies(monkeypatch):
+    from bookbuild import fileio
+
+    copied, real = [], fileio._kernel_copy
+
+    def spy(source, target, offset, at, length):
+        copied.append((offset, at, length))
+        return real(source, target, offset, at, length)
+
+    monkeypatch.setattr(fileio, "_kernel_copy", spy)
+    return copied
+
+
+def test_copy_range_leaves_alone_the_chunks_a_spare_already_holds(tmp_path, monkeypatch):
+    """A spare written over (opened r+b) is compared chunk by chunk first: the chunks it
+    already holds are not written again (pages the flush need not write), from the first
+    that differs everything is copied. A file opened to write only is copied whole."""
+    from bookbuild import fileio
+
+    monkeypatch.setattr(fileio, "COMPARED_CHUNK", 100)
+    copied = _spy_on_kernel_copies(monkeypatch)
+    new = bytes(range(256)) * 4
+    source = tmp_path / "new"
+    source.write_bytes(new)
+    spare = tmp_path / "spare"
+    spare.write_bytes(new[:350] + b"X" + new[351:] + b"left over")  # differs in the 4th chunk
+    with source.open("rb") as a, spare.open("r+b") as b:
+        copy_range(a, b, 0, len(new))
+        b.truncate()
+    assert spare.read_bytes() == new
+    assert copied == [(300, 300, 724)]
+    copied.clear()
+    with source.open("rb") as a, (tmp_path / "fresh").open("wb") as b:
+        copy_range(a, b, 0, len(new))
+    assert (tmp_path / "fresh").read_bytes() == new and copied == [(0, 0, len(new))]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    source=st.binary(max_size=400),
+    junk=st.binary(max_size=30),
+    chunk=st.integers(1, 64),
+    data=st.data(),
+)
+def test_copy_range_gives_the_sources_bytes_whatever_the_target_held(source, junk, chunk, data):
+    """Whatever a readable target held where the range goes (some of the source's bytes,
+    other bytes, nothing), it ends up with the source's range there, and the bytes before
+    its position untouched."""
+    from bookbuild import fileio
+
+    offset = data.draw(st.integers(0, len(source)))
+    length = data.draw(st.integers(0, len(source) - offset))
+    kept = data.draw(st.integers(0, length))  # how much of the range the target holds already
+    held = junk + source[offset : offset + kept] + data.draw(st.binary(max_size=100))
+    with tempfile.TemporaryDirectory() as folder, patch.object(fileio, "COMPARED_CHUNK", chunk):
+        a_path, b_path = Path(folder) / "a", Path(folder) / "b"
+        a_path.write_bytes(source)
+        b_path.write_bytes(held)
+        with a_path.open("rb") as a, b_path.open("r+b") as b:
+            b.seek(len(junk))
+            copy_range(a, b, offset, length)
+            assert b.tell() == len(junk) + length
+        result = b_path.read_bytes()
+    assert result[: len(junk)] == junk
+    assert result[len(junk) : len(junk) + length] == source[offset : offset + length]
