@@ -45,6 +45,11 @@ from bookbuild.pipeline import build
         ("第一页", []),
         ("app. 3 and map 3", []),
         ("step 5 pages", []),
+        # a marker written out as text, or written wrong (P008 reports it): not a reference
+        ("\\{{page 5}} 是标记的写法", []),
+        ("坏标记 {{ page 5}} 在这里", []),
+        ("{{\tpages 5}}", []),
+        ("{ page 5}", [("page 5", "5", None)]),
     ],
 )
 def test_what_is_a_print_page_reference(text, references):

@@ -61,8 +61,10 @@ def find_references(text: str, before: str | Callable[[], str] = "") -> list[Fou
         groups = [g for g in match.groups() if g is not None]
         if not groups:
             continue
-        if text.endswith("{{", 0, match.start()):
-            continue  # a page marker written out as text (\{{page 5}}), not a reference
+        if _after_braces(text, match.start()):
+            # a page marker written out as text (\{{page 5}}), or one written wrong and
+            # reported as such ({{ page 5}}, P008): not a reference
+            continue
         if callable(before):
             before = before()
         if _is_citation(before + text[: match.start()], match.group(0)):
@@ -72,6 +74,13 @@ def find_references(text: str, before: str | Callable[[], str] = "") -> list[Fou
             last = None  # "pages 12 and iv": not one range
         found.append(Found(match.start(), match.end(), first, last))
     return found
+
+
+def _after_braces(text: str, start: int) -> bool:
+    """Whether `{{` and nothing but white space come just before `start`."""
+    while start > 0 and text[start - 1].isspace():
+        start -= 1
+    return text.endswith("{{", 0, start)
 
 
 def _is_citation(preceding: str, reference: str) -> bool:
